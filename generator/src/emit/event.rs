@@ -1,0 +1,129 @@
+//! A provider's `event.rs`: the `Event` enum, how a body becomes one, and how it serializes back.
+
+use proc_macro2::TokenStream;
+use quote::quote;
+
+use super::{cfg, docs, event_type::event_doc, ident};
+use crate::ir::{Event, Payload, Provider};
+
+/// The type a variant holds, with the given lifetime.
+pub fn payload_type(p: &Provider, e: &Event, lifetime: &TokenStream) -> TokenStream {
+    match e.payload {
+        Payload::Raw => quote!(crate::runtime::RawPayload<#lifetime>),
+        Payload::Object(i) => {
+            let o = &p.objects[i];
+            let name = ident(&o.rust);
+            let ty = if o.borrows { quote!(super::payloads::#name<#lifetime>) } else { quote!(super::payloads::#name) };
+            if o.boxed {
+                quote!(::std::boxed::Box<#ty>)
+            } else {
+                ty
+            }
+        }
+    }
+}
+
+pub fn emit(p: &Provider) -> TokenStream {
+    let a = quote!('a);
+    let wrapper = match &p.envelope.wrapper {
+        Some(w) => quote!(Some(#w)),
+        None => quote!(None),
+    };
+    let variants = p.events.iter().map(|e| {
+        let (cfg, v, ty) = (cfg(&p.apis[e.api]), ident(&e.variant), payload_type(p, e, &a));
+        let doc = docs::lines(&event_doc(e));
+        quote!(#cfg #doc #v(#ty),)
+    });
+    let parse_arms = p.events.iter().map(|e| {
+        let (cfg, v) = (cfg(&p.apis[e.api]), ident(&e.variant));
+        let value = match e.payload {
+            Payload::Raw => quote!(crate::runtime::RawPayload(payload)),
+            Payload::Object(i) if p.objects[i].boxed => quote!(::std::boxed::Box::new(crate::runtime::de::payload(payload, &name)?)),
+            Payload::Object(_) => quote!(crate::runtime::de::payload(payload, &name)?),
+        };
+        quote!(#cfg Some(EventType::#v) => Event::#v(#value),)
+    });
+    let type_arms = p.events.iter().map(|e| {
+        let (cfg, v) = (cfg(&p.apis[e.api]), ident(&e.variant));
+        quote!(#cfg Event::#v(_) => EventType::#v,)
+    });
+    let ser_arms = p.events.iter().map(|e| {
+        let (cfg, v) = (cfg(&p.apis[e.api]), ident(&e.variant));
+        quote!(#cfg Event::#v(payload) => crate::runtime::de::serialize_wrapped(WRAPPER, payload, s),)
+    });
+    let parse = p.envelope.event_type_field.as_ref().map(|field| {
+        let doc = docs::lines(&format!(
+            "Parses a request body: unwraps the envelope, reads `{field}`, and deserializes the payload \
+             of that event. Strings borrow from `body` where they have no escapes.\n\n\
+             An event type this version does not know gives [`Event::Unknown`] with the raw payload; a \
+             known type whose payload does not match its shape is a [`ParseError::Payload`] naming the \
+             JSON path."
+        ));
+        quote! {
+            #doc
+            pub fn parse(body: &'a [u8]) -> ::core::result::Result<Self, ParseError> {
+                let payload = crate::runtime::de::unwrap(body, WRAPPER)?;
+                let name = crate::runtime::de::event_type(payload, #field)?;
+                Event::from_payload(name, payload)
+            }
+        }
+    });
+    let enum_doc = docs::lines(&format!(
+        "A parsed {} webhook: which event it is, and its payload, typed.\n\nSerializing an event gives back the body it was parsed from (as JSON; \
+         key order and spacing are not kept).",
+        p.title
+    ));
+    quote! {
+        use ::std::borrow::Cow;
+        use ::serde_json::value::RawValue;
+
+        use super::EventType;
+        use crate::runtime::{ParseError, UnknownEvent};
+
+        /// The key the body wraps the event in, if any.
+        const WRAPPER: ::core::option::Option<&str> = #wrapper;
+
+        #enum_doc
+        #[derive(Clone, Debug)]
+        #[non_exhaustive]
+        pub enum Event<'a> {
+            #(#variants)*
+            /// An event this version of the crate does not know (or whose api feature is off), kept as received.
+            Unknown(UnknownEvent<'a>),
+        }
+
+        impl<'a> Event<'a> {
+            #parse
+
+            /// Parses a body whose event type is known from elsewhere (a header, or the subscription).
+            pub fn parse_as(event_type: &'a str, body: &'a [u8]) -> ::core::result::Result<Self, ParseError> {
+                let payload = crate::runtime::de::unwrap(body, WRAPPER)?;
+                Event::from_payload(Cow::Borrowed(event_type), payload)
+            }
+
+            fn from_payload(name: Cow<'a, str>, payload: &'a RawValue) -> ::core::result::Result<Self, ParseError> {
+                Ok(match EventType::known(&name) {
+                    #(#parse_arms)*
+                    _ => Event::Unknown(UnknownEvent { event_type: name, payload }),
+                })
+            }
+
+            /// The event's type.
+            pub fn event_type(&self) -> EventType {
+                match self {
+                    #(#type_arms)*
+                    Event::Unknown(unknown) => EventType::from_wire(&unknown.event_type),
+                }
+            }
+        }
+
+        impl ::serde::Serialize for Event<'_> {
+            fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::core::result::Result<S::Ok, S::Error> {
+                match self {
+                    #(#ser_arms)*
+                    Event::Unknown(unknown) => crate::runtime::de::serialize_wrapped(WRAPPER, unknown.payload, s),
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,244 @@
+//! The validated catalog: every name resolved once, every list sorted. Emitters read only this.
+//!
+//! Wire names (what the vendor sends) and Rust names (what the crate spells) are separate fields,
+//! so no emitter ever re-derives a name.
+
+/// The whole catalog.
+#[derive(Debug, Clone)]
+pub struct Catalog {
+    /// Providers, sorted by name.
+    pub providers: Vec<Provider>,
+}
+
+impl Catalog {
+    /// How many events the catalog holds, across providers.
+    pub fn event_count(&self) -> usize {
+        self.providers.iter().map(|p| p.events.len()).sum()
+    }
+}
+
+/// One vendor.
+#[derive(Debug, Clone)]
+pub struct Provider {
+    /// The id, e.g. `apideck`.
+    pub name: String,
+    /// The Rust module name.
+    pub module: String,
+    /// The vendor's name, e.g. `Apideck`.
+    pub title: String,
+    /// What the provider is.
+    pub description: String,
+    /// A link to the vendor's documentation.
+    pub docs: Option<String>,
+    /// How a body carries an event.
+    pub envelope: Envelope,
+    /// Header names.
+    pub headers: Headers,
+    /// Apis, sorted by wire name.
+    pub apis: Vec<Api>,
+    /// Events, sorted by wire name.
+    pub events: Vec<Event>,
+    /// Payload and model shapes, sorted by name.
+    pub objects: Vec<Object>,
+    /// Closed string sets, sorted by name.
+    pub enums: Vec<Enum>,
+}
+
+/// How a body carries an event.
+#[derive(Debug, Clone)]
+pub struct Envelope {
+    /// The key wrapping the event, if any.
+    pub wrapper: Option<String>,
+    /// The key of the event type inside the event, if the body names it.
+    pub event_type_field: Option<String>,
+    /// Facts about the body a user must know.
+    pub note: Option<String>,
+}
+
+/// Header names, as sent (lowercase).
+#[derive(Debug, Clone, Default)]
+pub struct Headers {
+    /// The event type header.
+    pub event_type: Option<String>,
+    /// The signature header.
+    pub signature: Option<String>,
+    /// The idempotency key header.
+    pub idempotency_key: Option<String>,
+}
+
+/// One api of a provider.
+#[derive(Debug, Clone)]
+pub struct Api {
+    /// As in event names, e.g. `file-storage`.
+    pub wire: String,
+    /// The Rust module name, e.g. `file_storage`.
+    pub module: String,
+    /// The `Api` enum variant, e.g. `FileStorage`.
+    pub variant: String,
+    /// The cargo feature, e.g. `apideck-file-storage`.
+    pub feature: String,
+    /// The name people use, e.g. `File Storage`.
+    pub title: String,
+    /// What the api covers.
+    pub description: Option<String>,
+}
+
+/// Whether an event can be received today.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Status {
+    /// Documented and sent.
+    Available,
+    /// Documented as coming soon.
+    Upcoming,
+    /// Still sent, to be removed.
+    Deprecated,
+    /// Listed by the vendor but not documented.
+    Undocumented,
+}
+
+impl Status {
+    /// The catalog spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Available => "available",
+            Status::Upcoming => "upcoming",
+            Status::Deprecated => "deprecated",
+            Status::Undocumented => "undocumented",
+        }
+    }
+
+    /// The Rust variant of `webhook_events::Status`.
+    pub fn variant(self) -> &'static str {
+        match self {
+            Status::Available => "Available",
+            Status::Upcoming => "Upcoming",
+            Status::Deprecated => "Deprecated",
+            Status::Undocumented => "Undocumented",
+        }
+    }
+}
+
+/// One event.
+#[derive(Debug, Clone)]
+pub struct Event {
+    /// The wire name, e.g. `pos.order.created`.
+    pub wire: String,
+    /// Index into the provider's `apis`.
+    pub api: usize,
+    /// The entity segment, e.g. `order`.
+    pub entity: String,
+    /// The action, e.g. `created` or `token_refresh.failed`.
+    pub action: String,
+    /// The variant name, e.g. `PosOrderCreated`.
+    pub variant: String,
+    /// The provider handler's method, e.g. `on_pos_order_created`.
+    pub method: String,
+    /// The api handler's method, e.g. `on_order_created`.
+    pub api_method: String,
+    /// One sentence.
+    pub description: String,
+    /// Availability.
+    pub status: Status,
+    /// Older wire names that parse to this event, sorted.
+    pub aliases: Vec<String>,
+    /// The entity url with only `{id}` left to fill, if the event carries one.
+    pub url_template: Option<String>,
+    /// The payload shape.
+    pub payload: Payload,
+    /// The example body (envelope included).
+    pub fixture: serde_json::Value,
+}
+
+/// The shape of an event's payload.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Payload {
+    /// Undocumented: the raw JSON is kept.
+    Raw,
+    /// A declared object, by index into the provider's `objects`.
+    Object(usize),
+}
+
+/// Whether an object is a received payload (borrows from the body) or a subscription model (owned).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ObjectKind {
+    /// Parsed from a webhook body; strings borrow from it.
+    Payload,
+    /// Sent to or received from the vendor's subscription API; owns its data.
+    Model,
+}
+
+/// A payload or model struct.
+#[derive(Debug, Clone)]
+pub struct Object {
+    /// The catalog name, e.g. `unified_event`.
+    pub name: String,
+    /// The Rust type name, e.g. `UnifiedEvent`.
+    pub rust: String,
+    /// What it is.
+    pub description: String,
+    /// Fields in documented order.
+    pub fields: Vec<Field>,
+    /// Payload or model.
+    pub kind: ObjectKind,
+    /// Whether the type has a `'a` lifetime (it borrows strings from the body).
+    pub borrows: bool,
+    /// Whether event variants box it, to keep `Event` small.
+    pub boxed: bool,
+}
+
+/// One field.
+#[derive(Debug, Clone)]
+pub struct Field {
+    /// The JSON key.
+    pub wire: String,
+    /// The Rust field name.
+    pub rust: String,
+    /// What it holds.
+    pub description: String,
+    /// Its type.
+    pub ty: Type,
+    /// Always present.
+    pub required: bool,
+}
+
+/// A field's type.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Type {
+    /// Text.
+    String,
+    /// Any JSON number, kept exactly.
+    Number,
+    /// A whole number.
+    Integer,
+    /// `true` or `false`.
+    Boolean,
+    /// Any JSON value.
+    Json,
+    /// Text that must never be printed.
+    Secret,
+    /// The provider's event type; unknown values are kept.
+    EventType,
+    /// The provider's event type; unknown values are rejected.
+    EventCode,
+    /// An event type or `*`.
+    EventSelector,
+    /// A closed string set, by Rust name.
+    Enum(String),
+    /// Another object: Rust name and whether it borrows.
+    Object(String, bool),
+    /// An array.
+    List(Box<Type>),
+}
+
+/// A closed set of strings, with a fallback for values added later.
+#[derive(Debug, Clone)]
+pub struct Enum {
+    /// The catalog name.
+    pub name: String,
+    /// The Rust type name.
+    pub rust: String,
+    /// What it means.
+    pub description: String,
+    /// The values: wire and variant.
+    pub values: Vec<(String, String)>,
+}

@@ -1,0 +1,39 @@
+//! Turns a YAML catalog of webhook events into the source of a typed Rust crate.
+//!
+//! The data flows one way, one module per step:
+//!
+//! ```text
+//! spec/**/*.yaml ─load─▶ raw model ─validate─▶ IR ─emit─▶ files (in memory) ─ensure─▶ disk
+//! ```
+//!
+//! [`generate`] runs the first three and returns every file's bytes, or every problem found;
+//! [`ensure`] writes them (or, in check mode, compares them) only once all are ready.
+
+pub mod diagnostic;
+pub mod emit;
+pub mod ensure;
+pub mod ir;
+pub mod load;
+pub mod validate;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+pub use diagnostic::{Diagnostic, Diagnostics, Location};
+
+/// Everything one run produces: file contents by path relative to the output directory.
+#[derive(Debug)]
+pub struct Generated {
+    /// Relative path → bytes. Sorted, so iteration order never depends on the machine.
+    pub files: BTreeMap<PathBuf, String>,
+    /// How many events the catalog declares.
+    pub events: usize,
+}
+
+/// Loads, validates and emits a catalog. Writes nothing.
+pub fn generate(spec_dir: &Path) -> Result<Generated, Diagnostics> {
+    let raw = load::load(spec_dir).map_err(Diagnostics::sorted)?;
+    let catalog = validate::validate(spec_dir, &raw).map_err(Diagnostics::sorted)?;
+    let files = emit::emit(&catalog).map_err(Diagnostics::sorted)?;
+    Ok(Generated { files, events: catalog.event_count() })
+}

@@ -1,0 +1,254 @@
+//! The catalog as written: a serde mirror of the YAML files. Nothing is derived or checked here
+//! beyond what serde checks (types, unknown and missing keys); `validate` does the rest.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::de::{Deserializer, MapAccess, Visitor};
+use serde::Deserialize;
+
+/// `spec/<provider>/provider.yaml`: what every event of one vendor shares.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawProvider {
+    /// The provider's id, e.g. `apideck`; also its Rust module name.
+    pub provider: String,
+    /// The vendor's name as people write it, e.g. `Apideck`.
+    pub title: String,
+    /// What the provider is, for the module docs.
+    pub description: String,
+    /// A link to the vendor's webhook documentation.
+    #[serde(default)]
+    pub docs: Option<String>,
+    /// The grammar of an event name, e.g. `{api}.{entity}.{action}`.
+    pub event_name: String,
+    /// How a request body carries an event.
+    pub envelope: RawEnvelope,
+    /// The HTTP headers the vendor sends with each delivery.
+    #[serde(default)]
+    pub headers: RawHeaders,
+    /// Urls of the entities events refer to.
+    #[serde(default)]
+    pub urls: Option<RawUrls>,
+    /// The payload shape of events that do not name one; `raw` for an undocumented payload.
+    pub payload: String,
+    /// An example entity id used in fixtures (`{id}` in examples).
+    #[serde(default)]
+    pub example_id: Option<String>,
+    /// Payload shapes, by name.
+    #[serde(default)]
+    pub payloads: BTreeMap<String, RawObject>,
+    /// Closed sets of strings used by payloads and models, by name.
+    #[serde(default)]
+    pub enums: BTreeMap<String, RawEnum>,
+    /// Request and response bodies of the vendor's subscription API, by name.
+    #[serde(default)]
+    pub models: BTreeMap<String, RawObject>,
+}
+
+/// Where the event sits in a request body.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawEnvelope {
+    /// The key wrapping the event (`{"payload": {...}}`); absent when the body is the event.
+    #[serde(default)]
+    pub wrapper: Option<String>,
+    /// The key of the event's type inside the event; absent when the body does not say.
+    #[serde(default)]
+    pub event_type_field: Option<String>,
+    /// Why the body does not name its event, or other facts a user must know.
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+/// Header names, all optional.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawHeaders {
+    /// The header naming the event type.
+    #[serde(default)]
+    pub event_type: Option<String>,
+    /// The header carrying the signature.
+    #[serde(default)]
+    pub signature: Option<String>,
+    /// The header carrying a per-delivery unique key.
+    #[serde(default)]
+    pub idempotency_key: Option<String>,
+}
+
+/// How entity urls are built.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawUrls {
+    /// Everything before the api segment, e.g. `https://unify.apideck.com`.
+    pub base: String,
+    /// The default template, e.g. `{base}/{api}/{entities}/{id}`.
+    pub template: String,
+}
+
+/// `spec/<provider>/<api>.yaml`: one api's events.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawApi {
+    /// The api's id as it appears in event names, e.g. `file-storage`.
+    pub api: String,
+    /// The api's name as people write it, e.g. `File Storage`.
+    pub title: String,
+    /// What the api covers.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// The payload shape of this api's events, when it differs from the provider's.
+    #[serde(default)]
+    pub payload: Option<String>,
+    /// The url template of this api's entities; `null` when its events carry no url.
+    #[serde(default, deserialize_with = "present")]
+    pub url_template: Option<Option<String>>,
+    /// A JSON merge patch applied to the payload's example for every event of this api.
+    #[serde(default)]
+    pub example: Option<serde_json::Value>,
+    /// Overrides for entities whose derived words, plural or url are wrong.
+    #[serde(default)]
+    pub entities: BTreeMap<String, RawEntity>,
+    /// The events: wire name, then optional overrides.
+    pub events: RawEvents,
+}
+
+/// Overrides for one entity.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawEntity {
+    /// The plural as it appears in urls, e.g. `people` (derived by English rules otherwise).
+    #[serde(default)]
+    pub plural: Option<String>,
+    /// The entity in words, e.g. `time off request` (derived from the name otherwise).
+    #[serde(default)]
+    pub words: Option<String>,
+    /// `a` or `an` before the words (derived from the first letter otherwise).
+    #[serde(default)]
+    pub article: Option<String>,
+    /// The url template of this entity; `null` when its events carry no url.
+    #[serde(default, deserialize_with = "present")]
+    pub url_template: Option<Option<String>>,
+}
+
+/// Overrides for one event. An event with none is written as `name:` alone.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawEvent {
+    /// `available` (the default), `upcoming`, `deprecated` or `undocumented`.
+    #[serde(default)]
+    pub status: Option<String>,
+    /// The sentence describing the event, when the derived one is wrong.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Older wire names that mean this event.
+    #[serde(default)]
+    pub aliases: Vec<String>,
+    /// The payload shape, when it differs from the api's.
+    #[serde(default)]
+    pub payload: Option<String>,
+    /// A JSON merge patch applied to this event's example.
+    #[serde(default)]
+    pub example: Option<serde_json::Value>,
+    /// The Rust variant name, when the derived one is wrong.
+    #[serde(default)]
+    pub rust_name: Option<String>,
+}
+
+/// A payload or model shape: an object with named fields.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawObject {
+    /// What the object is.
+    pub description: String,
+    /// Its fields, in the order they are documented.
+    pub fields: RawFields,
+    /// An example value (may use `{event_type}`, `{api}`, `{entity}`, `{entity_url}`, `{id}`).
+    #[serde(default)]
+    pub example: Option<serde_json::Value>,
+}
+
+/// One field of an object.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawField {
+    /// `string`, `number`, `integer`, `boolean`, `json`, `secret`, `event_type`, `event_code`,
+    /// `event_selector`, the name of an enum or of another object; `list of <type>` for arrays.
+    #[serde(rename = "type")]
+    pub ty: String,
+    /// What the field holds.
+    pub description: String,
+    /// Whether the field is always present (default: optional).
+    #[serde(default)]
+    pub required: bool,
+}
+
+/// A closed set of strings. Decoding keeps unknown values in a fallback variant.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawEnum {
+    /// What the set means.
+    pub description: String,
+    /// The values, as on the wire.
+    pub values: Vec<String>,
+}
+
+/// The `events:` mapping, kept in file order and with duplicate keys kept (so they can be reported).
+#[derive(Debug, Default)]
+pub struct RawEvents(pub Vec<(String, RawEvent)>);
+
+/// The `fields:` mapping, in file order, duplicates kept.
+#[derive(Debug, Default)]
+pub struct RawFields(pub Vec<(String, RawField)>);
+
+macro_rules! ordered_map {
+    ($ty:ident, $value:ty, $expecting:literal) => {
+        impl<'de> Deserialize<'de> for $ty {
+            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                struct V;
+                impl<'de> Visitor<'de> for V {
+                    type Value = $ty;
+                    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                        f.write_str($expecting)
+                    }
+                    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<$ty, A::Error> {
+                        let mut out = Vec::new();
+                        while let Some(key) = map.next_key::<String>()? {
+                            let value: Option<$value> = map.next_value()?;
+                            out.push((key, value.unwrap_or_default()));
+                        }
+                        Ok($ty(out))
+                    }
+                }
+                d.deserialize_map(V)
+            }
+        }
+    };
+}
+
+ordered_map!(RawEvents, RawEvent, "a mapping from event names to their overrides (`pos.order.created:`)");
+
+impl<'de> Deserialize<'de> for RawFields {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = RawFields;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a mapping from field names to `{ type, description }`")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RawFields, A::Error> {
+                let mut out = Vec::new();
+                while let Some(key) = map.next_key::<String>()? {
+                    out.push((key, map.next_value()?));
+                }
+                Ok(RawFields(out))
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+
+/// Tells an explicit `null` (`Some(None)`) from an absent key (`None`).
+fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(d).map(Some)
+}

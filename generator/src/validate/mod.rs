@@ -1,0 +1,370 @@
+//! Step 2 of 4: check the raw model and resolve it into the IR.
+//!
+//! Every problem is collected (not just the first), each with its file, line and column, and a
+//! help line. Nothing here formats Rust; it only decides names, texts and values.
+
+mod english;
+pub mod names;
+mod objects;
+mod templates;
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+
+use crate::diagnostic::{Diagnostic, Location};
+use crate::ir::{self, Api, Catalog, Envelope, Event, Headers, Payload, Provider, Status};
+use crate::load::{RawProviderFiles, SourceFile};
+
+/// Validates every provider and builds the IR.
+pub fn validate(spec_dir: &Path, files: &[RawProviderFiles]) -> Result<Catalog, Vec<Diagnostic>> {
+    let mut errors = Vec::new();
+    let mut providers = Vec::new();
+    for p in files {
+        if let Some(provider) = provider(p, &mut errors) {
+            providers.push(provider);
+        }
+    }
+    let mut seen: HashMap<String, Location> = HashMap::new();
+    for (p, files) in providers.iter().zip(files) {
+        let loc = files.provider.at("provider");
+        if let Some(first) = seen.insert(p.module.clone(), loc.clone()) {
+            errors.push(
+                Diagnostic::new(loc, format!("two providers are both named `{}` in Rust", p.module))
+                    .note(format!("the other is at {first}"))
+                    .help("give the providers distinct ids"),
+            );
+        }
+    }
+    if errors.is_empty() && providers.iter().all(|p| p.events.is_empty()) {
+        errors.push(
+            Diagnostic::new(Location::file(spec_dir), "the catalog is empty: it declares no events")
+                .help("add a folder per provider with `provider.yaml` and at least one api file listing events"),
+        );
+    }
+    if errors.is_empty() {
+        providers.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(Catalog { providers })
+    } else {
+        Err(errors)
+    }
+}
+
+/// Where a name or alias was first seen, and whether it was an alias.
+struct Claim {
+    location: Location,
+    event: String,
+    alias: bool,
+}
+
+fn provider(files: &RawProviderFiles, errors: &mut Vec<Diagnostic>) -> Option<Provider> {
+    let file = &files.provider;
+    let raw = &file.value;
+    let before = errors.len();
+
+    if !valid_name(&raw.provider) {
+        errors.push(bad_name(file.at("provider"), "provider id", &raw.provider));
+    }
+    let grammar = match templates::Grammar::parse(&raw.event_name) {
+        Ok(g) => Some(g),
+        Err(why) => {
+            errors.push(
+                Diagnostic::new(file.at("event_name"), format!("malformed event name grammar `{}`: {why}", raw.event_name))
+                    .help("write it as placeholders joined by dots, e.g. `{api}.{entity}.{action}` or `{entity}.{action}`"),
+            );
+            None
+        }
+    };
+    let default_template = match &raw.urls {
+        Some(urls) => check_template(file, "urls/template", &urls.template, errors).then(|| urls.template.clone()),
+        None => None,
+    };
+    let (objects, enums) = objects::resolve(file, errors);
+    let object_index: BTreeMap<&str, usize> = objects.iter().enumerate().map(|(i, o)| (o.name.as_str(), i)).collect();
+    let payload_of = |name: &str, loc: Location, errors: &mut Vec<Diagnostic>| -> Option<Payload> {
+        if name == "raw" {
+            return Some(Payload::Raw);
+        }
+        match object_index.get(name) {
+            Some(&i) if objects[i].kind == ir::ObjectKind::Payload => Some(Payload::Object(i)),
+            _ => {
+                errors.push(
+                    Diagnostic::new(loc, format!("unknown payload `{name}`"))
+                        .help(format!("name one of the `payloads:` in {}, or `raw` for an undocumented payload", file.path.display())),
+                );
+                None
+            }
+        }
+    };
+    let default_payload = payload_of(&raw.payload, file.at("payload"), errors);
+
+    let mut apis: Vec<Api> = Vec::new();
+    let mut events: Vec<Event> = Vec::new();
+    let mut claims: HashMap<String, Claim> = HashMap::new();
+    let mut variants: HashMap<String, (String, Location)> = HashMap::new();
+    let mut api_files: HashMap<String, Location> = HashMap::new();
+
+    for api_file in &files.apis {
+        let api = &api_file.value;
+        if !valid_name(&api.api) {
+            errors.push(bad_name(api_file.at("api"), "api id", &api.api));
+            continue;
+        }
+        if let Some(first) = api_files.insert(api.api.clone(), api_file.at("api")) {
+            errors.push(
+                Diagnostic::new(api_file.at("api"), format!("duplicate api `{}`", api.api))
+                    .note(format!("first defined at {first}"))
+                    .help("put all of an api's events in one file"),
+            );
+            continue;
+        }
+        let api_index = apis.len();
+        apis.push(Api {
+            wire: api.api.clone(),
+            module: names::value_name(&api.api),
+            variant: names::type_name(&api.api),
+            feature: format!("{}-{}", raw.provider, api.api),
+            title: api.title.clone(),
+            description: api.description.clone(),
+        });
+        let api_payload = match &api.payload {
+            Some(name) => payload_of(name, api_file.at("payload"), errors),
+            None => default_payload.clone(),
+        };
+        let api_template = match &api.url_template {
+            Some(Some(t)) => check_template(api_file, "url_template", t, errors).then(|| Some(t.clone())),
+            Some(None) => Some(None),
+            None => None,
+        };
+        for (name, entity) in &api.entities {
+            if let Some(Some(t)) = &entity.url_template {
+                check_template(api_file, &format!("entities/{name}/url_template"), t, errors);
+            }
+            if !api.events.0.iter().any(|(wire, _)| grammar.as_ref().and_then(|g| g.split(wire)).is_some_and(|p| p.entity == *name)) {
+                errors.push(
+                    Diagnostic::new(api_file.at(&format!("entities/{name}")), format!("entity override `{name}` matches no event of this api"))
+                        .help("remove it, or correct the entity's spelling"),
+                );
+            }
+        }
+        let Some(grammar) = &grammar else { continue };
+        let mut occurrences: HashMap<&str, usize> = HashMap::new();
+        for (wire, ev) in &api.events.0 {
+            let n = occurrences.entry(wire.as_str()).or_insert(0);
+            *n += 1;
+            let node = if *n == 1 { format!("events/{wire}") } else { format!("events/{wire}#{n}") };
+            let loc = api_file.at(&node);
+            let Some(parts) = grammar.split(wire) else {
+                errors.push(malformed_event(loc, wire, &raw.event_name));
+                continue;
+            };
+            let event_api = parts.api.unwrap_or(&api.api);
+            if event_api != api.api {
+                errors.push(
+                    Diagnostic::new(loc, format!("event `{wire}` belongs to api `{event_api}`, but this file is api `{}`", api.api))
+                        .help(format!("move it to the `{event_api}` api file")),
+                );
+                continue;
+            }
+            // Names and aliases share one namespace: an alias equal to another event's name would make
+            // parsing ambiguous.
+            let mut claim = |name: &str, loc: Location, alias: bool, errors: &mut Vec<Diagnostic>| {
+                if let Some(first) = claims.get(name) {
+                    let (what, help) = match (alias, first.alias) {
+                        (false, false) => (format!("duplicate event type `{name}`"), "remove one of them, or give the older wire name as an alias".to_string()),
+                        (true, false) => (format!("alias `{name}` is already the name of an event"), format!("remove the alias; `{name}` is its own event")),
+                        (false, true) => (format!("event `{name}` is already an alias of `{}`", first.event), "remove the alias, or this event".to_string()),
+                        (true, true) => (format!("alias `{name}` is claimed twice (also by `{}`)", first.event), "keep the alias on one event only".to_string()),
+                    };
+                    errors.push(Diagnostic::new(loc, what).note(format!("first defined at {}", first.location)).help(help));
+                    false
+                } else {
+                    claims.insert(name.to_string(), Claim { location: loc, event: wire.clone(), alias });
+                    true
+                }
+            };
+            if !claim(wire, loc.clone(), false, errors) {
+                continue;
+            }
+            let mut aliases = Vec::new();
+            for (i, alias) in ev.aliases.iter().enumerate() {
+                let aloc = api_file.at(&format!("{node}/aliases/{i}"));
+                if grammar.split(alias).is_none() {
+                    errors.push(malformed_event(aloc, alias, &raw.event_name));
+                } else if claim(alias, aloc, true, errors) {
+                    aliases.push(alias.clone());
+                }
+            }
+            aliases.sort();
+
+            let entity = api.entities.get(parts.entity);
+            let entity_words = entity.and_then(|e| e.words.clone()).unwrap_or_else(|| english::words(parts.entity));
+            let article = entity.and_then(|e| e.article.clone()).unwrap_or_else(|| english::article(&entity_words).to_string());
+            let description = match ev.description.clone().or_else(|| english::description(&article, &entity_words, &parts.action)) {
+                Some(d) => d,
+                None => {
+                    errors.push(
+                        Diagnostic::new(loc, format!("cannot derive a description for `{wire}`: `{}` is not a past participle", parts.action))
+                            .help("add `description:` with the sentence, e.g. `Event broadcast when a connection is now callable.`"),
+                    );
+                    continue;
+                }
+            };
+            let status = match ev.status.as_deref() {
+                None | Some("available") => Status::Available,
+                Some("upcoming") => Status::Upcoming,
+                Some("deprecated") => Status::Deprecated,
+                Some("undocumented") => Status::Undocumented,
+                Some(other) => {
+                    errors.push(
+                        Diagnostic::new(api_file.at(&format!("{node}/status")), format!("unknown status `{other}`"))
+                            .help("use one of `available`, `upcoming`, `deprecated`, `undocumented`"),
+                    );
+                    continue;
+                }
+            };
+            let plural = entity.and_then(|e| e.plural.clone()).unwrap_or_else(|| english::plural(parts.entity));
+            let template = match (entity.and_then(|e| e.url_template.clone()), &api_template) {
+                (Some(t), _) => t,
+                (None, Some(t)) => t.clone(),
+                (None, None) => default_template.clone(),
+            };
+            let base = raw.urls.as_ref().map(|u| u.base.as_str()).unwrap_or("");
+            let url_template = template.map(|t| templates::fill_url(&t, base, &api.api, parts.entity, &plural));
+            let payload = match &ev.payload {
+                Some(name) => payload_of(name, api_file.at(&format!("{node}/payload")), errors),
+                None => api_payload.clone(),
+            };
+            let Some(payload) = payload else { continue };
+
+            let variant = match &ev.rust_name {
+                Some(name) if names::is_plain_ident(name) && name.starts_with(|c: char| c.is_ascii_uppercase()) => name.clone(),
+                Some(name) => {
+                    errors.push(
+                        Diagnostic::new(api_file.at(&format!("{node}/rust_name")), format!("`{name}` is not a valid variant name"))
+                            .help("use UpperCamelCase letters and digits, not a keyword"),
+                    );
+                    continue;
+                }
+                None => names::type_name(wire),
+            };
+            if let Some((other, first)) = variants.get(&variant) {
+                errors.push(
+                    Diagnostic::new(loc, format!("events `{other}` and `{wire}` both become the Rust name `{variant}`"))
+                        .note(format!("`{other}` is at {first}"))
+                        .help("make one an alias of the other if they are the same event, or give one a `rust_name:`"),
+                );
+                continue;
+            }
+            variants.insert(variant.clone(), (wire.clone(), loc.clone()));
+
+            let mut fixture = match &payload {
+                Payload::Object(i) => objects[*i].example.clone().unwrap_or_else(|| serde_json::json!({})),
+                Payload::Raw => serde_json::json!({}),
+            };
+            for patch in [&api.example, &ev.example].into_iter().flatten() {
+                templates::merge_patch(&mut fixture, patch);
+            }
+            let values = templates::ExampleValues {
+                event_type: wire,
+                api: &api.api,
+                entity: parts.entity,
+                entity_url: url_template.as_deref(),
+                id: raw.example_id.as_deref(),
+            };
+            if let Err(missing) = templates::fill_example(&mut fixture, &values) {
+                errors.push(
+                    Diagnostic::new(loc, format!("the example of `{wire}` uses `{{{missing}}}`, which this event does not have"))
+                        .help(if missing == "id" { "set `example_id:` in provider.yaml" } else { "remove the placeholder from the example, or give the entity a url template" }),
+                );
+                continue;
+            }
+            if let Some(wrapper) = &raw.envelope.wrapper {
+                fixture = serde_json::json!({ wrapper.clone(): fixture });
+            }
+
+            let entity_action = format!("{}.{}", parts.entity, parts.action);
+            events.push(Event {
+                wire: wire.clone(),
+                api: api_index,
+                entity: parts.entity.to_string(),
+                action: parts.action.clone(),
+                method: format!("on_{}", names::value_name(&variant).trim_end_matches('_')),
+                api_method: format!("on_{}", names::value_name(&entity_action)),
+                variant,
+                description,
+                status,
+                aliases,
+                url_template,
+                payload,
+                fixture,
+            });
+        }
+    }
+    if errors.len() > before {
+        return None;
+    }
+    apis.sort_by(|a, b| a.wire.cmp(&b.wire));
+    // Re-point events at the sorted apis.
+    let order: HashMap<String, usize> = apis.iter().enumerate().map(|(i, a)| (a.wire.clone(), i)).collect();
+    let unsorted: Vec<String> = files.apis.iter().map(|f| f.value.api.clone()).collect();
+    for e in &mut events {
+        e.api = order[&unsorted[e.api]];
+    }
+    events.sort_by(|a, b| a.wire.cmp(&b.wire));
+    Some(Provider {
+        name: raw.provider.clone(),
+        module: names::value_name(&raw.provider),
+        title: raw.title.clone(),
+        description: raw.description.clone(),
+        docs: raw.docs.clone(),
+        envelope: Envelope {
+            wrapper: raw.envelope.wrapper.clone(),
+            event_type_field: raw.envelope.event_type_field.clone(),
+            note: raw.envelope.note.clone(),
+        },
+        headers: Headers {
+            event_type: raw.headers.event_type.clone(),
+            signature: raw.headers.signature.clone(),
+            idempotency_key: raw.headers.idempotency_key.clone(),
+        },
+        apis,
+        events,
+        objects: objects.into_iter().map(|o| o.resolved).collect(),
+        enums,
+    })
+}
+
+/// A catalog word: lowercase ASCII letters and digits, words joined by single `_` or `-`.
+pub(crate) fn valid_name(word: &str) -> bool {
+    let bytes = word.as_bytes();
+    !bytes.is_empty()
+        && bytes[0].is_ascii_lowercase()
+        && bytes.iter().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'_' || *b == b'-')
+        && !bytes.ends_with(b"_")
+        && !bytes.ends_with(b"-")
+        && !bytes.windows(2).any(|w| matches!(w[0], b'_' | b'-') && matches!(w[1], b'_' | b'-'))
+}
+
+fn bad_name(loc: Location, what: &str, name: &str) -> Diagnostic {
+    Diagnostic::new(loc, format!("malformed {what} `{name}`"))
+        .help("use lowercase ASCII letters and digits, starting with a letter, words joined by `_` or `-`")
+}
+
+fn malformed_event(loc: Location, wire: &str, grammar: &str) -> Diagnostic {
+    Diagnostic::new(loc, format!("malformed event name `{wire}`"))
+        .help(format!("event names follow `{grammar}`; each segment is lowercase letters and digits joined by `_` or `-`"))
+}
+
+/// Checks a url template's placeholders; reports and returns false when one is unknown.
+fn check_template<T>(file: &SourceFile<T>, node: &str, template: &str, errors: &mut Vec<Diagnostic>) -> bool {
+    match templates::check_url(template) {
+        Ok(()) => true,
+        Err(why) => {
+            errors.push(
+                Diagnostic::new(file.at(node), format!("bad url template `{template}`: {why}"))
+                    .help(format!("the placeholders are {}; `{{id}}` is required", templates::URL_PLACEHOLDERS.map(|p| format!("`{{{p}}}`")).join(", "))),
+            );
+            false
+        }
+    }
+}

@@ -1,0 +1,73 @@
+//! Rust names for catalog words: one casing rule per kind of item and one escaping rule for
+//! keywords, so every emitter spells a name the same way.
+
+use heck::{ToSnakeCase, ToUpperCamelCase};
+
+/// Whether `word` can be used as a plain Rust identifier. `syn` decides, so the list of keywords
+/// (strict, reserved and edition-dependent) is never kept by hand.
+pub fn is_plain_ident(word: &str) -> bool {
+    syn::parse_str::<syn::Ident>(word).is_ok()
+}
+
+/// The one escaping rule: a word that is a keyword (`type`, `self`, `match`, `Self`) gets a
+/// trailing underscore. Raw identifiers are not used because `self`, `Self`, `super` and
+/// `crate` cannot be raw, and one rule for all is easier to predict.
+pub fn escape(word: String) -> String {
+    if is_plain_ident(&word) {
+        word
+    } else {
+        format!("{word}_")
+    }
+}
+
+/// A type or variant name: `vault.connection.token_refresh.failed` → `VaultConnectionTokenRefreshFailed`.
+pub fn type_name(wire: &str) -> String {
+    escape(wire.to_upper_camel_case())
+}
+
+/// A module, field or function name: `file-storage` → `file_storage`, `type` → `type_`.
+pub fn value_name(wire: &str) -> String {
+    let snake = wire.to_snake_case();
+    // A name must not start with a digit; catalog words are validated to start with a letter, but
+    // field names come from the vendor's JSON and may not.
+    let snake = if snake.starts_with(|c: char| c.is_ascii_digit()) { format!("_{snake}") } else { snake };
+    escape(snake)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn event_names_become_variants() {
+        assert_eq!(type_name("pos.order.created"), "PosOrderCreated");
+        assert_eq!(type_name("vault.connection.token_refresh.failed"), "VaultConnectionTokenRefreshFailed");
+        assert_eq!(type_name("hris.time-off-request.created"), "HrisTimeOffRequestCreated");
+        assert_eq!(type_name("file-storage.file.created"), "FileStorageFileCreated");
+    }
+
+    #[test]
+    fn underscore_and_hyphen_forms_collide() {
+        assert_eq!(type_name("pos.modifier_group.created"), type_name("pos.modifier-group.created"));
+    }
+
+    #[test]
+    fn keywords_are_escaped_by_one_rule() {
+        assert_eq!(value_name("type"), "type_");
+        assert_eq!(value_name("self"), "self_");
+        assert_eq!(value_name("match"), "match_");
+        assert_eq!(value_name("async"), "async_");
+        assert_eq!(type_name("self"), "Self_");
+        assert_eq!(value_name("crate"), "crate_");
+        assert_eq!(value_name("order"), "order");
+        assert_eq!(type_name("option"), "Option");
+    }
+
+    #[test]
+    fn names_are_snake_cased() {
+        assert_eq!(value_name("file-storage"), "file_storage");
+        assert_eq!(value_name("execution_attempt"), "execution_attempt");
+        assert_eq!(value_name("apiKey"), "api_key");
+        assert_eq!(value_name("2fa"), "_2fa");
+    }
+}
