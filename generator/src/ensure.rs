@@ -30,7 +30,8 @@ pub enum Difference {
 
 impl fmt::Display for Difference {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
+        // `pad`, so the command line can align the list with `{:<8}`.
+        f.pad(match self {
             Difference::Stale => "stale",
             Difference::Missing => "missing",
             Difference::Orphan => "orphan",

@@ -19,6 +19,7 @@ pub mod validate;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+
 pub use diagnostic::{Diagnostic, Diagnostics, Location};
 
 /// Everything one run produces: file contents by path relative to the output directory.
@@ -36,4 +37,41 @@ pub fn generate(spec_dir: &Path) -> Result<Generated, Diagnostics> {
     let catalog = validate::validate(spec_dir, &raw).map_err(Diagnostics::sorted)?;
     let files = emit::emit(&catalog).map_err(Diagnostics::sorted)?;
     Ok(Generated { files, events: catalog.event_count() })
+}
+
+/// What [`run`] did.
+#[derive(Debug)]
+pub struct Summary {
+    /// Events in the catalog.
+    pub events: usize,
+    /// How the output differed (check mode) or what was fixed (write mode).
+    pub report: ensure::Report,
+}
+
+/// Why [`run`] failed.
+#[derive(Debug)]
+pub enum RunError {
+    /// The catalog is broken; nothing was written.
+    Catalog(Diagnostics),
+    /// The output directory could not be read or written.
+    Io(std::io::Error),
+}
+
+impl std::fmt::Display for RunError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RunError::Catalog(d) => write!(f, "{d}"),
+            RunError::Io(e) => write!(f, "error: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for RunError {}
+
+/// Generates from `spec_dir` and brings `out_dir` in line (or compares, in check mode). On a
+/// catalog error nothing is written.
+pub fn run(spec_dir: &Path, out_dir: &Path, mode: ensure::Mode) -> Result<Summary, RunError> {
+    let generated = generate(spec_dir).map_err(RunError::Catalog)?;
+    let report = ensure::ensure(out_dir, &generated.files, mode).map_err(RunError::Io)?;
+    Ok(Summary { events: generated.events, report })
 }

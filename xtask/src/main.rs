@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use webhook_codegen::ensure::{ensure, Mode};
+use webhook_codegen::ensure::{Difference, Mode};
 
 const USAGE: &str = "usage: cargo xtask codegen [--check] [--spec DIR] [--out DIR]
 
@@ -73,25 +73,18 @@ fn relative_to(root: &Path, name: &str) -> PathBuf {
 }
 
 fn codegen(options: Options) -> ExitCode {
-    let generated = match webhook_codegen::generate(&options.spec) {
-        Ok(g) => g,
-        Err(diagnostics) => {
-            eprintln!("{diagnostics}");
-            return ExitCode::FAILURE;
-        }
-    };
     let mode = if options.check { Mode::Check } else { Mode::Write };
-    let report = match ensure(&options.out, &generated.files, mode) {
-        Ok(r) => r,
+    let summary = match webhook_codegen::run(&options.spec, &options.out, mode) {
+        Ok(s) => s,
         Err(e) => {
-            eprintln!("error: {e}");
+            eprintln!("{e}");
             return ExitCode::FAILURE;
         }
     };
-    let out = options.out.display();
+    let (report, out) = (&summary.report, options.out.display());
     if options.check {
         if report.differences.is_empty() {
-            println!("codegen --check: {out} is up to date ({} events, {} files)", generated.events, report.unchanged);
+            println!("codegen --check: {out} is up to date ({} events, {} files)", summary.events, report.unchanged);
             return ExitCode::SUCCESS;
         }
         eprintln!("error: {out} is out of date with the catalog:");
@@ -101,10 +94,10 @@ fn codegen(options: Options) -> ExitCode {
         eprintln!("run `cargo xtask codegen` to regenerate it, then review and commit the diff");
         return ExitCode::FAILURE;
     }
-    let removed = report.differences.iter().filter(|(_, d)| *d == webhook_codegen::ensure::Difference::Orphan).count();
+    let removed = report.differences.iter().filter(|(_, d)| *d == Difference::Orphan).count();
     println!(
         "codegen: {} events, {} files written, {} unchanged, {} removed ({out})",
-        generated.events,
+        summary.events,
         report.differences.len() - removed,
         report.unchanged,
         removed

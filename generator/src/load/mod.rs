@@ -133,9 +133,16 @@ fn read<T: serde::de::DeserializeOwned>(path: &Path, errors: &mut Vec<Diagnostic
 /// Turns a serde_yaml error into a diagnostic, moving its "at line L column C" into the location.
 fn yaml_error(path: &Path, e: &serde_yaml::Error) -> Diagnostic {
     let full = e.to_string();
-    let message = match full.find(" at line ") {
-        Some(i) => full[..i].to_string(),
-        None => full.clone(),
+    // serde_yaml appends "at line L column C" for the place it reports; that place becomes the
+    // location, and any other place it mentions ("while scanning a quoted scalar at line 2 column 8")
+    // stays in the message.
+    let message = match (e.location(), full.find(" at line ")) {
+        (Some(l), Some(i)) => {
+            let place = format!(" at line {} column {}", l.line(), l.column());
+            let rest = full[i..].strip_prefix(place.as_str()).unwrap_or(&full[i..]);
+            format!("{}{}", &full[..i], rest)
+        }
+        _ => full.clone(),
     };
     let location = match e.location() {
         Some(l) => Location { file: path.to_path_buf(), line: l.line(), column: l.column() },

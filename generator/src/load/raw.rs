@@ -9,7 +9,7 @@ use serde::Deserialize;
 
 /// `spec/<provider>/provider.yaml`: what every event of one vendor shares.
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, expecting = "a provider file: `provider`, `title`, `description`, `event_name`, `envelope`, `payload`, ...")]
 pub struct RawProvider {
     /// The provider's id, e.g. `apideck`; also its Rust module name.
     pub provider: String,
@@ -48,7 +48,7 @@ pub struct RawProvider {
 
 /// Where the event sits in a request body.
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, expecting = "an envelope: `{ wrapper, event_type_field, note }`, each optional")]
 pub struct RawEnvelope {
     /// The key wrapping the event (`{"payload": {...}}`); absent when the body is the event.
     #[serde(default)]
@@ -63,7 +63,7 @@ pub struct RawEnvelope {
 
 /// Header names, all optional.
 #[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, expecting = "header names: `{ event_type, signature, idempotency_key }`")]
 pub struct RawHeaders {
     /// The header naming the event type.
     #[serde(default)]
@@ -78,7 +78,7 @@ pub struct RawHeaders {
 
 /// How entity urls are built.
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, expecting = "`{ base, template }`")]
 pub struct RawUrls {
     /// Everything before the api segment, e.g. `https://unify.apideck.com`.
     pub base: String,
@@ -88,7 +88,7 @@ pub struct RawUrls {
 
 /// `spec/<provider>/<api>.yaml`: one api's events.
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, expecting = "an api file: `api`, `title`, `events`, and optional overrides")]
 pub struct RawApi {
     /// The api's id as it appears in event names, e.g. `file-storage`.
     pub api: String,
@@ -115,7 +115,7 @@ pub struct RawApi {
 
 /// Overrides for one entity.
 #[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, expecting = "entity overrides such as `{ plural: people }`")]
 pub struct RawEntity {
     /// The plural as it appears in urls, e.g. `people` (derived by English rules otherwise).
     #[serde(default)]
@@ -133,7 +133,7 @@ pub struct RawEntity {
 
 /// Overrides for one event. An event with none is written as `name:` alone.
 #[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, expecting = "event overrides such as `{ status: upcoming }`, or nothing")]
 pub struct RawEvent {
     /// `available` (the default), `upcoming`, `deprecated` or `undocumented`.
     #[serde(default)]
@@ -157,7 +157,7 @@ pub struct RawEvent {
 
 /// A payload or model shape: an object with named fields.
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, expecting = "an object: `{ description, fields, example }`")]
 pub struct RawObject {
     /// What the object is.
     pub description: String,
@@ -170,7 +170,7 @@ pub struct RawObject {
 
 /// One field of an object.
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, expecting = "a field: `{ type, description, required }`")]
 pub struct RawField {
     /// `string`, `number`, `integer`, `boolean`, `json`, `secret`, `event_type`, `event_code`,
     /// `event_selector`, the name of an enum or of another object; `list of <type>` for arrays.
@@ -185,7 +185,7 @@ pub struct RawField {
 
 /// A closed set of strings. Decoding keeps unknown values in a fallback variant.
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, expecting = "an enum: `{ description, values }`")]
 pub struct RawEnum {
     /// What the set means.
     pub description: String,
