@@ -125,7 +125,7 @@ impl ::core::fmt::Display for Api {
     }
 }
 
-/// The type of a Apideck event.
+/// The type of an Apideck event.
 ///
 /// Parsing never fails: a name this version does not know is kept in [`EventType::Unknown`], and an older name (an alias) gives the current variant. Serialized as its wire name.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -3952,7 +3952,7 @@ impl<'de> ::serde::Deserialize<'de> for EventCode {
     }
 }
 
-/// The events a Apideck subscription receives: one event type, or `*` for all.
+/// The events an Apideck subscription receives: one event type, or `*` for all.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum EventSelector {
     /// `*`: every event.

@@ -35,3 +35,11 @@ pub fn inner(text: &str) -> TokenStream {
 pub fn md(text: &str) -> String {
     clean(text)
 }
+
+/// `a` or `an` before a name, by its first letter.
+pub fn article(name: &str) -> &'static str {
+    match name.chars().next().map(|c| c.to_ascii_lowercase()) {
+        Some('a' | 'e' | 'i' | 'o' | 'u') => "an",
+        _ => "a",
+    }
+}

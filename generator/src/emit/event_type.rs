@@ -139,8 +139,9 @@ pub fn emit(p: &Provider) -> TokenStream {
         quote!(#cfg #w,)
     });
     let enum_doc = docs::lines(&format!(
-        "The type of a {title} event.\n\nParsing never fails: a name this version does not know is kept in \
-         [`EventType::Unknown`], and an older name (an alias) gives the current variant. Serialized as its wire name."
+        "The type of {} {title} event.\n\nParsing never fails: a name this version does not know is kept in \
+         [`EventType::Unknown`], and an older name (an alias) gives the current variant. Serialized as its wire name.",
+        docs::article(title)
     ));
     let selector = types::uses_selector(p).then(|| selector(title));
 
@@ -314,7 +315,7 @@ pub fn emit(p: &Provider) -> TokenStream {
 }
 
 fn selector(title: &str) -> TokenStream {
-    let doc = docs::lines(&format!("The events a {title} subscription receives: one event type, or `*` for all."));
+    let doc = docs::lines(&format!("The events {} {title} subscription receives: one event type, or `*` for all.", docs::article(title)));
     quote! {
         #doc
         #[derive(Clone, Debug, PartialEq, Eq, Hash)]

@@ -133,7 +133,8 @@ mod tests {
         assert_eq!(p.get("api"), Some((1, 1)));
         assert_eq!(p.get("events/pos.order.created"), Some((3, 3)));
         assert_eq!(p.get("events/pos.order.updated"), Some((4, 3)));
-        assert_eq!(p.get("events/pos.order.updated/aliases/1"), Some((4, 39)));
+        // `d.e.f` starts at column 41: two spaces, 17 for the key, then `: { aliases: [a.b.c, `.
+        assert_eq!(p.get("events/pos.order.updated/aliases/1"), Some((4, 41)));
         assert_eq!(p.get("missing"), None);
     }
 
@@ -142,6 +143,7 @@ mod tests {
         let p = Positions::of("events:\n  a.b.c:\n  x.y.z:\n  a.b.c: { status: upcoming }\n");
         assert_eq!(p.get("events/a.b.c"), Some((2, 3)));
         assert_eq!(p.get("events/a.b.c#2"), Some((4, 3)));
-        assert_eq!(p.get("events/a.b.c#2/status"), Some((4, 20)));
+        // A key names its value: `status` starts at column 12.
+        assert_eq!(p.get("events/a.b.c#2/status"), Some((4, 12)));
     }
 }
