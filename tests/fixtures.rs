@@ -44,7 +44,8 @@ fn every_pack_fixture_parses_into_its_variant_and_round_trips() {
 
 #[test]
 fn fixtures_and_events_cover_each_other() {
-    let cases: [(&str, Vec<&str>, &[(&str, &str)]); 2] = [
+    type Embedded = &'static [(&'static str, &'static str)];
+    let cases: [(&str, Vec<&str>, Embedded); 2] = [
         ("apideck", apideck::EVENTS.iter().map(|e| e.event_type).collect(), apideck::fixtures::ALL),
         ("pack", pack::EVENTS.iter().map(|e| e.event_type).collect(), pack::fixtures::ALL),
     ];
