@@ -73,3 +73,8 @@ pub fn seed_examples(file: &str) -> Vec<serde_json::Value> {
     }
     out
 }
+
+/// The README's example, compiled and run as a doctest.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeExample;
