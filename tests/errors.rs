@@ -45,7 +45,7 @@ case!(empty_catalog, "catalogs/bad/empty_catalog");
 case!(empty_events, "catalogs/bad/empty_events");
 case!(missing_provider_file, "catalogs/bad/missing_provider_file/shop");
 case!(undescribable_action, "catalogs/bad/undescribable_action/shop/orders.yaml:4:3");
-case!(unknown_field_type, "catalogs/bad/unknown_field_type/shop/provider.yaml:12:");
+case!(unknown_field_type, "catalogs/bad/unknown_field_type/shop/provider.yaml:13:");
 case!(wrong_api, "catalogs/bad/wrong_api/shop/orders.yaml:4:3");
 
 #[test]

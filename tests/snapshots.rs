@@ -29,7 +29,7 @@ fn edge_catalog_output_compiles_cleanly() {
     // Outside the workspace (a temp dir), with its own target dir kept between runs so that only
     // the edge crate itself is rebuilt.
     let status = Command::new(env!("CARGO"))
-        .args(["clippy", "--quiet", "--all-targets", "--", "-D", "warnings"])
+        .args(["clippy", "--quiet", "--all-targets", "--all-features", "--", "-D", "warnings"])
         .current_dir(out.path())
         .env("CARGO_TARGET_DIR", workspace_root().join("target/edge-check"))
         .status()

@@ -14,7 +14,8 @@
 pub mod runtime;
 
 pub use runtime::{
-    EventInfo, ParseError, RawPayload, Secret, Status, UnknownEvent, UnknownEventCode,
+    EventInfo, Headers, KeyError, ParseError, RawPayload, Scheme, Secret, Status,
+    UnknownEvent, UnknownEventCode, VerifyError,
 };
 
 pub mod apideck;

@@ -7,10 +7,12 @@ mod error;
 mod info;
 mod secret;
 pub mod url;
+pub mod verify;
 
 pub use error::{ParseError, UnknownEventCode};
 pub use info::{EventInfo, Status};
 pub use secret::Secret;
+pub use verify::{Headers, KeyError, Scheme, VerifyError};
 
 /// An event whose type this version of the crate does not know. Nothing is lost: the type string
 /// and the payload's JSON, exactly as received, are kept.

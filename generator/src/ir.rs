@@ -34,6 +34,10 @@ pub struct Provider {
     pub envelope: Envelope,
     /// Header names.
     pub headers: Headers,
+    /// How deliveries are signed.
+    pub signing: Signing,
+    /// The event type of the delivery-url validation request, if the vendor sends one.
+    pub validation_event: Option<String>,
     /// Apis, sorted by wire name.
     pub apis: Vec<Api>,
     /// Events, sorted by wire name.
@@ -51,6 +55,8 @@ pub struct Envelope {
     pub wrapper: Option<String>,
     /// The key of the event type inside the event, if the body names it.
     pub event_type_field: Option<String>,
+    /// The key of the event's unique id inside the event, if any.
+    pub event_id_field: Option<String>,
     /// Facts about the body a user must know.
     pub note: Option<String>,
 }
@@ -64,6 +70,26 @@ pub struct Headers {
     pub signature: Option<String>,
     /// The idempotency key header.
     pub idempotency_key: Option<String>,
+}
+
+/// A provider's signing scheme.
+#[derive(Debug, Clone)]
+pub struct Signing {
+    /// Which scheme.
+    pub scheme: Scheme,
+    /// What the vendor documents, or leaves open, about it.
+    pub note: Option<String>,
+}
+
+/// The signing schemes the runtime implements.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scheme {
+    /// HMAC-SHA256 over the JavaScript canonical form, hex (Apideck).
+    ApideckHmac,
+    /// Standard Webhooks `v1`.
+    StandardWebhooks,
+    /// Not documented: nothing is verified; users plug in their own.
+    None,
 }
 
 /// One api of a provider.

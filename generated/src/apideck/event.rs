@@ -469,6 +469,8 @@ pub enum Event<'a> {
     #[cfg(feature = "apideck-vault")]
     /// `vault.connection.updated`: Event broadcast when a connection has been updated.
     VaultConnectionUpdated(::std::boxed::Box<super::payloads::ConnectionEvent<'a>>),
+    /// The request Apideck sends to validate a delivery url (`apideck.subscription.created`), not an event a subscription receives: answer it with 2xx. Its body, which carries no envelope, is kept as received.
+    Validation(crate::runtime::RawPayload<'a>),
     /// An event this version of the crate does not know (or whose api feature is off), kept as received.
     Unknown(UnknownEvent<'a>),
 }
@@ -488,6 +490,13 @@ impl<'a> Event<'a> {
         event_type: &'a str,
         body: &'a [u8],
     ) -> ::core::result::Result<Self, ParseError> {
+        if event_type == "apideck.subscription.created" {
+            return Ok(
+                Event::Validation(
+                    crate::runtime::RawPayload(crate::runtime::de::unwrap(body, None)?),
+                ),
+            );
+        }
         let payload = crate::runtime::de::unwrap(body, WRAPPER)?;
         Event::from_payload(Cow::Borrowed(event_type), payload)
     }
@@ -1800,6 +1809,9 @@ impl<'a> Event<'a> {
 
             #[cfg(feature = "apideck-vault")]
             Event::VaultConnectionUpdated(_) => EventType::VaultConnectionUpdated,
+            Event::Validation(_) => {
+                EventType::Unknown("apideck.subscription.created".to_owned())
+            }
             Event::Unknown(unknown) => EventType::from_wire(&unknown.event_type),
         }
     }
@@ -2495,6 +2507,7 @@ impl ::serde::Serialize for Event<'_> {
             Event::VaultConnectionUpdated(payload) => {
                 crate::runtime::de::serialize_wrapped(WRAPPER, payload, s)
             }
+            Event::Validation(raw) => raw.serialize(s),
             Event::Unknown(unknown) => {
                 crate::runtime::de::serialize_wrapped(WRAPPER, unknown.payload, s)
             }

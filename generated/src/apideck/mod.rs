@@ -8,6 +8,8 @@
 //!
 //! # Receiving
 //!
+//! Verify every request first: build a [`Verifier`] once with your key, call `verify(&headers, body)`, and take the event from the [`Verified`] result. Parsing an unverified body is for tests.
+//!
 //! A body is `{"payload": {...}}`; the event's `event_type` picks the variant. Parse it with [`Event::parse`] and route it with [`dispatch`] (or an api's own `dispatch`).
 //!
 //! Every field of a payload is optional upstream (the specs list no required fields), so every field here is an `Option`. Unified-api events only reference the record (`entity_id`, `entity_url`); fetch it to see what changed.
@@ -17,6 +19,8 @@ mod dispatch;
 mod event;
 
 mod event_type;
+
+mod receive;
 
 pub mod fixtures;
 
@@ -29,6 +33,11 @@ pub mod urls;
 pub use dispatch::{dispatch, Handler};
 
 pub use event::Event;
+
+pub use receive::{Verified, Verifier};
+
+#[cfg(feature = "test-util")]
+pub mod testing;
 
 pub use event_type::{Api, EventType, EVENTS, EventCode, EventSelector};
 

@@ -8,6 +8,8 @@
 //!
 //! # Receiving
 //!
+//! **Pack deliveries are not verified by this crate**: the vendor does not document how it signs them. Verify them yourself (or implement `runtime::verify::Scheme` and use [`Verifier::with_scheme`]) before trusting a body.
+//!
 //! The body does not name its event, so the type must come from elsewhere (the subscription it was registered for): parse it with [`Event::parse_as`].
 //!
 //! Pack does not document the body it delivers, which header names the event, or how the subscription's `secret` signs a request. Payloads are therefore kept as raw JSON (`RawPayload`), and nothing here verifies a Pack signature. One subscription receives one event code, so the code the endpoint was registered for tells the event type.
@@ -18,6 +20,8 @@ mod event;
 
 mod event_type;
 
+mod receive;
+
 pub mod fixtures;
 
 pub mod models;
@@ -27,6 +31,8 @@ pub mod payloads;
 pub use dispatch::{dispatch, Handler};
 
 pub use event::Event;
+
+pub use receive::{Verified, Verifier};
 
 pub use event_type::{Api, EventType, EVENTS, EventCode};
 

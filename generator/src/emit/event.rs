@@ -68,6 +68,24 @@ pub fn emit(p: &Provider) -> TokenStream {
             }
         }
     });
+    let validation = p.validation_event.as_ref().map(|v| {
+        let doc = docs::lines(&format!(
+            "The request {} sends to validate a delivery url (`{v}`), not an event a subscription receives: \
+             answer it with 2xx. Its body, which carries no envelope, is kept as received.",
+            p.title
+        ));
+        (v, doc)
+    });
+    let validation_variant = validation.as_ref().map(|(_, doc)| quote!(#doc Validation(crate::runtime::RawPayload<'a>),));
+    let validation_parse = validation.as_ref().map(|(v, _)| {
+        quote! {
+            if event_type == #v {
+                return Ok(Event::Validation(crate::runtime::RawPayload(crate::runtime::de::unwrap(body, None)?)));
+            }
+        }
+    });
+    let validation_type = validation.as_ref().map(|(v, _)| quote!(Event::Validation(_) => EventType::Unknown(#v.to_owned()),));
+    let validation_ser = validation.as_ref().map(|_| quote!(Event::Validation(raw) => raw.serialize(s),));
     let enum_doc = docs::lines(&format!(
         "A parsed {} webhook: which event it is, and its payload, typed.\n\nSerializing an event gives back the body it was parsed from (as JSON; \
          key order and spacing are not kept).",
@@ -88,6 +106,7 @@ pub fn emit(p: &Provider) -> TokenStream {
         #[non_exhaustive]
         pub enum Event<'a> {
             #(#variants)*
+            #validation_variant
             /// An event this version of the crate does not know (or whose api feature is off), kept as received.
             Unknown(UnknownEvent<'a>),
         }
@@ -97,6 +116,7 @@ pub fn emit(p: &Provider) -> TokenStream {
 
             /// Parses a body whose event type is known from elsewhere (a header, or the subscription).
             pub fn parse_as(event_type: &'a str, body: &'a [u8]) -> ::core::result::Result<Self, ParseError> {
+                #validation_parse
                 let payload = crate::runtime::de::unwrap(body, WRAPPER)?;
                 Event::from_payload(Cow::Borrowed(event_type), payload)
             }
@@ -112,6 +132,7 @@ pub fn emit(p: &Provider) -> TokenStream {
             pub fn event_type(&self) -> EventType {
                 match self {
                     #(#type_arms)*
+                    #validation_type
                     Event::Unknown(unknown) => EventType::from_wire(&unknown.event_type),
                 }
             }
@@ -121,6 +142,7 @@ pub fn emit(p: &Provider) -> TokenStream {
             fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::core::result::Result<S::Ok, S::Error> {
                 match self {
                     #(#ser_arms)*
+                    #validation_ser
                     Event::Unknown(unknown) => crate::runtime::de::serialize_wrapped(WRAPPER, unknown.payload, s),
                 }
             }

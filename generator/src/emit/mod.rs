@@ -9,6 +9,7 @@ mod event;
 mod event_type;
 mod fixtures;
 mod provider;
+mod receive;
 mod types;
 mod urls;
 
@@ -34,6 +35,10 @@ pub fn emit(catalog: &Catalog) -> Result<BTreeMap<PathBuf, String>, Vec<Diagnost
         out.rust(format!("{dir}/event_type.rs"), event_type::emit(p));
         out.rust(format!("{dir}/event.rs"), event::emit(p));
         out.rust(format!("{dir}/dispatch.rs"), dispatch::emit_provider(p));
+        out.rust(format!("{dir}/receive.rs"), receive::emit(p));
+        if let Some(testing) = receive::emit_testing(p) {
+            out.rust(format!("{dir}/testing.rs"), testing);
+        }
         out.rust(format!("{dir}/payloads.rs"), types::emit(p, crate::ir::ObjectKind::Payload));
         if types::has(p, crate::ir::ObjectKind::Model) {
             out.rust(format!("{dir}/models.rs"), types::emit(p, crate::ir::ObjectKind::Model));

@@ -4,7 +4,7 @@ use proc_macro2::TokenStream;
 use quote::quote;
 
 use super::{cfg, docs, ident, types, urls};
-use crate::ir::{ObjectKind, Provider};
+use crate::ir::{ObjectKind, Provider, Scheme};
 
 pub fn emit(p: &Provider) -> TokenStream {
     let mut text = format!("{}\n\n{}\n", p.title, docs::md(&p.description));
@@ -12,6 +12,18 @@ pub fn emit(p: &Provider) -> TokenStream {
         text.push_str(&format!("\nVendor documentation: <{link}>\n"));
     }
     text.push_str("\n# Receiving\n\n");
+    match p.signing.scheme {
+        Scheme::None => text.push_str(&format!(
+            "**{} deliveries are not verified by this crate**: the vendor does not document how it signs them. \
+             Verify them yourself (or implement `runtime::verify::Scheme` and use [`Verifier::with_scheme`]) \
+             before trusting a body.\n\n",
+            p.title
+        )),
+        _ => text.push_str(
+            "Verify every request first: build a [`Verifier`] once with your key, call `verify(&headers, body)`, \
+             and take the event from the [`Verified`] result. Parsing an unverified body is for tests.\n\n",
+        ),
+    }
     match (&p.envelope.wrapper, &p.envelope.event_type_field) {
         (Some(w), Some(f)) => text.push_str(&format!(
             "A body is `{{\"{w}\": {{...}}}}`; the event's `{f}` picks the variant. Parse it with \
@@ -49,12 +61,17 @@ pub fn emit(p: &Provider) -> TokenStream {
     let models = types::has(p, ObjectKind::Model).then(|| quote!(pub mod models;));
     let urls = urls::has(p).then(|| quote!(pub mod urls;));
     let extra_types = event_type_extras(p);
+    let testing = (p.signing.scheme != Scheme::None).then(|| quote! {
+        #[cfg(feature = "test-util")]
+        pub mod testing;
+    });
     quote! {
         #module_docs
 
         mod dispatch;
         mod event;
         mod event_type;
+        mod receive;
         pub mod fixtures;
         #models
         pub mod payloads;
@@ -62,6 +79,8 @@ pub fn emit(p: &Provider) -> TokenStream {
 
         pub use dispatch::{dispatch, Handler};
         pub use event::Event;
+        pub use receive::{Verified, Verifier};
+        #testing
         pub use event_type::{Api, EventType, EVENTS #extra_types};
 
         #(#headers)*

@@ -27,6 +27,11 @@ pub struct RawProvider {
     /// The HTTP headers the vendor sends with each delivery.
     #[serde(default)]
     pub headers: RawHeaders,
+    /// How the vendor signs a delivery.
+    pub signing: RawSigning,
+    /// The event type of the request the vendor sends to validate a delivery url, if any.
+    #[serde(default)]
+    pub validation_event: Option<String>,
     /// Urls of the entities events refer to.
     #[serde(default)]
     pub urls: Option<RawUrls>,
@@ -56,7 +61,21 @@ pub struct RawEnvelope {
     /// The key of the event's type inside the event; absent when the body does not say.
     #[serde(default)]
     pub event_type_field: Option<String>,
+    /// The key of the event's unique id inside the event, if any.
+    #[serde(default)]
+    pub event_id_field: Option<String>,
     /// Why the body does not name its event, or other facts a user must know.
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+/// The signing scheme of a provider.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, expecting = "a signing scheme: `{ scheme, note }`")]
+pub struct RawSigning {
+    /// `apideck-hmac-sha256`, `standard-webhooks`, or `none` (undocumented: nothing is verified).
+    pub scheme: String,
+    /// What the vendor documents, or leaves open, about it.
     #[serde(default)]
     pub note: Option<String>,
 }

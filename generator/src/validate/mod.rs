@@ -78,6 +78,30 @@ fn provider(files: &RawProviderFiles, errors: &mut Vec<Diagnostic>) -> Option<Pr
         Some(urls) => check_template(file, "urls/template", &urls.template, errors).then(|| urls.template.clone()),
         None => None,
     };
+    let scheme = match raw.signing.scheme.as_str() {
+        "apideck-hmac-sha256" => Some(ir::Scheme::ApideckHmac),
+        "standard-webhooks" => Some(ir::Scheme::StandardWebhooks),
+        "none" => Some(ir::Scheme::None),
+        other => {
+            errors.push(
+                Diagnostic::new(file.at("signing/scheme"), format!("unknown signing scheme `{other}`"))
+                    .help("use `apideck-hmac-sha256`, `standard-webhooks`, or `none` when the vendor does not document one"),
+            );
+            None
+        }
+    };
+    if scheme == Some(ir::Scheme::ApideckHmac) && raw.headers.signature.is_none() {
+        errors.push(
+            Diagnostic::new(file.at("signing"), "the `apideck-hmac-sha256` scheme needs the signature header's name")
+                .help("add `headers: { signature: ... }`"),
+        );
+    }
+    if scheme == Some(ir::Scheme::None) && raw.signing.note.is_none() {
+        errors.push(
+            Diagnostic::new(file.at("signing"), "a provider whose deliveries are not verified must say why")
+                .help("add `note:` saying what the vendor documents about signing"),
+        );
+    }
     let (objects, enums) = objects::resolve(file, errors);
     let object_index: BTreeMap<&str, usize> = objects.iter().enumerate().map(|(i, o)| (o.name.as_str(), i)).collect();
     let payload_of = |name: &str, loc: Location, errors: &mut Vec<Diagnostic>| -> Option<Payload> {
@@ -320,12 +344,18 @@ fn provider(files: &RawProviderFiles, errors: &mut Vec<Diagnostic>) -> Option<Pr
         envelope: Envelope {
             wrapper: raw.envelope.wrapper.clone(),
             event_type_field: raw.envelope.event_type_field.clone(),
+            event_id_field: raw.envelope.event_id_field.clone(),
             note: raw.envelope.note.clone(),
         },
+        signing: ir::Signing { scheme: scheme?, note: raw.signing.note.clone() },
+        validation_event: raw.validation_event.clone(),
         headers: Headers {
             event_type: raw.headers.event_type.clone(),
             signature: raw.headers.signature.clone(),
-            idempotency_key: raw.headers.idempotency_key.clone(),
+            // Standard Webhooks defines its id header as the idempotency key.
+            idempotency_key: raw.headers.idempotency_key.clone().or_else(|| {
+                (scheme == Some(ir::Scheme::StandardWebhooks)).then(|| "webhook-id".to_string())
+            }),
         },
         apis,
         events,

@@ -1,0 +1,420 @@
+//! Apideck's canonical form of a body, exactly as its guide's Node code computes it:
+//! `JSON.stringify(sortObjectKeys(JSON.parse(body)))`.
+//!
+//! "Exactly" means JavaScript's rules, not JSON's, which is why this is not serde_json:
+//!
+//! - `JSON.parse` turns numbers into doubles (`1.0` and `1E2` are `1` and `100`; integers above
+//!   2^53 round), keeps the last of duplicate keys, and accepts lone surrogates in `\u` escapes.
+//! - `sortObjectKeys` sorts keys with `Array.prototype.sort` (by UTF-16 code units) and rebuilds
+//!   the object by assignment, so `__proto__` is lost; it returns arrays as they are, so objects
+//!   inside arrays keep `JSON.parse`'s order.
+//! - Objects enumerate integer-like keys (`"9"`, `"10"`) first, in numeric order, whatever the
+//!   sort said.
+//! - `JSON.stringify` prints numbers as `Number.prototype.toString` does (via `ryu-js`), non-finite
+//!   numbers as `null`, and escapes control characters and lone surrogates as `\u00xx`/`\udxxx`.
+//!
+//! A differential test runs the guide's algorithm in Node against this on thousands of random
+//! documents.
+
+use ::std::collections::HashMap;
+use ::std::fmt;
+
+/// Deepest nesting accepted. Node accepts more, but an attacker must not be able to exhaust the
+/// stack; real payloads nest a few levels.
+pub const MAX_DEPTH: usize = 128;
+
+/// Why a body has no canonical form.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CanonicalError {
+    /// Byte offset in the body where parsing stopped.
+    pub offset: usize,
+    /// What was wrong there.
+    pub reason: &'static str,
+}
+
+impl fmt::Display for CanonicalError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} at byte {}", self.reason, self.offset)
+    }
+}
+
+impl ::std::error::Error for CanonicalError {}
+
+/// The canonical form of `body`, which must be one JSON text.
+pub fn canonicalize(body: &str) -> Result<String, CanonicalError> {
+    let mut parser = Parser { bytes: body.as_bytes(), text: body, pos: 0 };
+    parser.skip_ws();
+    let value = parser.value(0)?;
+    parser.skip_ws();
+    if parser.pos != body.len() {
+        return Err(parser.error("unexpected text after the JSON value"));
+    }
+    let mut out = String::with_capacity(body.len());
+    write_value(&mut out, &value, true);
+    Ok(out)
+}
+
+/// A string as JavaScript holds it: UTF-16 code units, lone surrogates allowed.
+type JsString = Vec<u16>;
+
+enum Value {
+    Null,
+    Bool(bool),
+    Number(f64),
+    String(JsString),
+    Array(Vec<Value>),
+    /// Properties in `JSON.parse`'s order: each key where it first appeared, with its last value.
+    Object(Vec<(JsString, Value)>),
+}
+
+struct Parser<'s> {
+    bytes: &'s [u8],
+    text: &'s str,
+    pos: usize,
+}
+
+impl Parser<'_> {
+    fn error(&self, reason: &'static str) -> CanonicalError {
+        CanonicalError { offset: self.pos, reason }
+    }
+
+    fn skip_ws(&mut self) {
+        while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.bytes.get(self.pos) {
+            self.pos += 1;
+        }
+    }
+
+    fn value(&mut self, depth: usize) -> Result<Value, CanonicalError> {
+        if depth > MAX_DEPTH {
+            return Err(self.error("nesting too deep"));
+        }
+        match self.bytes.get(self.pos) {
+            None => Err(self.error("unexpected end of input")),
+            Some(b'{') => self.object(depth),
+            Some(b'[') => self.array(depth),
+            Some(b'"') => self.string().map(Value::String),
+            Some(b't') => self.literal("true", Value::Bool(true)),
+            Some(b'f') => self.literal("false", Value::Bool(false)),
+            Some(b'n') => self.literal("null", Value::Null),
+            Some(b'-' | b'0'..=b'9') => self.number(),
+            Some(_) => Err(self.error("expected a JSON value")),
+        }
+    }
+
+    fn literal(&mut self, word: &'static str, value: Value) -> Result<Value, CanonicalError> {
+        if self.bytes[self.pos..].starts_with(word.as_bytes()) {
+            self.pos += word.len();
+            Ok(value)
+        } else {
+            Err(self.error("expected a JSON value"))
+        }
+    }
+
+    fn digits(&mut self) -> usize {
+        let start = self.pos;
+        while let Some(b'0'..=b'9') = self.bytes.get(self.pos) {
+            self.pos += 1;
+        }
+        self.pos - start
+    }
+
+    fn number(&mut self) -> Result<Value, CanonicalError> {
+        let start = self.pos;
+        if self.bytes[self.pos] == b'-' {
+            self.pos += 1;
+        }
+        match self.bytes.get(self.pos) {
+            Some(b'0') => self.pos += 1,
+            Some(b'1'..=b'9') => {
+                self.digits();
+            }
+            _ => return Err(self.error("malformed number")),
+        }
+        if self.bytes.get(self.pos) == Some(&b'.') {
+            self.pos += 1;
+            if self.digits() == 0 {
+                return Err(self.error("malformed number"));
+            }
+        }
+        if let Some(b'e' | b'E') = self.bytes.get(self.pos) {
+            self.pos += 1;
+            if let Some(b'+' | b'-') = self.bytes.get(self.pos) {
+                self.pos += 1;
+            }
+            if self.digits() == 0 {
+                return Err(self.error("malformed number"));
+            }
+        }
+        // Rust's float parsing rounds correctly, as ECMAScript's does; overflow gives infinity,
+        // which JavaScript also does (and then prints as `null`).
+        let n: f64 = self.text[start..self.pos].parse().map_err(|_| self.error("malformed number"))?;
+        Ok(Value::Number(n))
+    }
+
+    fn hex4(&mut self) -> Result<u16, CanonicalError> {
+        let digits = self.bytes.get(self.pos..self.pos + 4).ok_or_else(|| self.error("truncated \\u escape"))?;
+        let mut unit = 0u16;
+        for &d in digits {
+            let v = (d as char).to_digit(16).ok_or_else(|| self.error("malformed \\u escape"))?;
+            unit = unit * 16 + v as u16;
+        }
+        self.pos += 4;
+        Ok(unit)
+    }
+
+    fn string(&mut self) -> Result<JsString, CanonicalError> {
+        self.pos += 1; // the opening quote
+        let mut out = JsString::new();
+        loop {
+            let start = self.pos;
+            // Copy a run of plain characters at once.
+            while let Some(&b) = self.bytes.get(self.pos) {
+                if b == b'"' || b == b'\\' || b < 0x20 {
+                    break;
+                }
+                self.pos += 1;
+            }
+            out.extend(self.text[start..self.pos].encode_utf16());
+            match self.bytes.get(self.pos) {
+                None => return Err(self.error("unterminated string")),
+                Some(b'"') => {
+                    self.pos += 1;
+                    return Ok(out);
+                }
+                Some(b'\\') => {
+                    self.pos += 1;
+                    let escaped = *self.bytes.get(self.pos).ok_or_else(|| self.error("unterminated string"))?;
+                    self.pos += 1;
+                    let unit = match escaped {
+                        b'"' => 0x22,
+                        b'\\' => 0x5c,
+                        b'/' => 0x2f,
+                        b'b' => 0x08,
+                        b'f' => 0x0c,
+                        b'n' => 0x0a,
+                        b'r' => 0x0d,
+                        b't' => 0x09,
+                        b'u' => self.hex4()?,
+                        _ => {
+                            self.pos -= 1;
+                            return Err(self.error("unknown escape"));
+                        }
+                    };
+                    out.push(unit);
+                }
+                Some(_) => return Err(self.error("control character in string")),
+            }
+        }
+    }
+
+    fn array(&mut self, depth: usize) -> Result<Value, CanonicalError> {
+        self.pos += 1;
+        let mut items = Vec::new();
+        self.skip_ws();
+        if self.bytes.get(self.pos) == Some(&b']') {
+            self.pos += 1;
+            return Ok(Value::Array(items));
+        }
+        loop {
+            self.skip_ws();
+            items.push(self.value(depth + 1)?);
+            self.skip_ws();
+            match self.bytes.get(self.pos) {
+                Some(b',') => self.pos += 1,
+                Some(b']') => {
+                    self.pos += 1;
+                    return Ok(Value::Array(items));
+                }
+                _ => return Err(self.error("expected `,` or `]`")),
+            }
+        }
+    }
+
+    fn object(&mut self, depth: usize) -> Result<Value, CanonicalError> {
+        self.pos += 1;
+        let mut props: Vec<(JsString, Value)> = Vec::new();
+        // Only big objects get an index, so the common small object costs no hashing, and a body
+        // with many keys costs no quadratic duplicate search.
+        let mut index: Option<HashMap<JsString, usize>> = None;
+        self.skip_ws();
+        if self.bytes.get(self.pos) == Some(&b'}') {
+            self.pos += 1;
+            return Ok(Value::Object(props));
+        }
+        loop {
+            self.skip_ws();
+            if self.bytes.get(self.pos) != Some(&b'"') {
+                return Err(self.error("expected a string key"));
+            }
+            let key = self.string()?;
+            self.skip_ws();
+            if self.bytes.get(self.pos) != Some(&b':') {
+                return Err(self.error("expected `:`"));
+            }
+            self.pos += 1;
+            self.skip_ws();
+            let value = self.value(depth + 1)?;
+            let existing = match &index {
+                Some(map) => map.get(&key).copied(),
+                None => props.iter().position(|(k, _)| *k == key),
+            };
+            match existing {
+                Some(i) => props[i].1 = value,
+                None => {
+                    if let Some(map) = &mut index {
+                        map.insert(key.clone(), props.len());
+                    }
+                    props.push((key, value));
+                    if index.is_none() && props.len() > 32 {
+                        index = Some(props.iter().enumerate().map(|(i, (k, _))| (k.clone(), i)).collect());
+                    }
+                }
+            }
+            self.skip_ws();
+            match self.bytes.get(self.pos) {
+                Some(b',') => self.pos += 1,
+                Some(b'}') => {
+                    self.pos += 1;
+                    return Ok(Value::Object(props));
+                }
+                _ => return Err(self.error("expected `,` or `}`")),
+            }
+        }
+    }
+}
+
+/// The array index a key names, if it is one (`"0"`, `"10"`, not `"01"` nor `"4294967295"`):
+/// such keys enumerate first, in numeric order.
+fn array_index(key: &[u16]) -> Option<u32> {
+    if key.is_empty() || key.len() > 10 || (key.len() > 1 && key[0] == u16::from(b'0')) {
+        return None;
+    }
+    let mut n: u64 = 0;
+    for &unit in key {
+        let digit = unit.checked_sub(u16::from(b'0')).filter(|d| *d <= 9)?;
+        n = n * 10 + u64::from(digit);
+    }
+    (n < u64::from(u32::MAX)).then_some(n as u32)
+}
+
+/// Writes `value`; `sorted` is whether `sortObjectKeys` reaches it (it stops at arrays).
+fn write_value(out: &mut String, value: &Value, sorted: bool) {
+    match value {
+        Value::Null => out.push_str("null"),
+        Value::Bool(true) => out.push_str("true"),
+        Value::Bool(false) => out.push_str("false"),
+        Value::Number(n) if n.is_finite() => out.push_str(ryu_js::Buffer::new().format_finite(*n)),
+        Value::Number(_) => out.push_str("null"),
+        Value::String(s) => write_string(out, s),
+        Value::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_value(out, item, false);
+            }
+            out.push(']');
+        }
+        Value::Object(props) => {
+            let proto: &[u16] = &[0x5f, 0x5f, 0x70, 0x72, 0x6f, 0x74, 0x6f, 0x5f, 0x5f]; // "__proto__"
+            let mut order: Vec<&(JsString, Value)> = props.iter().filter(|(k, _)| !(sorted && k.as_slice() == proto)).collect();
+            if sorted {
+                order.sort_by(|a, b| a.0.cmp(&b.0));
+            }
+            // Integer-like keys first, ascending; a stable sort keeps the rest in order.
+            order.sort_by_key(|(k, _)| array_index(k).map_or(1u64 << 32, u64::from));
+            out.push('{');
+            for (i, (key, value)) in order.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_string(out, key);
+                out.push(':');
+                write_value(out, value, sorted);
+            }
+            out.push('}');
+        }
+    }
+}
+
+/// `JSON.stringify`'s QuoteJSONString.
+fn write_string(out: &mut String, units: &[u16]) {
+    out.push('"');
+    for unit in char::decode_utf16(units.iter().copied()) {
+        match unit {
+            Ok('"') => out.push_str("\\\""),
+            Ok('\\') => out.push_str("\\\\"),
+            Ok('\u{8}') => out.push_str("\\b"),
+            Ok('\u{c}') => out.push_str("\\f"),
+            Ok('\n') => out.push_str("\\n"),
+            Ok('\r') => out.push_str("\\r"),
+            Ok('\t') => out.push_str("\\t"),
+            Ok(c) if (c as u32) < 0x20 => push_unit_escape(out, c as u16),
+            Ok(c) => out.push(c),
+            Err(lone) => push_unit_escape(out, lone.unpaired_surrogate()),
+        }
+    }
+    out.push('"');
+}
+
+fn push_unit_escape(out: &mut String, unit: u16) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    out.push_str("\\u");
+    for shift in [12, 8, 4, 0] {
+        out.push(HEX[usize::from((unit >> shift) & 0xf)] as char);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::canonicalize;
+
+    #[track_caller]
+    fn canon(input: &str) -> String {
+        canonicalize(input).unwrap()
+    }
+
+    #[test]
+    fn numbers_print_as_javascript_does() {
+        assert_eq!(canon("[1.0,-0,1E2,1e21,12345678901234567890,0.1,1e400,-1e-7]"), "[1,0,100,1e+21,12345678901234567000,0.1,null,-1e-7]");
+    }
+
+    #[test]
+    fn keys_sort_by_utf16_with_integer_keys_first() {
+        assert_eq!(canon(r#"{"b":1,"a":2,"10":3,"9":4,"01":5}"#), r#"{"9":4,"10":3,"01":5,"a":2,"b":1}"#);
+        // U+FF61 sorts after U+1F600 in UTF-8 bytes but before it in UTF-16 units.
+        assert_eq!(canon("{\"\u{1F600}\":1,\"\u{FF61}\":2}"), "{\"\u{1F600}\":1,\"\u{FF61}\":2}");
+    }
+
+    #[test]
+    fn arrays_are_kept_as_they_are() {
+        assert_eq!(canon(r#"{"z":[{"y":1,"x":2}],"a":{"d":1,"c":2}}"#), r#"{"a":{"c":2,"d":1},"z":[{"y":1,"x":2}]}"#);
+    }
+
+    #[test]
+    fn duplicate_keys_keep_the_last_value() {
+        assert_eq!(canon(r#"{"a":1,"b":2,"a":3}"#), r#"{"a":3,"b":2}"#);
+        assert_eq!(canon(r#"[{"a":1,"b":2,"a":3}]"#), r#"[{"a":3,"b":2}]"#);
+    }
+
+    #[test]
+    fn strings_escape_as_json_stringify_does() {
+        assert_eq!(canon(r#"["\u00e9\u001F\/", "\ud800", "\ud83d\ude00", "\u2028"]"#), "[\"é\\u001f/\",\"\\ud800\",\"\u{1F600}\",\"\u{2028}\"]");
+    }
+
+    #[test]
+    fn proto_is_dropped_by_sorting_but_kept_in_arrays() {
+        assert_eq!(canon(r#"{"__proto__":{"x":1},"a":1}"#), r#"{"a":1}"#);
+        assert_eq!(canon(r#"[{"__proto__":1}]"#), r#"[{"__proto__":1}]"#);
+    }
+
+    #[test]
+    fn malformed_json_is_an_error_not_a_panic() {
+        for bad in ["", "{", "[1,]", "01", "1.", "-", "\"\\x\"", "\"\u{1}\"", "{\"a\" 1}", "tru", "1 2", "\"\\u12\""] {
+            assert!(canonicalize(bad).is_err(), "{bad:?}");
+        }
+        let deep = "[".repeat(super::MAX_DEPTH + 2);
+        assert_eq!(canonicalize(&deep).unwrap_err().reason, "nesting too deep");
+    }
+}

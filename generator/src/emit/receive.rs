@@ -1,0 +1,345 @@
+//! A provider's `receive.rs` (the `Verifier` and its `Verified` result) and `testing.rs`
+//! (signing fixtures, behind the `test-util` feature). The schemes themselves are hand-written in
+//! `runtime::verify`; this only wires a provider's headers and envelope to one.
+
+use proc_macro2::TokenStream;
+use quote::quote;
+
+use super::docs;
+use crate::ir::{Provider, Scheme};
+
+/// The scheme type and its constructor, for providers whose scheme the runtime implements.
+fn scheme(p: &Provider) -> Option<(TokenStream, TokenStream, &'static str)> {
+    match p.signing.scheme {
+        Scheme::ApideckHmac => Some((
+            quote!(crate::runtime::verify::apideck::ApideckHmac),
+            quote!(crate::runtime::verify::apideck::ApideckHmac::new(keys, super::SIGNATURE_HEADER)?),
+            "your Apideck API key (the HMAC key Apideck signs with)",
+        )),
+        Scheme::StandardWebhooks => Some((
+            quote!(crate::runtime::verify::standard::StandardWebhooks),
+            quote!(crate::runtime::verify::standard::StandardWebhooks::new(keys)?),
+            "the endpoint's `whsec_` secret",
+        )),
+        Scheme::None => None,
+    }
+}
+
+pub fn emit(p: &Provider) -> TokenStream {
+    let title = &p.title;
+    let constructors = scheme(p).map(|(_, build, key_doc)| {
+        let new_doc = docs::lines(&format!(
+            "A verifier for deliveries signed with `key`: {key_doc}. Refuses an empty key or one padded with whitespace."
+        ));
+        quote! {
+            impl Verifier {
+                #new_doc
+                pub fn new(key: &str) -> ::core::result::Result<Self, crate::runtime::verify::KeyError> {
+                    Verifier::with_keys([key])
+                }
+
+                /// A verifier accepting a signature by any of `keys`, for rotating keys without downtime.
+                pub fn with_keys<K: ::core::convert::AsRef<str>>(
+                    keys: impl ::core::iter::IntoIterator<Item = K>,
+                ) -> ::core::result::Result<Self, crate::runtime::verify::KeyError> {
+                    Ok(Verifier::with_scheme(#build))
+                }
+            }
+        }
+    });
+    let default_scheme = scheme(p).map(|(ty, _, _)| quote!(= #ty));
+    let header = |name: &Option<String>, konst: &str| name.as_ref().map(|_| super::ident(konst));
+    let event_type_header = header(&p.headers.event_type, "EVENT_TYPE_HEADER");
+    let idempotency_header = header(&p.headers.idempotency_key, "IDEMPOTENCY_KEY_HEADER");
+    let read_event_type = match &event_type_header {
+        Some(h) => quote!(verify::optional_header(headers, super::#h)?.map(str::to_owned)),
+        None => quote!(None),
+    };
+    let read_idempotency = match &idempotency_header {
+        Some(h) => quote!(verify::optional_header(headers, super::#h)?.map(str::to_owned)),
+        None => quote!(None),
+    };
+    let wrapper = match &p.envelope.wrapper {
+        Some(w) => quote!(Some(#w)),
+        None => quote!(None),
+    };
+
+    let mismatch_check = p.envelope.event_type_field.as_ref().filter(|_| event_type_header.is_some()).map(|field| {
+        let skip_validation = p.validation_event.as_ref().map(|_| quote!(.filter(|_| !verified.is_validation())));
+        quote! {
+            if let Some(header) = verified.event_type.as_ref() #skip_validation {
+                let body_type = crate::runtime::de::unwrap(verified.body.as_bytes(), WRAPPER)
+                    .and_then(|payload| crate::runtime::de::event_type(payload, #field));
+                if let Ok(body_type) = body_type {
+                    if super::EventType::from_wire(header) != super::EventType::from_wire(&body_type) {
+                        return Err(VerifyError::EventTypeMismatch { header: header.clone(), body: body_type.into_owned() });
+                    }
+                }
+            }
+        }
+    });
+    let event_fn = p.envelope.event_type_field.as_ref().map(|_| {
+        let validation = p.validation_event.as_ref().map(|v| {
+            quote! {
+                if self.is_validation() {
+                    return Event::parse_as(#v, self.body.as_bytes());
+                }
+            }
+        });
+        quote! {
+            /// The event, parsed from exactly the text that was verified.
+            pub fn event(&self) -> ::core::result::Result<Event<'_>, ParseError> {
+                #validation
+                Event::parse(self.body.as_bytes())
+            }
+        }
+    });
+    let delivery_id = {
+        let fallback = match &p.envelope.event_id_field {
+            Some(field) => quote! {
+                crate::runtime::de::unwrap(self.body.as_bytes(), WRAPPER)
+                    .and_then(|payload| crate::runtime::de::event_type(payload, #field))
+                    .ok()
+            },
+            None => quote!(None),
+        };
+        let doc = docs::lines(&match (&p.headers.idempotency_key, &p.envelope.event_id_field) {
+            (Some(h), Some(f)) => format!("The delivery's unique id, for deduplication: the `{h}` header, or else the payload's `{f}`."),
+            (Some(h), None) => format!("The delivery's unique id, for deduplication: the `{h}` header."),
+            (None, Some(f)) => format!("The delivery's unique id, for deduplication: the payload's `{f}`."),
+            (None, None) => format!("{title} sends no delivery id; always `None`."),
+        });
+        quote! {
+            #doc
+            pub fn delivery_id(&self) -> ::core::option::Option<Cow<'_, str>> {
+                match &self.idempotency_key {
+                    Some(key) => Some(Cow::Borrowed(key.as_str())),
+                    None => #fallback,
+                }
+            }
+        }
+    };
+    let validation_doc = p.validation_event.as_ref().map(|v| {
+        let doc = docs::lines(&format!(
+            "Whether this is the request {title} sends to validate a delivery url (`{v}`): answer it with 2xx and dispatch nothing."
+        ));
+        quote! {
+            #doc
+            pub fn is_validation(&self) -> bool {
+                self.event_type.as_deref() == Some(#v)
+            }
+        }
+    });
+    let uses_wrapper = mismatch_check.is_some() || p.envelope.event_id_field.is_some();
+    let wrapper_const = uses_wrapper.then(|| quote! {
+        /// The key the body wraps the event in, if any.
+        const WRAPPER: ::core::option::Option<&str> = #wrapper;
+    });
+    let (signing_doc, verifier_doc) = match p.signing.scheme {
+        Scheme::None => (
+            format!(
+                "{title} does not document how it signs deliveries, so nothing here verifies them. Implement \
+                 [`Scheme`] for what you know of it and build a [`Verifier`] with [`Verifier::with_scheme`]."
+            ),
+            format!("Checks that a request comes from {title}, with a [`Scheme`] you provide."),
+        ),
+        _ => (
+            "Build a [`Verifier`] once, with your key; `verify` each request; take the event from the [`Verified`] result.".to_string(),
+            format!("Checks that a request comes from {title}: its size, its signature, and that its headers agree with its body."),
+        ),
+    };
+    let note = p.signing.note.as_ref().map(|n| format!("\n\n{}", docs::md(n))).unwrap_or_default();
+    let module_doc = docs::inner(&format!("Verifying that a delivery comes from {title}.\n\n{signing_doc}{note}"));
+    let verifier_doc = docs::lines(&verifier_doc);
+    quote! {
+        #module_doc
+
+        use ::std::borrow::Cow;
+
+        use super::Event;
+        use crate::runtime::verify::{self, Headers, Scheme, VerifyError};
+        use crate::runtime::ParseError;
+
+        #wrapper_const
+
+        #verifier_doc
+        ///
+        /// Build it once and share it; it is cheap to clone. `Debug` never shows a key.
+        #[derive(Clone, Debug)]
+        pub struct Verifier<S #default_scheme> {
+            scheme: S,
+            max_body_bytes: usize,
+        }
+
+        #constructors
+
+        impl<S: Scheme> Verifier<S> {
+            /// A verifier using `scheme`.
+            pub fn with_scheme(scheme: S) -> Self {
+                Verifier { scheme, max_body_bytes: verify::DEFAULT_MAX_BODY_BYTES }
+            }
+
+            /// Sets the largest body accepted (default 4 MiB); larger bodies are refused before any hashing.
+            pub fn max_body_bytes(mut self, limit: usize) -> Self {
+                self.max_body_bytes = limit;
+                self
+            }
+
+            /// Verifies a request: the body's size, its signature, and (where both say) that the event
+            /// type header names the body's event. `headers` is an `http::HeaderMap` (feature `http`) or
+            /// name/value pairs. `body` must be the bytes as received, never re-serialized.
+            pub fn verify<'b>(&self, headers: &dyn Headers, body: &'b [u8]) -> ::core::result::Result<Verified<'b>, VerifyError> {
+                verify::check_size(body, self.max_body_bytes)?;
+                let signed = self.scheme.verify(headers, body)?;
+                let verified = Verified { body: signed, event_type: #read_event_type, idempotency_key: #read_idempotency };
+                #mismatch_check
+                Ok(verified)
+            }
+        }
+
+        /// A request whose signature was verified: the only way to its event.
+        #[derive(Clone, Debug)]
+        pub struct Verified<'b> {
+            body: Cow<'b, str>,
+            event_type: ::core::option::Option<::std::string::String>,
+            idempotency_key: ::core::option::Option<::std::string::String>,
+        }
+
+        impl<'b> Verified<'b> {
+            /// The text that was verified: the body as received, or the canonical form the signature covers.
+            pub fn body(&self) -> &str {
+                &self.body
+            }
+
+            /// The event type header, if sent.
+            pub fn event_type_header(&self) -> ::core::option::Option<&str> {
+                self.event_type.as_deref()
+            }
+
+            #validation_doc
+
+            #event_fn
+
+            /// The event, parsed from exactly the text that was verified, as `event_type` (for a provider
+            /// whose body does not name its event, the type the endpoint was subscribed to).
+            pub fn event_as<'s>(&'s self, event_type: &'s str) -> ::core::result::Result<Event<'s>, ParseError> {
+                Event::parse_as(event_type, self.body.as_bytes())
+            }
+
+            #delivery_id
+        }
+    }
+}
+
+/// `testing.rs`: sign any body or fixture as the provider would, for end-to-end handler tests.
+pub fn emit_testing(p: &Provider) -> Option<TokenStream> {
+    let title = &p.title;
+    let (sign, headers) = match p.signing.scheme {
+        Scheme::ApideckHmac => (
+            quote! {
+                let scheme = crate::runtime::verify::apideck::ApideckHmac::new([key], super::SIGNATURE_HEADER)?;
+                let text = ::std::str::from_utf8(body).map_err(|_| SignError::NotUtf8)?;
+                let signature = scheme.sign(text).map_err(SignError::NotJson)?;
+                let mut headers = vec![(super::SIGNATURE_HEADER.to_owned(), signature)];
+            },
+            "the signature header",
+        ),
+        Scheme::StandardWebhooks => (
+            quote! {
+                let scheme = crate::runtime::verify::standard::StandardWebhooks::new([key])?;
+                let now = ::std::time::SystemTime::now()
+                    .duration_since(::std::time::UNIX_EPOCH)
+                    .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+                let id = "msg_test";
+                let mut headers = vec![
+                    (crate::runtime::verify::standard::ID_HEADER.to_owned(), id.to_owned()),
+                    (crate::runtime::verify::standard::TIMESTAMP_HEADER.to_owned(), now.to_string()),
+                    (crate::runtime::verify::standard::SIGNATURE_HEADER.to_owned(), scheme.sign(id, now, body)),
+                ];
+            },
+            "the `webhook-id`, `webhook-timestamp` and `webhook-signature` headers",
+        ),
+        Scheme::None => return None,
+    };
+    let event_type_header = match (&p.headers.event_type, &p.envelope.event_type_field) {
+        (Some(_), Some(field)) => {
+            let wrapper = match &p.envelope.wrapper {
+                Some(w) => quote!(Some(#w)),
+                None => quote!(None),
+            };
+            Some(quote! {
+                if let Ok(name) = crate::runtime::de::unwrap(body, #wrapper).and_then(|p| crate::runtime::de::event_type(p, #field)) {
+                    headers.push((super::EVENT_TYPE_HEADER.to_owned(), name.into_owned()));
+                }
+            })
+        }
+        _ => None,
+    };
+    let idempotency = p.headers.idempotency_key.as_ref().filter(|_| p.signing.scheme == Scheme::ApideckHmac).map(|_| {
+        quote! {
+            headers.push((super::IDEMPOTENCY_KEY_HEADER.to_owned(), "test-delivery".to_owned()));
+        }
+    });
+    let doc = docs::inner(&format!(
+        "Signing requests as {title} does, to test handlers end to end with real signatures. Enabled by the \
+         `test-util` feature; not for production code."
+    ));
+    let sign_doc = docs::lines(&format!("Signs `body` with `key` as {title} would: {headers}, and the event type header where there is one."));
+    Some(quote! {
+        #doc
+
+        use super::EventType;
+        use crate::runtime::verify::{canonical::CanonicalError, KeyError};
+
+        /// A request as the provider would send it.
+        #[derive(Clone, Debug)]
+        pub struct SignedRequest {
+            /// Header names and values.
+            pub headers: ::std::vec::Vec<(::std::string::String, ::std::string::String)>,
+            /// The body.
+            pub body: ::std::vec::Vec<u8>,
+        }
+
+        /// Why a body could not be signed.
+        #[derive(Debug, Clone, PartialEq, Eq)]
+        pub enum SignError {
+            /// The key was refused.
+            Key(KeyError),
+            /// The body is not UTF-8.
+            NotUtf8,
+            /// The body is not JSON.
+            NotJson(CanonicalError),
+        }
+
+        impl ::core::convert::From<KeyError> for SignError {
+            fn from(e: KeyError) -> Self {
+                SignError::Key(e)
+            }
+        }
+
+        impl ::core::fmt::Display for SignError {
+            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+                match self {
+                    SignError::Key(e) => write!(f, "{e}"),
+                    SignError::NotUtf8 => f.write_str("the body is not UTF-8"),
+                    SignError::NotJson(e) => write!(f, "the body is not JSON: {e}"),
+                }
+            }
+        }
+
+        impl ::std::error::Error for SignError {}
+
+        #sign_doc
+        pub fn sign(key: &str, body: &[u8]) -> ::core::result::Result<SignedRequest, SignError> {
+            #sign
+            #event_type_header
+            #idempotency
+            Ok(SignedRequest { headers, body: body.to_vec() })
+        }
+
+        /// Signs the example body of `event_type` (see `fixtures`); `None` for an unknown event.
+        pub fn sign_fixture(key: &str, event_type: &EventType) -> ::core::option::Option<::core::result::Result<SignedRequest, SignError>> {
+            super::fixtures::get(event_type).map(|body| sign(key, body.as_bytes()))
+        }
+    })
+}

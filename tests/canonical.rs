@@ -1,0 +1,214 @@
+//! A differential test of Apideck's canonical form and signature against Node running the
+//! signing guide's own algorithm (`oracle/apideck-canonical.js`), on seeded random documents
+//! built to hit every JavaScript rule: integer-like and astral keys, escapes and lone surrogates,
+//! every number form, duplicate keys, `__proto__`, deep nesting, objects inside arrays.
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+use webhook_events::runtime::verify::apideck::ApideckHmac;
+use webhook_events::runtime::verify::canonical::canonicalize;
+
+const DOCUMENTS: usize = 10_000;
+const KEY: &str = "sk_live_differential_test";
+
+/// xorshift64*: tiny, seeded, and the same on every machine.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
+        items[self.below(items.len())]
+    }
+}
+
+const KEYS: &[&str] = &[
+    "a", "b", "z", "A", "Z", "_", "aa", "ab", "event_type", "payload", "entity_id", "", "0", "1", "9", "10", "42", "007", "01",
+    "-1", "1.5", "4294967294", "4294967295", "4294967296", "__proto__", "constructor", "\u{e9}", "\u{ff61}", "\u{4e2d}",
+    "\u{1f600}", "\u{1d11e}", "\\u0041", "\\ud83d\\ude00", "\\ud800", "\\udc00x", "a\\nb", "\\u0000", "\\\"q",
+];
+
+const NUMBERS: &[&str] = &[
+    "0", "-0", "1", "-1", "1.0", "1.5", "-2.25", "1E2", "1e2", "1e+2", "1e-2", "1e21", "1e20", "1e-7", "1e-6", "123e-20",
+    "12345678901234567890", "9007199254740993", "9007199254740992", "0.1", "0.30000000000000004", "5e-324", "1e-400",
+    "1e400", "-1e400", "2.5e+3", "0e0", "0.000001", "1.7976931348623157e308", "100", "3.14159", "-0.0",
+];
+
+fn string(rng: &mut Rng, out: &mut String) {
+    out.push('"');
+    for _ in 0..rng.below(8) {
+        match rng.below(12) {
+            0 => out.push_str(rng.pick(&["\\\"", "\\\\", "\\/", "\\b", "\\f", "\\n", "\\r", "\\t"])),
+            1 => out.push_str(&format!("\\u{:04x}", rng.below(0x10000))),
+            2 => out.push_str(&format!("\\u{:04X}", 0xd800 + rng.below(0x800))),
+            3 => out.push_str(&format!("\\u{:04x}\\u{:04x}", 0xd800 + rng.below(0x400), 0xdc00 + rng.below(0x400))),
+            4 => out.push_str(&format!("\\u{:04x}", rng.below(0x20))),
+            5 => out.push(char::from_u32(0x1f600 + rng.below(80) as u32).unwrap()),
+            6 => out.push(['\u{e9}', '\u{2028}', '\u{2029}', '\u{7f}', '\u{ff61}', '\u{4e2d}', '\u{fffd}'][rng.below(7)]),
+            _ => out.push((b' ' + rng.below(95) as u8) as char),
+        }
+    }
+    // A raw `"` or `\` from the printable range would end or break the string; keep it JSON.
+    let body = out.split_off(out.rfind('"').unwrap() + 1);
+    out.push_str(&escape_raw(&body));
+    out.push('"');
+}
+
+/// Escapes raw quotes and lone backslashes produced by the printable-ASCII branch, leaving the
+/// deliberate escapes intact.
+fn escape_raw(s: &str) -> String {
+    let mut out = String::new();
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => match chars.peek() {
+                Some('"' | '\\' | '/' | 'b' | 'f' | 'n' | 'r' | 't' | 'u') => {
+                    out.push('\\');
+                    out.push(chars.next().unwrap());
+                }
+                _ => out.push_str("\\\\"),
+            },
+            '"' => out.push_str("\\\""),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn ws(rng: &mut Rng, out: &mut String) {
+    if rng.below(4) == 0 {
+        out.push_str(rng.pick(&[" ", "\n", "\t", "\r\n", "  "]));
+    }
+}
+
+fn value(rng: &mut Rng, out: &mut String, depth: usize) {
+    let deep = depth > 6 && rng.below(3) != 0;
+    let choice = if deep { 2 + rng.below(5) } else { rng.below(8) };
+    match choice {
+        0 | 1 => {
+            out.push('{');
+            let n = rng.below(6);
+            let mut used: Vec<&str> = Vec::new();
+            for i in 0..n {
+                if i > 0 {
+                    out.push(',');
+                }
+                ws(rng, out);
+                // Duplicate keys now and then: JSON.parse keeps the last value.
+                let key = if !used.is_empty() && rng.below(6) == 0 { used[rng.below(used.len())] } else { rng.pick(KEYS) };
+                used.push(key);
+                out.push('"');
+                out.push_str(key);
+                out.push('"');
+                ws(rng, out);
+                out.push(':');
+                ws(rng, out);
+                value(rng, out, depth + 1);
+                ws(rng, out);
+            }
+            out.push('}');
+        }
+        7 => {
+            out.push('[');
+            for i in 0..rng.below(4) {
+                if i > 0 {
+                    out.push(',');
+                }
+                ws(rng, out);
+                value(rng, out, depth + 1);
+            }
+            out.push(']');
+        }
+        2 => string(rng, out),
+        3 | 4 => out.push_str(rng.pick(NUMBERS)),
+        5 => out.push_str(&format!("{}{}", if rng.below(2) == 0 { "-" } else { "" }, rng.next() >> rng.below(64))),
+        _ => out.push_str(rng.pick(&["true", "false", "null"])),
+    }
+}
+
+/// Nesting that goes past what random trees reach: `{"a":[{"a":[...]}]}`.
+fn deep(rng: &mut Rng, levels: usize) -> String {
+    let mut out = String::new();
+    for _ in 0..levels {
+        out.push_str(if rng.below(2) == 0 { "{\"k\":[" } else { "[{\"z\":1,\"a\":" });
+    }
+    out.push('1');
+    for _ in 0..levels {
+        out.push_str("]}");
+    }
+    out
+}
+
+fn documents() -> Vec<String> {
+    let mut rng = Rng(0x5eed_1234_abcd_0001);
+    let mut docs = Vec::with_capacity(DOCUMENTS);
+    while docs.len() < DOCUMENTS {
+        let mut doc = String::new();
+        if docs.len() % 100 == 99 {
+            let levels = 20 + rng.below(40);
+            doc = deep(&mut rng, levels);
+        } else {
+            ws(&mut rng, &mut doc);
+            // Mostly webhook-shaped: an object at the top.
+            if rng.below(10) != 0 {
+                doc.push_str("{\"payload\":");
+                value(&mut rng, &mut doc, 0);
+                doc.push_str(",\"b\":");
+                value(&mut rng, &mut doc, 0);
+                doc.push('}');
+            } else {
+                value(&mut rng, &mut doc, 0);
+            }
+            ws(&mut rng, &mut doc);
+        }
+        docs.push(doc);
+    }
+    docs
+}
+
+#[test]
+fn canonical_form_and_signature_match_node_byte_for_byte() {
+    let node = Command::new("node").arg("--version").output();
+    if !node.is_ok_and(|o| o.status.success()) {
+        eprintln!("\n*** SKIPPED: `node` is not installed, so the differential test of Apideck's canonical form did not run. ***\n*** Install Node.js (CI does) to run it. ***\n");
+        return;
+    }
+    let docs = documents();
+    let input = serde_json::to_vec(&serde_json::json!({ "key": KEY, "docs": docs })).unwrap();
+    let mut child = Command::new("node")
+        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/oracle/apideck-canonical.js"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let writer = std::thread::spawn(move || stdin.write_all(&input));
+    let output = child.wait_with_output().unwrap();
+    writer.join().unwrap().unwrap();
+    assert!(output.status.success(), "the oracle failed");
+    let expected: Vec<Option<(String, String)>> = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(expected.len(), docs.len());
+
+    let scheme = ApideckHmac::new([KEY], "x-apideck-signature").unwrap();
+    let mut agreed = 0;
+    let mut valid = 0;
+    for (doc, node) in docs.iter().zip(&expected) {
+        let ours = canonicalize(doc).ok().map(|c| {
+            let signature = scheme.sign(&c).unwrap();
+            (c, signature)
+        });
+        assert_eq!(&ours, node, "\ndocument: {doc}");
+        agreed += 1;
+        valid += usize::from(node.is_some());
+    }
+    assert_eq!(agreed, DOCUMENTS);
+    assert!(valid > DOCUMENTS * 9 / 10, "too few documents were valid JSON ({valid}); the generator is broken");
+}
