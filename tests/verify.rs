@@ -250,3 +250,30 @@ proptest! {
         let _ = verifier().verify(&headers(&sig, "pos.order.created"), body.as_bytes());
     }
 }
+
+#[test]
+fn signatures_are_compared_only_in_constant_time() {
+    // A lint as a test: the schemes compare tags through the MAC's `verify_slice` (constant time),
+    // and no line compares a tag or signature with `==`.
+    let dir = webhook_tests::workspace_root().join("generator/runtime/verify");
+    for file in ["apideck.rs", "standard.rs"] {
+        let source = std::fs::read_to_string(dir.join(file)).unwrap();
+        assert!(source.contains(".verify_slice("), "{file} does not use verify_slice");
+        for (n, line) in source.lines().enumerate() {
+            let code = line.split("//").next().unwrap();
+            let compares = code.contains("==") || code.contains("!=");
+            let about_tags = ["tag", "signature", "mac", "digest"].iter().any(|w| code.to_lowercase().contains(w));
+            assert!(!(compares && about_tags), "{file}:{}: compares a signature with ==: {line}", n + 1);
+        }
+    }
+}
+
+#[test]
+fn the_typed_headers_are_exposed() {
+    let verified = verifier().verify(&headers(SEED_SIGNATURE, "pos.order.created"), SEED_BODY.as_bytes()).unwrap();
+    assert_eq!(verified.event_type_header(), Some("pos.order.created"));
+    assert_eq!(verified.idempotency_key(), Some("e91dea5d-8ff6-4099-8b33-d3162fb4a042"));
+    assert_eq!(apideck::SIGNATURE_HEADER, "x-apideck-signature");
+    assert_eq!(apideck::EVENT_TYPE_HEADER, "x-apideck-event-type");
+    assert_eq!(apideck::IDEMPOTENCY_KEY_HEADER, "x-apideck-idempotency-key");
+}

@@ -125,6 +125,11 @@ impl<'b> Verified<'b> {
         self.event_type.as_deref()
     }
 
+    /// The idempotency key header, if sent. [`Verified::delivery_id`] falls back to the payload.
+    pub fn idempotency_key(&self) -> ::core::option::Option<&str> {
+        self.idempotency_key.as_deref()
+    }
+
     /// Whether this is the request Apideck sends to validate a delivery url (`apideck.subscription.created`): answer it with 2xx and dispatch nothing.
     pub fn is_validation(&self) -> bool {
         self.event_type.as_deref() == Some("apideck.subscription.created")

@@ -73,6 +73,11 @@ impl<'b> Verified<'b> {
         self.event_type.as_deref()
     }
 
+    /// The idempotency key header, if sent. [`Verified::delivery_id`] falls back to the payload.
+    pub fn idempotency_key(&self) -> ::core::option::Option<&str> {
+        self.idempotency_key.as_deref()
+    }
+
     /// The event, parsed from exactly the text that was verified, as `event_type` (for a provider
     /// whose body does not name its event, the type the endpoint was subscribed to).
     pub fn event_as<'s>(

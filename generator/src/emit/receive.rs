@@ -216,6 +216,11 @@ pub fn emit(p: &Provider) -> TokenStream {
                 self.event_type.as_deref()
             }
 
+            /// The idempotency key header, if sent. [`Verified::delivery_id`] falls back to the payload.
+            pub fn idempotency_key(&self) -> ::core::option::Option<&str> {
+                self.idempotency_key.as_deref()
+            }
+
             #validation_doc
 
             #event_fn
