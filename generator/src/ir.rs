@@ -53,6 +53,8 @@ pub struct Provider {
 pub struct Envelope {
     /// The key wrapping the event, if any.
     pub wrapper: Option<String>,
+    /// The wrapper key as a Rust field name.
+    pub wrapper_field: Option<String>,
     /// The key of the event type inside the event, if the body names it.
     pub event_type_field: Option<String>,
     /// The key of the event's unique id inside the event, if any.

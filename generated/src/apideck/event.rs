@@ -480,6 +480,9 @@ impl<'a> Event<'a> {
     ///
     /// An event type this version does not know gives [`Event::Unknown`] with the raw payload; a known type whose payload does not match its shape is a [`ParseError::Payload`] naming the JSON path.
     pub fn parse(body: &'a [u8]) -> ::core::result::Result<Self, ParseError> {
+        if let Some(event) = Event::parse_fast(body) {
+            return Ok(event);
+        }
         let payload = crate::runtime::de::unwrap(body, WRAPPER)?;
         let name = crate::runtime::de::event_type(payload, "event_type")?;
         Event::from_payload(name, payload)
@@ -1814,6 +1817,2299 @@ impl<'a> Event<'a> {
             }
             Event::Unknown(unknown) => EventType::from_wire(&unknown.event_type),
         }
+    }
+}
+
+/// Every field of every payload shape, for reading a body in one pass.
+#[derive(::serde::Deserialize)]
+struct AnyPayload<'a> {
+    /// Unique consumer identifier. You can freely choose a consumer ID yourself. Most of the time, this is an ID of your internal data model that represents a user or account in your system (for example account:12345). If the consumer doesn't exist yet, Vault will upsert a consumer based on your ID.
+    #[serde(
+        borrow,
+        deserialize_with = "crate::runtime::de::opt_cow",
+        default,
+        skip_serializing_if = "::core::option::Option::is_none"
+    )]
+    pub consumer_id: ::core::option::Option<::std::borrow::Cow<'a, str>>,
+    /// The connection the event is about.
+    #[serde(borrow, default, skip_serializing_if = "::core::option::Option::is_none")]
+    pub entity: ::core::option::Option<super::payloads::ConsumerConnection<'a>>,
+    /// The connection's id, e.g. `1111+test_user_id`.
+    #[serde(
+        borrow,
+        deserialize_with = "crate::runtime::de::opt_cow",
+        default,
+        skip_serializing_if = "::core::option::Option::is_none"
+    )]
+    pub entity_id: ::core::option::Option<::std::borrow::Cow<'a, str>>,
+    /// The type of entity that triggered this event: `Connection`.
+    #[serde(
+        borrow,
+        deserialize_with = "crate::runtime::de::opt_cow",
+        default,
+        skip_serializing_if = "::core::option::Option::is_none"
+    )]
+    pub entity_type: ::core::option::Option<::std::borrow::Cow<'a, str>>,
+    /// The url to retrieve entity detail.
+    #[serde(
+        borrow,
+        deserialize_with = "crate::runtime::de::opt_cow",
+        default,
+        skip_serializing_if = "::core::option::Option::is_none"
+    )]
+    pub entity_url: ::core::option::Option<::std::borrow::Cow<'a, str>>,
+    /// Unique reference to this request event.
+    #[serde(
+        borrow,
+        deserialize_with = "crate::runtime::de::opt_cow",
+        default,
+        skip_serializing_if = "::core::option::Option::is_none"
+    )]
+    pub event_id: ::core::option::Option<::std::borrow::Cow<'a, str>>,
+    /// The type of event that was triggered.
+    #[serde(
+        borrow,
+        deserialize_with = "crate::runtime::de::opt_cow",
+        default,
+        skip_serializing_if = "::core::option::Option::is_none"
+    )]
+    pub event_type: ::core::option::Option<::std::borrow::Cow<'a, str>>,
+    /// The current count this request event has been attempted.
+    #[serde(default, skip_serializing_if = "::core::option::Option::is_none")]
+    pub execution_attempt: ::core::option::Option<::serde_json::Number>,
+    /// ISO datetime for when the original event occurred.
+    #[serde(
+        borrow,
+        deserialize_with = "crate::runtime::de::opt_cow",
+        default,
+        skip_serializing_if = "::core::option::Option::is_none"
+    )]
+    pub occurred_at: ::core::option::Option<::std::borrow::Cow<'a, str>>,
+    /// Service provider identifier; `apideck-vault` for Vault events.
+    #[serde(
+        borrow,
+        deserialize_with = "crate::runtime::de::opt_cow",
+        default,
+        skip_serializing_if = "::core::option::Option::is_none"
+    )]
+    pub service_id: ::core::option::Option<::std::borrow::Cow<'a, str>>,
+    /// Name of the Apideck unified API.
+    #[serde(
+        borrow,
+        deserialize_with = "crate::runtime::de::opt_cow",
+        default,
+        skip_serializing_if = "::core::option::Option::is_none"
+    )]
+    pub unified_api: ::core::option::Option<::std::borrow::Cow<'a, str>>,
+}
+
+#[derive(::serde::Deserialize)]
+struct AnyEnvelope<'a> {
+    #[serde(rename = "payload", borrow)]
+    payload: AnyPayload<'a>,
+}
+
+impl<'a> Event<'a> {
+    /// The common case in one typed pass; `None` sends the body to the precise parser.
+    fn parse_fast(body: &'a [u8]) -> ::core::option::Option<Self> {
+        let any = ::serde_json::from_slice::<AnyEnvelope<'a>>(body).ok()?.payload;
+        let event_type = EventType::known(any.event_type.as_deref()?)?;
+        Some(
+            match event_type {
+                #[cfg(feature = "apideck-accounting")]
+                EventType::AccountingBillCreated => {
+                    Event::AccountingBillCreated(super::payloads::UnifiedEvent {
+                        event_type: any.event_type,
+                        event_id: any.event_id,
+                        unified_api: any.unified_api,
+                        service_id: any.service_id,
+                        consumer_id: any.consumer_id,
+                        entity_id: any.entity_id,
+                        entity_type: any.entity_type,
+                        entity_url: any.entity_url,
+                        execution_attempt: any.execution_attempt,
+                        occurred_at: any.occurred_at,
+                    })
+                }
+
+                #[cfg(feature = "apideck-accounting")]
+                EventType::AccountingBillDeleted => {
+                    Event::AccountingBillDeleted(super::payloads::UnifiedEvent {
+                        event_type: any.event_type,
+                        event_id: any.event_id,
+                        unified_api: any.unified_api,
+                        service_id: any.service_id,
+                        consumer_id: any.consumer_id,
+                        entity_id: any.entity_id,
+                        entity_type: any.entity_type,
+                        entity_url: any.entity_url,
+                        execution_attempt: any.execution_attempt,
+                        occurred_at: any.occurred_at,
+                    })
+                }
+
+                #[cfg(feature = "apideck-accounting")]
+                EventType::AccountingBillUpdated => {
+                    Event::AccountingBillUpdated(super::payloads::UnifiedEvent {
+                        event_type: any.event_type,
+                        event_id: any.event_id,
+                        unified_api: any.unified_api,
+                        service_id: any.service_id,
+                        consumer_id: any.consumer_id,
+                        entity_id: any.entity_id,
+                        entity_type: any.entity_type,
+                        entity_url: any.entity_url,
+                        execution_attempt: any.execution_attempt,
+                        occurred_at: any.occurred_at,
+                    })
+                }
+
+                #[cfg(feature = "apideck-accounting")]
+                EventType::AccountingBillPaymentCreated => {
+                    Event::AccountingBillPaymentCreated(super::payloads::UnifiedEvent {
+                        event_type: any.event_type,
+                        event_id: any.event_id,
+                        unified_api: any.unified_api,
+                        service_id: any.service_id,
+                        consumer_id: any.consumer_id,
+                        entity_id: any.entity_id,
+                        entity_type: any.entity_type,
+                        entity_url: any.entity_url,
+                        execution_attempt: any.execution_attempt,
+                        occurred_at: any.occurred_at,
+                    })
+                }
+
+                #[cfg(feature = "apideck-accounting")]
+                EventType::AccountingBillPaymentDeleted => {
+                    Event::AccountingBillPaymentDeleted(super::payloads::UnifiedEvent {
+                        event_type: any.event_type,
+                        event_id: any.event_id,
+                        unified_api: any.unified_api,
+                        service_id: any.service_id,
+                        consumer_id: any.consumer_id,
+                        entity_id: any.entity_id,
+                        entity_type: any.entity_type,
+                        entity_url: any.entity_url,
+                        execution_attempt: any.execution_attempt,
+                        occurred_at: any.occurred_at,
+                    })
+                }
+
+                #[cfg(feature = "apideck-accounting")]
+                EventType::AccountingBillPaymentUpdated => {
+                    Event::AccountingBillPaymentUpdated(super::payloads::UnifiedEvent {
+                        event_type: any.event_type,
+                        event_id: any.event_id,
+                        unified_api: any.unified_api,
+                        service_id: any.service_id,
+                        consumer_id: any.consumer_id,
+                        entity_id: any.entity_id,
+                        entity_type: any.entity_type,
+                        entity_url: any.entity_url,
+                        execution_attempt: any.execution_attempt,
+                        occurred_at: any.occurred_at,
+                    })
+                }
+
+                #[cfg(feature = "apideck-accounting")]
+                EventType::AccountingCreditNoteCreated => {
+                    Event::AccountingCreditNoteCreated(super::payloads::UnifiedEvent {
+                        event_type: any.event_type,
+                        event_id: any.event_id,
+                        unified_api: any.unified_api,
+                        service_id: any.service_id,
+                        consumer_id: any.consumer_id,
+                        entity_id: any.entity_id,
+                        entity_type: any.entity_type,
+                        entity_url: any.entity_url,
+                        execution_attempt: any.execution_attempt,
+                        occurred_at: any.occurred_at,
+                    })
+                }
+
+                #[cfg(feature = "apideck-accounting")]
+                EventType::AccountingCreditNoteDeleted => {
+                    Event::AccountingCreditNoteDeleted(super::payloads::UnifiedEvent {
+                        event_type: any.event_type,
+                        event_id: any.event_id,
+                        unified_api: any.unified_api,
+                        service_id: any.service_id,
+                        consumer_id: any.consumer_id,
+                        entity_id: any.entity_id,
+                        entity_type: any.entity_type,
+                        entity_url: any.entity_url,
+                        execution_attempt: any.execution_attempt,
+                        occurred_at: any.occurred_at,
+                    })
+                }
+
+                #[cfg(feature = "apideck-accounting")]
+                EventType::AccountingCreditNoteUpdated => {
+                    Event::AccountingCreditNoteUpdated(super::payloads::UnifiedEvent {
+                        event_type: any.event_type,
+                        event_id: any.event_id,
+                        unified_api: any.unified_api,
+                        service_id: any.service_id,
+                        consumer_id: any.consumer_id,
+                        entity_id: any.entity_id,
+                        entity_type: any.entity_type,
+                        entity_url: any.entity_url,
+                        execution_attempt: any.execution_attempt,
+                        occurred_at: any.occurred_at,
+                    })
+                }
+
+                #[cfg(feature = "apideck-accounting")]
+                EventType::AccountingCustomerCreated => {
+                    Event::AccountingCustomerCreated(super::payloads::UnifiedEvent {
+                        event_type: any.event_type,
+                        event_id: any.event_id,
+                        unified_api: any.unified_api,
+                        service_id: any.service_id,
+                        consumer_id: any.consumer_id,
+                        entity_id: any.entity_id,
+                        entity_type: any.entity_type,
+                        entity_url: any.entity_url,
+                        execution_attempt: any.execution_attempt,
+                        occurred_at: any.occurred_at,
+                    })
+                }
+
+                #[cfg(feature = "apideck-accounting")]
+                EventType::AccountingCustomerDeleted => {
+                    Event::AccountingCustomerDeleted(super::payloads::UnifiedEvent {
+                        event_type: any.event_type,
+                        event_id: any.event_id,
+                        unified_api: any.unified_api,
+                        service_id: any.service_id,
+                        consumer_id: any.consumer_id,
+                        entity_id: any.entity_id,
+                        entity_type: any.entity_type,
+                        entity_url: any.entity_url,
+                        execution_attempt: any.execution_attempt,
+                        occurred_at: any.occurred_at,
+                    })
+                }
+
+                #[cfg(feature = "apideck-accounting")]
+                EventType::AccountingCustomerUpdated => {
+                    Event::AccountingCustomerUpdated(super::payloads::UnifiedEvent {
+                        event_type: any.event_type,
+                        event_id: any.event_id,
+                        unified_api: any.unified_api,
+                        service_id: any.service_id,
+                        consumer_id: any.consumer_id,
+                        entity_id: any.entity_id,
+                        entity_type: any.entity_type,
+                        entity_url: any.entity_url,
+                        execution_attempt: any.execution_attempt,
+                        occurred_at: any.occurred_at,
+                    })
+                }
+
+                #[cfg(feature = "apideck-accounting")]
+                EventType::AccountingExpenseCreated => {
+                    Event::AccountingExpenseCreated(super::payloads::UnifiedEvent {
+                        event_type: any.event_type,
+                        event_id: any.event_id,
+                        unified_api: any.unified_api,
+                        service_id: any.service_id,
+                        consumer_id: any.consumer_id,
+                        entity_id: any.entity_id,
+                        entity_type: any.entity_type,
+                        entity_url: any.entity_url,
+                        execution_attempt: any.execution_attempt,
+                        occurred_at: any.occurred_at,
+                    })
+                }
+
+                #[cfg(feature = "apideck-accounting")]
+                EventType::AccountingExpenseDeleted => {
+                    Event::AccountingExpenseDeleted(super::payloads::UnifiedEvent {
+                        event_type: any.event_type,
+                        event_id: any.event_id,
+                        unified_api: any.unified_api,
+                        service_id: any.service_id,
+                        consumer_id: any.consumer_id,
+                        entity_id: any.entity_id,
+                        entity_type: any.entity_type,
+                        entity_url: any.entity_url,
+                        execution_attempt: any.execution_attempt,
+                        occurred_at: any.occurred_at,
+                    })
+                }
+
+                #[cfg(feature = "apideck-accounting")]
+                EventType::AccountingExpenseUpdated => {
+                    Event::AccountingExpenseUpdated(super::payloads::UnifiedEvent {
+                        event_type: any.event_type,
+                        event_id: any.event_id,
+                        unified_api: any.unified_api,
+                        service_id: any.service_id,
+                        consumer_id: any.consumer_id,
+                        entity_id: any.entity_id,
+                        entity_type: any.entity_type,
+                        entity_url: any.entity_url,
+                        execution_attempt: any.execution_attempt,
+                        occurred_at: any.occurred_at,
+                    })
+                }
+
+                #[cfg(feature = "apideck-accounting")]
+                EventType::AccountingInvoiceCreated => {
+                    Event::AccountingInvoiceCreated(super::payloads::UnifiedEvent {
+                        event_type: any.event_type,
+                        event_id: any.event_id,
+                        unified_api: any.unified_api,
+                        service_id: any.service_id,
+                        consumer_id: any.consumer_id,
+                        entity_id: any.entity_id,
+                        entity_type: any.entity_type,
+                        entity_url: any.entity_url,
+                        execution_attempt: any.execution_attempt,
+                        occurred_at: any.occurred_at,
+                    })
+                }
+
+                #[cfg(feature = "apideck-accounting")]
+                EventType::AccountingInvoiceDeleted => {
+                    Event::AccountingInvoiceDeleted(super::payloads::UnifiedEvent {
+                        event_type: any.event_type,
+                        event_id: any.event_id,
+                        unified_api: any.unified_api,
+                        service_id: any.service_id,
+                        consumer_id: any.consumer_id,
+                        entity_id: any.entity_id,
+                        entity_type: any.entity_type,
+                        entity_url: any.entity_url,
+                        execution_attempt: any.execution_attempt,
+                        occurred_at: any.occurred_at,
+                    })
+                }
+
+                #[cfg(feature = "apideck-accounting")]
+                EventType::AccountingInvoiceUpdated => {
+                    Event::AccountingInvoiceUpdated(super::payloads::UnifiedEvent {
+                        event_type: any.event_type,
+                        event_id: any.event_id,
+                        unified_api: any.unified_api,
+                        service_id: any.service_id,
+                        consumer_id: any.consumer_id,
+                        entity_id: any.entity_id,
+                        entity_type: any.entity_type,
+                        entity_url: any.entity_url,
+                        execution_attempt: any.execution_attempt,
+                        occurred_at: any.occurred_at,
+                    })
+                }
+
+                #[cfg(feature = "apideck-accounting")]
+                EventType::AccountingInvoiceItemCreated => {
+                    Event::AccountingInvoiceItemCreated(super::payloads::UnifiedEvent {
+                        event_type: any.event_type,
+                        event_id: any.event_id,
+                        unified_api: any.unified_api,
+                        service_id: any.service_id,
+                        consumer_id: any.consumer_id,
+                        entity_id: any.entity_id,
+                        entity_type: any.entity_type,
+                        entity_url: any.entity_url,
+                        execution_attempt: any.execution_attempt,
+                        occurred_at: any.occurred_at,
+                    })
+                }
+
+                #[cfg(feature = "apideck-accounting")]
+                EventType::AccountingInvoiceItemDeleted => {
+                    Event::AccountingInvoiceItemDeleted(super::payloads::UnifiedEvent {
+                        event_type: any.event_type,
+                        event_id: any.event_id,
+                        unified_api: any.unified_api,
+                        service_id: any.service_id,
+                        consumer_id: any.consumer_id,
+                        entity_id: any.entity_id,
+                        entity_type: any.entity_type,
+                        entity_url: any.entity_url,
+                        execution_attempt: any.execution_attempt,
+                        occurred_at: any.occurred_at,
+                    })
+                }
+
+                #[cfg(feature = "apideck-accounting")]
+                EventType::AccountingInvoiceItemUpdated => {
+                    Event::AccountingInvoiceItemUpdated(super::payloads::UnifiedEvent {
+                        event_type: any.event_type,
+                        event_id: any.event_id,
+                        unified_api: any.unified_api,
+                        service_id: any.service_id,
+                        consumer_id: any.consumer_id,
+                        entity_id: any.entity_id,
+                        entity_type: any.entity_type,
+                        entity_url: any.entity_url,
+                        execution_attempt: any.execution_attempt,
+                        occurred_at: any.occurred_at,
+                    })
+                }
+
+                #[cfg(feature = "apideck-accounting")]
+                EventType::AccountingLedgerAccountCreated => {
+                    Event::AccountingLedgerAccountCreated(super::payloads::UnifiedEvent {
+                        event_type: any.event_type,
+                        event_id: any.event_id,
+                        unified_api: any.unified_api,
+                        service_id: any.service_id,
+                        consumer_id: any.consumer_id,
+                        entity_id: any.entity_id,
+                        entity_type: any.entity_type,
+                        entity_url: any.entity_url,
+                        execution_attempt: any.execution_attempt,
+                        occurred_at: any.occurred_at,
+                    })
+                }
+
+                #[cfg(feature = "apideck-accounting")]
+                EventType::AccountingLedgerAccountDeleted => {
+                    Event::AccountingLedgerAccountDeleted(super::payloads::UnifiedEvent {
+                        event_type: any.event_type,
+                        event_id: any.event_id,
+                        unified_api: any.unified_api,
+                        service_id: any.service_id,
+                        consumer_id: any.consumer_id,
+                        entity_id: any.entity_id,
+                        entity_type: any.entity_type,
+                        entity_url: any.entity_url,
+                        execution_attempt: any.execution_attempt,
+                        occurred_at: any.occurred_at,
+                    })
+                }
+
+                #[cfg(feature = "apideck-accounting")]
+                EventType::AccountingLedgerAccountUpdated => {
+                    Event::AccountingLedgerAccountUpdated(super::payloads::UnifiedEvent {
+                        event_type: any.event_type,
+                        event_id: any.event_id,
+                        unified_api: any.unified_api,
+                        service_id: any.service_id,
+                        consumer_id: any.consumer_id,
+                        entity_id: any.entity_id,
+                        entity_type: any.entity_type,
+                        entity_url: any.entity_url,
+                        execution_attempt: any.execution_attempt,
+                        occurred_at: any.occurred_at,
+                    })
+                }
+
+                #[cfg(feature = "apideck-accounting")]
+                EventType::AccountingPaymentCreated => {
+                    Event::AccountingPaymentCreated(super::payloads::UnifiedEvent {
+                        event_type: any.event_type,
+                        event_id: any.event_id,
+                        unified_api: any.unified_api,
+                        service_id: any.service_id,
+                        consumer_id: any.consumer_id,
+                        entity_id: any.entity_id,
+                        entity_type: any.entity_type,
+                        entity_url: any.entity_url,
+                        execution_attempt: any.execution_attempt,
+                        occurred_at: any.occurred_at,
+                    })
+                }
+
+                #[cfg(feature = "apideck-accounting")]
+                EventType::AccountingPaymentDeleted => {
+                    Event::AccountingPaymentDeleted(super::payloads::UnifiedEvent {
+                        event_type: any.event_type,
+                        event_id: any.event_id,
+                        unified_api: any.unified_api,
+                        service_id: any.service_id,
+                        consumer_id: any.consumer_id,
+                        entity_id: any.entity_id,
+                        entity_type: any.entity_type,
+                        entity_url: any.entity_url,
+                        execution_attempt: any.execution_attempt,
+                        occurred_at: any.occurred_at,
+                    })
+                }
+
+                #[cfg(feature = "apideck-accounting")]
+                EventType::AccountingPaymentUpdated => {
+                    Event::AccountingPaymentUpdated(super::payloads::UnifiedEvent {
+                        event_type: any.event_type,
+                        event_id: any.event_id,
+                        unified_api: any.unified_api,
+                        service_id: any.service_id,
+                        consumer_id: any.consumer_id,
+                        entity_id: any.entity_id,
+                        entity_type: any.entity_type,
+                        entity_url: any.entity_url,
+                        execution_attempt: any.execution_attempt,
+                        occurred_at: any.occurred_at,
+                    })
+                }
+
+                #[cfg(feature = "apideck-accounting")]
+                EventType::AccountingProjectCreated => {
+                    Event::AccountingProjectCreated(super::payloads::UnifiedEvent {
+                        event_type: any.event_type,
+                        event_id: any.event_id,
+                        unified_api: any.unified_api,
+                        service_id: any.service_id,
+                        consumer_id: any.consumer_id,
+                        entity_id: any.entity_id,
+                        entity_type: any.entity_type,
+                        entity_url: any.entity_url,
+                        execution_attempt: any.execution_attempt,
+                        occurred_at: any.occurred_at,
+                    })
+                }
+
+                #[cfg(feature = "apideck-accounting")]
+                EventType::AccountingProjectDeleted => {
+                    Event::AccountingProjectDeleted(super::payloads::UnifiedEvent {
+                        event_type: any.event_type,
+                        event_id: any.event_id,
+                        unified_api: any.unified_api,
+                        service_id: any.service_id,
+                        consumer_id: any.consumer_id,
+                        entity_id: any.entity_id,
+                        entity_type: any.entity_type,
+                        entity_url: any.entity_url,
+                        execution_attempt: any.execution_attempt,
+                        occurred_at: any.occurred_at,
+                    })
+                }
+
+                #[cfg(feature = "apideck-accounting")]
+                EventType::AccountingProjectUpdated => {
+                    Event::AccountingProjectUpdated(super::payloads::UnifiedEvent {
+                        event_type: any.event_type,
+                        event_id: any.event_id,
+                        unified_api: any.unified_api,
+                        service_id: any.service_id,
+                        consumer_id: any.consumer_id,
+                        entity_id: any.entity_id,
+                        entity_type: any.entity_type,
+                        entity_url: any.entity_url,
+                        execution_attempt: any.execution_attempt,
+                        occurred_at: any.occurred_at,
+                    })
+                }
+
+                #[cfg(feature = "apideck-accounting")]
+                EventType::AccountingPurchaseOrderCreated => {
+                    Event::AccountingPurchaseOrderCreated(super::payloads::UnifiedEvent {
+                        event_type: any.event_type,
+                        event_id: any.event_id,
+                        unified_api: any.unified_api,
+                        service_id: any.service_id,
+                        consumer_id: any.consumer_id,
+                        entity_id: any.entity_id,
+                        entity_type: any.entity_type,
+                        entity_url: any.entity_url,
+                        execution_attempt: any.execution_attempt,
+                        occurred_at: any.occurred_at,
+                    })
+                }
+
+                #[cfg(feature = "apideck-accounting")]
+                EventType::AccountingPurchaseOrderDeleted => {
+                    Event::AccountingPurchaseOrderDeleted(super::payloads::UnifiedEvent {
+                        event_type: any.event_type,
+                        event_id: any.event_id,
+                        unified_api: any.unified_api,
+                        service_id: any.service_id,
+                        consumer_id: any.consumer_id,
+                        entity_id: any.entity_id,
+                        entity_type: any.entity_type,
+                        entity_url: any.entity_url,
+                        execution_attempt: any.execution_attempt,
+                        occurred_at: any.occurred_at,
+                    })
+                }
+
+                #[cfg(feature = "apideck-accounting")]
+                EventType::AccountingPurchaseOrderUpdated => {
+                    Event::AccountingPurchaseOrderUpdated(super::payloads::UnifiedEvent {
+                        event_type: any.event_type,
+                        event_id: any.event_id,
+                        unified_api: any.unified_api,
+                        service_id: any.service_id,
+                        consumer_id: any.consumer_id,
+                        entity_id: any.entity_id,
+                        entity_type: any.entity_type,
+                        entity_url: any.entity_url,
+                        execution_attempt: any.execution_attempt,
+                        occurred_at: any.occurred_at,
+                    })
+                }
+
+                #[cfg(feature = "apideck-accounting")]
+                EventType::AccountingQuoteCreated => {
+                    Event::AccountingQuoteCreated(super::payloads::UnifiedEvent {
+                        event_type: any.event_type,
+                        event_id: any.event_id,
+                        unified_api: any.unified_api,
+                        service_id: any.service_id,
+                        consumer_id: any.consumer_id,
+                        entity_id: any.entity_id,
+                        entity_type: any.entity_type,
+                        entity_url: any.entity_url,
+                        execution_attempt: any.execution_attempt,
+                        occurred_at: any.occurred_at,
+                    })
+                }
+
+                #[cfg(feature = "apideck-accounting")]
+                EventType::AccountingQuoteDeleted => {
+                    Event::AccountingQuoteDeleted(super::payloads::UnifiedEvent {
+                        event_type: any.event_type,
+                        event_id: any.event_id,
+                        unified_api: any.unified_api,
+                        service_id: any.service_id,
+                        consumer_id: any.consumer_id,
+                        entity_id: any.entity_id,
+                        entity_type: any.entity_type,
+                        entity_url: any.entity_url,
+                        execution_attempt: any.execution_attempt,
+                        occurred_at: any.occurred_at,
+                    })
+                }
+
+                #[cfg(feature = "apideck-accounting")]
+                EventType::AccountingQuoteUpdated => {
+                    Event::AccountingQuoteUpdated(super::payloads::UnifiedEvent {
+                        event_type: any.event_type,
+                        event_id: any.event_id,
+                        unified_api: any.unified_api,
+                        service_id: any.service_id,
+                        consumer_id: any.consumer_id,
+                        entity_id: any.entity_id,
+                        entity_type: any.entity_type,
+                        entity_url: any.entity_url,
+                        execution_attempt: any.execution_attempt,
+                        occurred_at: any.occurred_at,
+                    })
+                }
+
+                #[cfg(feature = "apideck-accounting")]
+                EventType::AccountingSupplierCreated => {
+                    Event::AccountingSupplierCreated(super::payloads::UnifiedEvent {
+                        event_type: any.event_type,
+                        event_id: any.event_id,
+                        unified_api: any.unified_api,
+                        service_id: any.service_id,
+                        consumer_id: any.consumer_id,
+                        entity_id: any.entity_id,
+                        entity_type: any.entity_type,
+                        entity_url: any.entity_url,
+                        execution_attempt: any.execution_attempt,
+                        occurred_at: any.occurred_at,
+                    })
+                }
+
+                #[cfg(feature = "apideck-accounting")]
+                EventType::AccountingSupplierDeleted => {
+                    Event::AccountingSupplierDeleted(super::payloads::UnifiedEvent {
+                        event_type: any.event_type,
+                        event_id: any.event_id,
+                        unified_api: any.unified_api,
+                        service_id: any.service_id,
+                        consumer_id: any.consumer_id,
+                        entity_id: any.entity_id,
+                        entity_type: any.entity_type,
+                        entity_url: any.entity_url,
+                        execution_attempt: any.execution_attempt,
+                        occurred_at: any.occurred_at,
+                    })
+                }
+
+                #[cfg(feature = "apideck-accounting")]
+                EventType::AccountingSupplierUpdated => {
+                    Event::AccountingSupplierUpdated(super::payloads::UnifiedEvent {
+                        event_type: any.event_type,
+                        event_id: any.event_id,
+                        unified_api: any.unified_api,
+                        service_id: any.service_id,
+                        consumer_id: any.consumer_id,
+                        entity_id: any.entity_id,
+                        entity_type: any.entity_type,
+                        entity_url: any.entity_url,
+                        execution_attempt: any.execution_attempt,
+                        occurred_at: any.occurred_at,
+                    })
+                }
+
+                #[cfg(feature = "apideck-accounting")]
+                EventType::AccountingTaxRateCreated => {
+                    Event::AccountingTaxRateCreated(super::payloads::UnifiedEvent {
+                        event_type: any.event_type,
+                        event_id: any.event_id,
+                        unified_api: any.unified_api,
+                        service_id: any.service_id,
+                        consumer_id: any.consumer_id,
+                        entity_id: any.entity_id,
+                        entity_type: any.entity_type,
+                        entity_url: any.entity_url,
+                        execution_attempt: any.execution_attempt,
+                        occurred_at: any.occurred_at,
+                    })
+                }
+
+                #[cfg(feature = "apideck-accounting")]
+                EventType::AccountingTaxRateDeleted => {
+                    Event::AccountingTaxRateDeleted(super::payloads::UnifiedEvent {
+                        event_type: any.event_type,
+                        event_id: any.event_id,
+                        unified_api: any.unified_api,
+                        service_id: any.service_id,
+                        consumer_id: any.consumer_id,
+                        entity_id: any.entity_id,
+                        entity_type: any.entity_type,
+                        entity_url: any.entity_url,
+                        execution_attempt: any.execution_attempt,
+                        occurred_at: any.occurred_at,
+                    })
+                }
+
+                #[cfg(feature = "apideck-accounting")]
+                EventType::AccountingTaxRateUpdated => {
+                    Event::AccountingTaxRateUpdated(super::payloads::UnifiedEvent {
+                        event_type: any.event_type,
+                        event_id: any.event_id,
+                        unified_api: any.unified_api,
+                        service_id: any.service_id,
+                        consumer_id: any.consumer_id,
+                        entity_id: any.entity_id,
+                        entity_type: any.entity_type,
+                        entity_url: any.entity_url,
+                        execution_attempt: any.execution_attempt,
+                        occurred_at: any.occurred_at,
+                    })
+                }
+
+                #[cfg(feature = "apideck-accounting")]
+                EventType::AccountingTrackingCategoryCreated => {
+                    Event::AccountingTrackingCategoryCreated(super::payloads::UnifiedEvent {
+                        event_type: any.event_type,
+                        event_id: any.event_id,
+                        unified_api: any.unified_api,
+                        service_id: any.service_id,
+                        consumer_id: any.consumer_id,
+                        entity_id: any.entity_id,
+                        entity_type: any.entity_type,
+                        entity_url: any.entity_url,
+                        execution_attempt: any.execution_attempt,
+                        occurred_at: any.occurred_at,
+                    })
+                }
+
+                #[cfg(feature = "apideck-accounting")]
+                EventType::AccountingTrackingCategoryDeleted => {
+                    Event::AccountingTrackingCategoryDeleted(super::payloads::UnifiedEvent {
+                        event_type: any.event_type,
+                        event_id: any.event_id,
+                        unified_api: any.unified_api,
+                        service_id: any.service_id,
+                        consumer_id: any.consumer_id,
+                        entity_id: any.entity_id,
+                        entity_type: any.entity_type,
+                        entity_url: any.entity_url,
+                        execution_attempt: any.execution_attempt,
+                        occurred_at: any.occurred_at,
+                    })
+                }
+
+                #[cfg(feature = "apideck-accounting")]
+                EventType::AccountingTrackingCategoryUpdated => {
+                    Event::AccountingTrackingCategoryUpdated(super::payloads::UnifiedEvent {
+                        event_type: any.event_type,
+                        event_id: any.event_id,
+                        unified_api: any.unified_api,
+                        service_id: any.service_id,
+                        consumer_id: any.consumer_id,
+                        entity_id: any.entity_id,
+                        entity_type: any.entity_type,
+                        entity_url: any.entity_url,
+                        execution_attempt: any.execution_attempt,
+                        occurred_at: any.occurred_at,
+                    })
+                }
+
+                #[cfg(feature = "apideck-ats")]
+                EventType::AtsApplicantCreated => {
+                    Event::AtsApplicantCreated(super::payloads::UnifiedEvent {
+                        event_type: any.event_type,
+                        event_id: any.event_id,
+                        unified_api: any.unified_api,
+                        service_id: any.service_id,
+                        consumer_id: any.consumer_id,
+                        entity_id: any.entity_id,
+                        entity_type: any.entity_type,
+                        entity_url: any.entity_url,
+                        execution_attempt: any.execution_attempt,
+                        occurred_at: any.occurred_at,
+                    })
+                }
+
+                #[cfg(feature = "apideck-ats")]
+                EventType::AtsApplicantDeleted => {
+                    Event::AtsApplicantDeleted(super::payloads::UnifiedEvent {
+                        event_type: any.event_type,
+                        event_id: any.event_id,
+                        unified_api: any.unified_api,
+                        service_id: any.service_id,
+                        consumer_id: any.consumer_id,
+                        entity_id: any.entity_id,
+                        entity_type: any.entity_type,
+                        entity_url: any.entity_url,
+                        execution_attempt: any.execution_attempt,
+                        occurred_at: any.occurred_at,
+                    })
+                }
+
+                #[cfg(feature = "apideck-ats")]
+                EventType::AtsApplicantUpdated => {
+                    Event::AtsApplicantUpdated(super::payloads::UnifiedEvent {
+                        event_type: any.event_type,
+                        event_id: any.event_id,
+                        unified_api: any.unified_api,
+                        service_id: any.service_id,
+                        consumer_id: any.consumer_id,
+                        entity_id: any.entity_id,
+                        entity_type: any.entity_type,
+                        entity_url: any.entity_url,
+                        execution_attempt: any.execution_attempt,
+                        occurred_at: any.occurred_at,
+                    })
+                }
+
+                #[cfg(feature = "apideck-ats")]
+                EventType::AtsApplicationCreated => {
+                    Event::AtsApplicationCreated(super::payloads::UnifiedEvent {
+                        event_type: any.event_type,
+                        event_id: any.event_id,
+                        unified_api: any.unified_api,
+                        service_id: any.service_id,
+                        consumer_id: any.consumer_id,
+                        entity_id: any.entity_id,
+                        entity_type: any.entity_type,
+                        entity_url: any.entity_url,
+                        execution_attempt: any.execution_attempt,
+                        occurred_at: any.occurred_at,
+                    })
+                }
+
+                #[cfg(feature = "apideck-ats")]
+                EventType::AtsApplicationDeleted => {
+                    Event::AtsApplicationDeleted(super::payloads::UnifiedEvent {
+                        event_type: any.event_type,
+                        event_id: any.event_id,
+                        unified_api: any.unified_api,
+                        service_id: any.service_id,
+                        consumer_id: any.consumer_id,
+                        entity_id: any.entity_id,
+                        entity_type: any.entity_type,
+                        entity_url: any.entity_url,
+                        execution_attempt: any.execution_attempt,
+                        occurred_at: any.occurred_at,
+                    })
+                }
+
+                #[cfg(feature = "apideck-ats")]
+                EventType::AtsApplicationUpdated => {
+                    Event::AtsApplicationUpdated(super::payloads::UnifiedEvent {
+                        event_type: any.event_type,
+                        event_id: any.event_id,
+                        unified_api: any.unified_api,
+                        service_id: any.service_id,
+                        consumer_id: any.consumer_id,
+                        entity_id: any.entity_id,
+                        entity_type: any.entity_type,
+                        entity_url: any.entity_url,
+                        execution_attempt: any.execution_attempt,
+                        occurred_at: any.occurred_at,
+                    })
+                }
+
+                #[cfg(feature = "apideck-ats")]
+                EventType::AtsJobCreated => {
+                    Event::AtsJobCreated(super::payloads::UnifiedEvent {
+                        event_type: any.event_type,
+                        event_id: any.event_id,
+                        unified_api: any.unified_api,
+                        service_id: any.service_id,
+                        consumer_id: any.consumer_id,
+                        entity_id: any.entity_id,
+                        entity_type: any.entity_type,
+                        entity_url: any.entity_url,
+                        execution_attempt: any.execution_attempt,
+                        occurred_at: any.occurred_at,
+                    })
+                }
+
+                #[cfg(feature = "apideck-ats")]
+                EventType::AtsJobDeleted => {
+                    Event::AtsJobDeleted(super::payloads::UnifiedEvent {
+                        event_type: any.event_type,
+                        event_id: any.event_id,
+                        unified_api: any.unified_api,
+                        service_id: any.service_id,
+                        consumer_id: any.consumer_id,
+                        entity_id: any.entity_id,
+                        entity_type: any.entity_type,
+                        entity_url: any.entity_url,
+                        execution_attempt: any.execution_attempt,
+                        occurred_at: any.occurred_at,
+                    })
+                }
+
+                #[cfg(feature = "apideck-ats")]
+                EventType::AtsJobUpdated => {
+                    Event::AtsJobUpdated(super::payloads::UnifiedEvent {
+                        event_type: any.event_type,
+                        event_id: any.event_id,
+                        unified_api: any.unified_api,
+                        service_id: any.service_id,
+                        consumer_id: any.consumer_id,
+                        entity_id: any.entity_id,
+                        entity_type: any.entity_type,
+                        entity_url: any.entity_url,
+                        execution_attempt: any.execution_attempt,
+                        occurred_at: any.occurred_at,
+                    })
+                }
+
+                #[cfg(feature = "apideck-crm")]
+                EventType::CrmActivityCreated => {
+                    Event::CrmActivityCreated(super::payloads::UnifiedEvent {
+                        event_type: any.event_type,
+                        event_id: any.event_id,
+                        unified_api: any.unified_api,
+                        service_id: any.service_id,
+                        consumer_id: any.consumer_id,
+                        entity_id: any.entity_id,
+                        entity_type: any.entity_type,
+                        entity_url: any.entity_url,
+                        execution_attempt: any.execution_attempt,
+                        occurred_at: any.occurred_at,
+                    })
+                }
+
+                #[cfg(feature = "apideck-crm")]
+                EventType::CrmActivityDeleted => {
+                    Event::CrmActivityDeleted(super::payloads::UnifiedEvent {
+                        event_type: any.event_type,
+                        event_id: any.event_id,
+                        unified_api: any.unified_api,
+                        service_id: any.service_id,
+                        consumer_id: any.consumer_id,
+                        entity_id: any.entity_id,
+                        entity_type: any.entity_type,
+                        entity_url: any.entity_url,
+                        execution_attempt: any.execution_attempt,
+                        occurred_at: any.occurred_at,
+                    })
+                }
+
+                #[cfg(feature = "apideck-crm")]
+                EventType::CrmActivityUpdated => {
+                    Event::CrmActivityUpdated(super::payloads::UnifiedEvent {
+                        event_type: any.event_type,
+                        event_id: any.event_id,
+                        unified_api: any.unified_api,
+                        service_id: any.service_id,
+                        consumer_id: any.consumer_id,
+                        entity_id: any.entity_id,
+                        entity_type: any.entity_type,
+                        entity_url: any.entity_url,
+                        execution_attempt: any.execution_attempt,
+                        occurred_at: any.occurred_at,
+                    })
+                }
+
+                #[cfg(feature = "apideck-crm")]
+                EventType::CrmCompanyCreated => {
+                    Event::CrmCompanyCreated(super::payloads::UnifiedEvent {
+                        event_type: any.event_type,
+                        event_id: any.event_id,
+                        unified_api: any.unified_api,
+                        service_id: any.service_id,
+                        consumer_id: any.consumer_id,
+                        entity_id: any.entity_id,
+                        entity_type: any.entity_type,
+                        entity_url: any.entity_url,
+                        execution_attempt: any.execution_attempt,
+                        occurred_at: any.occurred_at,
+                    })
+                }
+
+                #[cfg(feature = "apideck-crm")]
+                EventType::CrmCompanyDeleted => {
+                    Event::CrmCompanyDeleted(super::payloads::UnifiedEvent {
+                        event_type: any.event_type,
+                        event_id: any.event_id,
+                        unified_api: any.unified_api,
+                        service_id: any.service_id,
+                        consumer_id: any.consumer_id,
+                        entity_id: any.entity_id,
+                        entity_type: any.entity_type,
+                        entity_url: any.entity_url,
+                        execution_attempt: any.execution_attempt,
+                        occurred_at: any.occurred_at,
+                    })
+                }
+
+                #[cfg(feature = "apideck-crm")]
+                EventType::CrmCompanyUpdated => {
+                    Event::CrmCompanyUpdated(super::payloads::UnifiedEvent {
+                        event_type: any.event_type,
+                        event_id: any.event_id,
+                        unified_api: any.unified_api,
+                        service_id: any.service_id,
+                        consumer_id: any.consumer_id,
+                        entity_id: any.entity_id,
+                        entity_type: any.entity_type,
+                        entity_url: any.entity_url,
+                        execution_attempt: any.execution_attempt,
+                        occurred_at: any.occurred_at,
+                    })
+                }
+
+                #[cfg(feature = "apideck-crm")]
+                EventType::CrmContactCreated => {
+                    Event::CrmContactCreated(super::payloads::UnifiedEvent {
+                        event_type: any.event_type,
+                        event_id: any.event_id,
+                        unified_api: any.unified_api,
+                        service_id: any.service_id,
+                        consumer_id: any.consumer_id,
+                        entity_id: any.entity_id,
+                        entity_type: any.entity_type,
+                        entity_url: any.entity_url,
+                        execution_attempt: any.execution_attempt,
+                        occurred_at: any.occurred_at,
+                    })
+                }
+
+                #[cfg(feature = "apideck-crm")]
+                EventType::CrmContactDeleted => {
+                    Event::CrmContactDeleted(super::payloads::UnifiedEvent {
+                        event_type: any.event_type,
+                        event_id: any.event_id,
+                        unified_api: any.unified_api,
+                        service_id: any.service_id,
+                        consumer_id: any.consumer_id,
+                        entity_id: any.entity_id,
+                        entity_type: any.entity_type,
+                        entity_url: any.entity_url,
+                        execution_attempt: any.execution_attempt,
+                        occurred_at: any.occurred_at,
+                    })
+                }
+
+                #[cfg(feature = "apideck-crm")]
+                EventType::CrmContactUpdated => {
+                    Event::CrmContactUpdated(super::payloads::UnifiedEvent {
+                        event_type: any.event_type,
+                        event_id: any.event_id,
+                        unified_api: any.unified_api,
+                        service_id: any.service_id,
+                        consumer_id: any.consumer_id,
+                        entity_id: any.entity_id,
+                        entity_type: any.entity_type,
+                        entity_url: any.entity_url,
+                        execution_attempt: any.execution_attempt,
+                        occurred_at: any.occurred_at,
+                    })
+                }
+
+                #[cfg(feature = "apideck-crm")]
+                EventType::CrmLeadCreated => {
+                    Event::CrmLeadCreated(super::payloads::UnifiedEvent {
+                        event_type: any.event_type,
+                        event_id: any.event_id,
+                        unified_api: any.unified_api,
+                        service_id: any.service_id,
+                        consumer_id: any.consumer_id,
+                        entity_id: any.entity_id,
+                        entity_type: any.entity_type,
+                        entity_url: any.entity_url,
+                        execution_attempt: any.execution_attempt,
+                        occurred_at: any.occurred_at,
+                    })
+                }
+
+                #[cfg(feature = "apideck-crm")]
+                EventType::CrmLeadDeleted => {
+                    Event::CrmLeadDeleted(super::payloads::UnifiedEvent {
+                        event_type: any.event_type,
+                        event_id: any.event_id,
+                        unified_api: any.unified_api,
+                        service_id: any.service_id,
+                        consumer_id: any.consumer_id,
+                        entity_id: any.entity_id,
+                        entity_type: any.entity_type,
+                        entity_url: any.entity_url,
+                        execution_attempt: any.execution_attempt,
+                        occurred_at: any.occurred_at,
+                    })
+                }
+
+                #[cfg(feature = "apideck-crm")]
+                EventType::CrmLeadUpdated => {
+                    Event::CrmLeadUpdated(super::payloads::UnifiedEvent {
+                        event_type: any.event_type,
+                        event_id: any.event_id,
+                        unified_api: any.unified_api,
+                        service_id: any.service_id,
+                        consumer_id: any.consumer_id,
+                        entity_id: any.entity_id,
+                        entity_type: any.entity_type,
+                        entity_url: any.entity_url,
+                        execution_attempt: any.execution_attempt,
+                        occurred_at: any.occurred_at,
+                    })
+                }
+
+                #[cfg(feature = "apideck-crm")]
+                EventType::CrmNoteCreated => {
+                    Event::CrmNoteCreated(super::payloads::UnifiedEvent {
+                        event_type: any.event_type,
+                        event_id: any.event_id,
+                        unified_api: any.unified_api,
+                        service_id: any.service_id,
+                        consumer_id: any.consumer_id,
+                        entity_id: any.entity_id,
+                        entity_type: any.entity_type,
+                        entity_url: any.entity_url,
+                        execution_attempt: any.execution_attempt,
+                        occurred_at: any.occurred_at,
+                    })
+                }
+
+                #[cfg(feature = "apideck-crm")]
+                EventType::CrmNoteDeleted => {
+                    Event::CrmNoteDeleted(super::payloads::UnifiedEvent {
+                        event_type: any.event_type,
+                        event_id: any.event_id,
+                        unified_api: any.unified_api,
+                        service_id: any.service_id,
+                        consumer_id: any.consumer_id,
+                        entity_id: any.entity_id,
+                        entity_type: any.entity_type,
+                        entity_url: any.entity_url,
+                        execution_attempt: any.execution_attempt,
+                        occurred_at: any.occurred_at,
+                    })
+                }
+
+                #[cfg(feature = "apideck-crm")]
+                EventType::CrmNoteUpdated => {
+                    Event::CrmNoteUpdated(super::payloads::UnifiedEvent {
+                        event_type: any.event_type,
+                        event_id: any.event_id,
+                        unified_api: any.unified_api,
+                        service_id: any.service_id,
+                        consumer_id: any.consumer_id,
+                        entity_id: any.entity_id,
+                        entity_type: any.entity_type,
+                        entity_url: any.entity_url,
+                        execution_attempt: any.execution_attempt,
+                        occurred_at: any.occurred_at,
+                    })
+                }
+
+                #[cfg(feature = "apideck-crm")]
+                EventType::CrmOpportunityCreated => {
+                    Event::CrmOpportunityCreated(super::payloads::UnifiedEvent {
+                        event_type: any.event_type,
+                        event_id: any.event_id,
+                        unified_api: any.unified_api,
+                        service_id: any.service_id,
+                        consumer_id: any.consumer_id,
+                        entity_id: any.entity_id,
+                        entity_type: any.entity_type,
+                        entity_url: any.entity_url,
+                        execution_attempt: any.execution_attempt,
+                        occurred_at: any.occurred_at,
+                    })
+                }
+
+                #[cfg(feature = "apideck-crm")]
+                EventType::CrmOpportunityDeleted => {
+                    Event::CrmOpportunityDeleted(super::payloads::UnifiedEvent {
+                        event_type: any.event_type,
+                        event_id: any.event_id,
+                        unified_api: any.unified_api,
+                        service_id: any.service_id,
+                        consumer_id: any.consumer_id,
+                        entity_id: any.entity_id,
+                        entity_type: any.entity_type,
+                        entity_url: any.entity_url,
+                        execution_attempt: any.execution_attempt,
+                        occurred_at: any.occurred_at,
+                    })
+                }
+
+                #[cfg(feature = "apideck-crm")]
+                EventType::CrmOpportunityUpdated => {
+                    Event::CrmOpportunityUpdated(super::payloads::UnifiedEvent {
+                        event_type: any.event_type,
+                        event_id: any.event_id,
+                        unified_api: any.unified_api,
+                        service_id: any.service_id,
+                        consumer_id: any.consumer_id,
+                        entity_id: any.entity_id,
+                        entity_type: any.entity_type,
+                        entity_url: any.entity_url,
+                        execution_attempt: any.execution_attempt,
+                        occurred_at: any.occurred_at,
+                    })
+                }
+
+                #[cfg(feature = "apideck-ecommerce")]
+                EventType::EcommerceCustomerCreated => {
+                    Event::EcommerceCustomerCreated(super::payloads::UnifiedEvent {
+                        event_type: any.event_type,
+                        event_id: any.event_id,
+                        unified_api: any.unified_api,
+                        service_id: any.service_id,
+                        consumer_id: any.consumer_id,
+                        entity_id: any.entity_id,
+                        entity_type: any.entity_type,
+                        entity_url: any.entity_url,
+                        execution_attempt: any.execution_attempt,
+                        occurred_at: any.occurred_at,
+                    })
+                }
+
+                #[cfg(feature = "apideck-ecommerce")]
+                EventType::EcommerceCustomerDeleted => {
+                    Event::EcommerceCustomerDeleted(super::payloads::UnifiedEvent {
+                        event_type: any.event_type,
+                        event_id: any.event_id,
+                        unified_api: any.unified_api,
+                        service_id: any.service_id,
+                        consumer_id: any.consumer_id,
+                        entity_id: any.entity_id,
+                        entity_type: any.entity_type,
+                        entity_url: any.entity_url,
+                        execution_attempt: any.execution_attempt,
+                        occurred_at: any.occurred_at,
+                    })
+                }
+
+                #[cfg(feature = "apideck-ecommerce")]
+                EventType::EcommerceCustomerUpdated => {
+                    Event::EcommerceCustomerUpdated(super::payloads::UnifiedEvent {
+                        event_type: any.event_type,
+                        event_id: any.event_id,
+                        unified_api: any.unified_api,
+                        service_id: any.service_id,
+                        consumer_id: any.consumer_id,
+                        entity_id: any.entity_id,
+                        entity_type: any.entity_type,
+                        entity_url: any.entity_url,
+                        execution_attempt: any.execution_attempt,
+                        occurred_at: any.occurred_at,
+                    })
+                }
+
+                #[cfg(feature = "apideck-ecommerce")]
+                EventType::EcommerceOrderCreated => {
+                    Event::EcommerceOrderCreated(super::payloads::UnifiedEvent {
+                        event_type: any.event_type,
+                        event_id: any.event_id,
+                        unified_api: any.unified_api,
+                        service_id: any.service_id,
+                        consumer_id: any.consumer_id,
+                        entity_id: any.entity_id,
+                        entity_type: any.entity_type,
+                        entity_url: any.entity_url,
+                        execution_attempt: any.execution_attempt,
+                        occurred_at: any.occurred_at,
+                    })
+                }
+
+                #[cfg(feature = "apideck-ecommerce")]
+                EventType::EcommerceOrderDeleted => {
+                    Event::EcommerceOrderDeleted(super::payloads::UnifiedEvent {
+                        event_type: any.event_type,
+                        event_id: any.event_id,
+                        unified_api: any.unified_api,
+                        service_id: any.service_id,
+                        consumer_id: any.consumer_id,
+                        entity_id: any.entity_id,
+                        entity_type: any.entity_type,
+                        entity_url: any.entity_url,
+                        execution_attempt: any.execution_attempt,
+                        occurred_at: any.occurred_at,
+                    })
+                }
+
+                #[cfg(feature = "apideck-ecommerce")]
+                EventType::EcommerceOrderUpdated => {
+                    Event::EcommerceOrderUpdated(super::payloads::UnifiedEvent {
+                        event_type: any.event_type,
+                        event_id: any.event_id,
+                        unified_api: any.unified_api,
+                        service_id: any.service_id,
+                        consumer_id: any.consumer_id,
+                        entity_id: any.entity_id,
+                        entity_type: any.entity_type,
+                        entity_url: any.entity_url,
+                        execution_attempt: any.execution_attempt,
+                        occurred_at: any.occurred_at,
+                    })
+                }
+
+                #[cfg(feature = "apideck-ecommerce")]
+                EventType::EcommerceProductCreated => {
+                    Event::EcommerceProductCreated(super::payloads::UnifiedEvent {
+                        event_type: any.event_type,
+                        event_id: any.event_id,
+                        unified_api: any.unified_api,
+                        service_id: any.service_id,
+                        consumer_id: any.consumer_id,
+                        entity_id: any.entity_id,
+                        entity_type: any.entity_type,
+                        entity_url: any.entity_url,
+                        execution_attempt: any.execution_attempt,
+                        occurred_at: any.occurred_at,
+                    })
+                }
+
+                #[cfg(feature = "apideck-ecommerce")]
+                EventType::EcommerceProductDeleted => {
+                    Event::EcommerceProductDeleted(super::payloads::UnifiedEvent {
+                        event_type: any.event_type,
+                        event_id: any.event_id,
+                        unified_api: any.unified_api,
+                        service_id: any.service_id,
+                        consumer_id: any.consumer_id,
+                        entity_id: any.entity_id,
+                        entity_type: any.entity_type,
+                        entity_url: any.entity_url,
+                        execution_attempt: any.execution_attempt,
+                        occurred_at: any.occurred_at,
+                    })
+                }
+
+                #[cfg(feature = "apideck-ecommerce")]
+                EventType::EcommerceProductUpdated => {
+                    Event::EcommerceProductUpdated(super::payloads::UnifiedEvent {
+                        event_type: any.event_type,
+                        event_id: any.event_id,
+                        unified_api: any.unified_api,
+                        service_id: any.service_id,
+                        consumer_id: any.consumer_id,
+                        entity_id: any.entity_id,
+                        entity_type: any.entity_type,
+                        entity_url: any.entity_url,
+                        execution_attempt: any.execution_attempt,
+                        occurred_at: any.occurred_at,
+                    })
+                }
+
+                #[cfg(feature = "apideck-file-storage")]
+                EventType::FileStorageDriveUpdated => {
+                    Event::FileStorageDriveUpdated(super::payloads::UnifiedEvent {
+                        event_type: any.event_type,
+                        event_id: any.event_id,
+                        unified_api: any.unified_api,
+                        service_id: any.service_id,
+                        consumer_id: any.consumer_id,
+                        entity_id: any.entity_id,
+                        entity_type: any.entity_type,
+                        entity_url: any.entity_url,
+                        execution_attempt: any.execution_attempt,
+                        occurred_at: any.occurred_at,
+                    })
+                }
+
+                #[cfg(feature = "apideck-file-storage")]
+                EventType::FileStorageFileCreated => {
+                    Event::FileStorageFileCreated(super::payloads::UnifiedEvent {
+                        event_type: any.event_type,
+                        event_id: any.event_id,
+                        unified_api: any.unified_api,
+                        service_id: any.service_id,
+                        consumer_id: any.consumer_id,
+                        entity_id: any.entity_id,
+                        entity_type: any.entity_type,
+                        entity_url: any.entity_url,
+                        execution_attempt: any.execution_attempt,
+                        occurred_at: any.occurred_at,
+                    })
+                }
+
+                #[cfg(feature = "apideck-file-storage")]
+                EventType::FileStorageFileDeleted => {
+                    Event::FileStorageFileDeleted(super::payloads::UnifiedEvent {
+                        event_type: any.event_type,
+                        event_id: any.event_id,
+                        unified_api: any.unified_api,
+                        service_id: any.service_id,
+                        consumer_id: any.consumer_id,
+                        entity_id: any.entity_id,
+                        entity_type: any.entity_type,
+                        entity_url: any.entity_url,
+                        execution_attempt: any.execution_attempt,
+                        occurred_at: any.occurred_at,
+                    })
+                }
+
+                #[cfg(feature = "apideck-file-storage")]
+                EventType::FileStorageFileUpdated => {
+                    Event::FileStorageFileUpdated(super::payloads::UnifiedEvent {
+                        event_type: any.event_type,
+                        event_id: any.event_id,
+                        unified_api: any.unified_api,
+                        service_id: any.service_id,
+                        consumer_id: any.consumer_id,
+                        entity_id: any.entity_id,
+                        entity_type: any.entity_type,
+                        entity_url: any.entity_url,
+                        execution_attempt: any.execution_attempt,
+                        occurred_at: any.occurred_at,
+                    })
+                }
+
+                #[cfg(feature = "apideck-hris")]
+                EventType::HrisCompanyCreated => {
+                    Event::HrisCompanyCreated(super::payloads::UnifiedEvent {
+                        event_type: any.event_type,
+                        event_id: any.event_id,
+                        unified_api: any.unified_api,
+                        service_id: any.service_id,
+                        consumer_id: any.consumer_id,
+                        entity_id: any.entity_id,
+                        entity_type: any.entity_type,
+                        entity_url: any.entity_url,
+                        execution_attempt: any.execution_attempt,
+                        occurred_at: any.occurred_at,
+                    })
+                }
+
+                #[cfg(feature = "apideck-hris")]
+                EventType::HrisCompanyDeleted => {
+                    Event::HrisCompanyDeleted(super::payloads::UnifiedEvent {
+                        event_type: any.event_type,
+                        event_id: any.event_id,
+                        unified_api: any.unified_api,
+                        service_id: any.service_id,
+                        consumer_id: any.consumer_id,
+                        entity_id: any.entity_id,
+                        entity_type: any.entity_type,
+                        entity_url: any.entity_url,
+                        execution_attempt: any.execution_attempt,
+                        occurred_at: any.occurred_at,
+                    })
+                }
+
+                #[cfg(feature = "apideck-hris")]
+                EventType::HrisCompanyUpdated => {
+                    Event::HrisCompanyUpdated(super::payloads::UnifiedEvent {
+                        event_type: any.event_type,
+                        event_id: any.event_id,
+                        unified_api: any.unified_api,
+                        service_id: any.service_id,
+                        consumer_id: any.consumer_id,
+                        entity_id: any.entity_id,
+                        entity_type: any.entity_type,
+                        entity_url: any.entity_url,
+                        execution_attempt: any.execution_attempt,
+                        occurred_at: any.occurred_at,
+                    })
+                }
+
+                #[cfg(feature = "apideck-hris")]
+                EventType::HrisEmployeeCreated => {
+                    Event::HrisEmployeeCreated(super::payloads::UnifiedEvent {
+                        event_type: any.event_type,
+                        event_id: any.event_id,
+                        unified_api: any.unified_api,
+                        service_id: any.service_id,
+                        consumer_id: any.consumer_id,
+                        entity_id: any.entity_id,
+                        entity_type: any.entity_type,
+                        entity_url: any.entity_url,
+                        execution_attempt: any.execution_attempt,
+                        occurred_at: any.occurred_at,
+                    })
+                }
+
+                #[cfg(feature = "apideck-hris")]
+                EventType::HrisEmployeeDeleted => {
+                    Event::HrisEmployeeDeleted(super::payloads::UnifiedEvent {
+                        event_type: any.event_type,
+                        event_id: any.event_id,
+                        unified_api: any.unified_api,
+                        service_id: any.service_id,
+                        consumer_id: any.consumer_id,
+                        entity_id: any.entity_id,
+                        entity_type: any.entity_type,
+                        entity_url: any.entity_url,
+                        execution_attempt: any.execution_attempt,
+                        occurred_at: any.occurred_at,
+                    })
+                }
+
+                #[cfg(feature = "apideck-hris")]
+                EventType::HrisEmployeeTerminated => {
+                    Event::HrisEmployeeTerminated(super::payloads::UnifiedEvent {
+                        event_type: any.event_type,
+                        event_id: any.event_id,
+                        unified_api: any.unified_api,
+                        service_id: any.service_id,
+                        consumer_id: any.consumer_id,
+                        entity_id: any.entity_id,
+                        entity_type: any.entity_type,
+                        entity_url: any.entity_url,
+                        execution_attempt: any.execution_attempt,
+                        occurred_at: any.occurred_at,
+                    })
+                }
+
+                #[cfg(feature = "apideck-hris")]
+                EventType::HrisEmployeeUpdated => {
+                    Event::HrisEmployeeUpdated(super::payloads::UnifiedEvent {
+                        event_type: any.event_type,
+                        event_id: any.event_id,
+                        unified_api: any.unified_api,
+                        service_id: any.service_id,
+                        consumer_id: any.consumer_id,
+                        entity_id: any.entity_id,
+                        entity_type: any.entity_type,
+                        entity_url: any.entity_url,
+                        execution_attempt: any.execution_attempt,
+                        occurred_at: any.occurred_at,
+                    })
+                }
+
+                #[cfg(feature = "apideck-hris")]
+                EventType::HrisTimeOffRequestCreated => {
+                    Event::HrisTimeOffRequestCreated(super::payloads::UnifiedEvent {
+                        event_type: any.event_type,
+                        event_id: any.event_id,
+                        unified_api: any.unified_api,
+                        service_id: any.service_id,
+                        consumer_id: any.consumer_id,
+                        entity_id: any.entity_id,
+                        entity_type: any.entity_type,
+                        entity_url: any.entity_url,
+                        execution_attempt: any.execution_attempt,
+                        occurred_at: any.occurred_at,
+                    })
+                }
+
+                #[cfg(feature = "apideck-hris")]
+                EventType::HrisTimeOffRequestDeleted => {
+                    Event::HrisTimeOffRequestDeleted(super::payloads::UnifiedEvent {
+                        event_type: any.event_type,
+                        event_id: any.event_id,
+                        unified_api: any.unified_api,
+                        service_id: any.service_id,
+                        consumer_id: any.consumer_id,
+                        entity_id: any.entity_id,
+                        entity_type: any.entity_type,
+                        entity_url: any.entity_url,
+                        execution_attempt: any.execution_attempt,
+                        occurred_at: any.occurred_at,
+                    })
+                }
+
+                #[cfg(feature = "apideck-hris")]
+                EventType::HrisTimeOffRequestUpdated => {
+                    Event::HrisTimeOffRequestUpdated(super::payloads::UnifiedEvent {
+                        event_type: any.event_type,
+                        event_id: any.event_id,
+                        unified_api: any.unified_api,
+                        service_id: any.service_id,
+                        consumer_id: any.consumer_id,
+                        entity_id: any.entity_id,
+                        entity_type: any.entity_type,
+                        entity_url: any.entity_url,
+                        execution_attempt: any.execution_attempt,
+                        occurred_at: any.occurred_at,
+                    })
+                }
+
+                #[cfg(feature = "apideck-issue-tracking")]
+                EventType::IssueTrackingTicketCreated => {
+                    Event::IssueTrackingTicketCreated(super::payloads::UnifiedEvent {
+                        event_type: any.event_type,
+                        event_id: any.event_id,
+                        unified_api: any.unified_api,
+                        service_id: any.service_id,
+                        consumer_id: any.consumer_id,
+                        entity_id: any.entity_id,
+                        entity_type: any.entity_type,
+                        entity_url: any.entity_url,
+                        execution_attempt: any.execution_attempt,
+                        occurred_at: any.occurred_at,
+                    })
+                }
+
+                #[cfg(feature = "apideck-issue-tracking")]
+                EventType::IssueTrackingTicketDeleted => {
+                    Event::IssueTrackingTicketDeleted(super::payloads::UnifiedEvent {
+                        event_type: any.event_type,
+                        event_id: any.event_id,
+                        unified_api: any.unified_api,
+                        service_id: any.service_id,
+                        consumer_id: any.consumer_id,
+                        entity_id: any.entity_id,
+                        entity_type: any.entity_type,
+                        entity_url: any.entity_url,
+                        execution_attempt: any.execution_attempt,
+                        occurred_at: any.occurred_at,
+                    })
+                }
+
+                #[cfg(feature = "apideck-issue-tracking")]
+                EventType::IssueTrackingTicketUpdated => {
+                    Event::IssueTrackingTicketUpdated(super::payloads::UnifiedEvent {
+                        event_type: any.event_type,
+                        event_id: any.event_id,
+                        unified_api: any.unified_api,
+                        service_id: any.service_id,
+                        consumer_id: any.consumer_id,
+                        entity_id: any.entity_id,
+                        entity_type: any.entity_type,
+                        entity_url: any.entity_url,
+                        execution_attempt: any.execution_attempt,
+                        occurred_at: any.occurred_at,
+                    })
+                }
+
+                #[cfg(feature = "apideck-lead")]
+                EventType::LeadLeadCreated => {
+                    Event::LeadLeadCreated(super::payloads::UnifiedEvent {
+                        event_type: any.event_type,
+                        event_id: any.event_id,
+                        unified_api: any.unified_api,
+                        service_id: any.service_id,
+                        consumer_id: any.consumer_id,
+                        entity_id: any.entity_id,
+                        entity_type: any.entity_type,
+                        entity_url: any.entity_url,
+                        execution_attempt: any.execution_attempt,
+                        occurred_at: any.occurred_at,
+                    })
+                }
+
+                #[cfg(feature = "apideck-lead")]
+                EventType::LeadLeadDeleted => {
+                    Event::LeadLeadDeleted(super::payloads::UnifiedEvent {
+                        event_type: any.event_type,
+                        event_id: any.event_id,
+                        unified_api: any.unified_api,
+                        service_id: any.service_id,
+                        consumer_id: any.consumer_id,
+                        entity_id: any.entity_id,
+                        entity_type: any.entity_type,
+                        entity_url: any.entity_url,
+                        execution_attempt: any.execution_attempt,
+                        occurred_at: any.occurred_at,
+                    })
+                }
+
+                #[cfg(feature = "apideck-lead")]
+                EventType::LeadLeadUpdated => {
+                    Event::LeadLeadUpdated(super::payloads::UnifiedEvent {
+                        event_type: any.event_type,
+                        event_id: any.event_id,
+                        unified_api: any.unified_api,
+                        service_id: any.service_id,
+                        consumer_id: any.consumer_id,
+                        entity_id: any.entity_id,
+                        entity_type: any.entity_type,
+                        entity_url: any.entity_url,
+                        execution_attempt: any.execution_attempt,
+                        occurred_at: any.occurred_at,
+                    })
+                }
+
+                #[cfg(feature = "apideck-pos")]
+                EventType::PosItemCreated => {
+                    Event::PosItemCreated(super::payloads::UnifiedEvent {
+                        event_type: any.event_type,
+                        event_id: any.event_id,
+                        unified_api: any.unified_api,
+                        service_id: any.service_id,
+                        consumer_id: any.consumer_id,
+                        entity_id: any.entity_id,
+                        entity_type: any.entity_type,
+                        entity_url: any.entity_url,
+                        execution_attempt: any.execution_attempt,
+                        occurred_at: any.occurred_at,
+                    })
+                }
+
+                #[cfg(feature = "apideck-pos")]
+                EventType::PosItemDeleted => {
+                    Event::PosItemDeleted(super::payloads::UnifiedEvent {
+                        event_type: any.event_type,
+                        event_id: any.event_id,
+                        unified_api: any.unified_api,
+                        service_id: any.service_id,
+                        consumer_id: any.consumer_id,
+                        entity_id: any.entity_id,
+                        entity_type: any.entity_type,
+                        entity_url: any.entity_url,
+                        execution_attempt: any.execution_attempt,
+                        occurred_at: any.occurred_at,
+                    })
+                }
+
+                #[cfg(feature = "apideck-pos")]
+                EventType::PosItemUpdated => {
+                    Event::PosItemUpdated(super::payloads::UnifiedEvent {
+                        event_type: any.event_type,
+                        event_id: any.event_id,
+                        unified_api: any.unified_api,
+                        service_id: any.service_id,
+                        consumer_id: any.consumer_id,
+                        entity_id: any.entity_id,
+                        entity_type: any.entity_type,
+                        entity_url: any.entity_url,
+                        execution_attempt: any.execution_attempt,
+                        occurred_at: any.occurred_at,
+                    })
+                }
+
+                #[cfg(feature = "apideck-pos")]
+                EventType::PosLocationCreated => {
+                    Event::PosLocationCreated(super::payloads::UnifiedEvent {
+                        event_type: any.event_type,
+                        event_id: any.event_id,
+                        unified_api: any.unified_api,
+                        service_id: any.service_id,
+                        consumer_id: any.consumer_id,
+                        entity_id: any.entity_id,
+                        entity_type: any.entity_type,
+                        entity_url: any.entity_url,
+                        execution_attempt: any.execution_attempt,
+                        occurred_at: any.occurred_at,
+                    })
+                }
+
+                #[cfg(feature = "apideck-pos")]
+                EventType::PosLocationDeleted => {
+                    Event::PosLocationDeleted(super::payloads::UnifiedEvent {
+                        event_type: any.event_type,
+                        event_id: any.event_id,
+                        unified_api: any.unified_api,
+                        service_id: any.service_id,
+                        consumer_id: any.consumer_id,
+                        entity_id: any.entity_id,
+                        entity_type: any.entity_type,
+                        entity_url: any.entity_url,
+                        execution_attempt: any.execution_attempt,
+                        occurred_at: any.occurred_at,
+                    })
+                }
+
+                #[cfg(feature = "apideck-pos")]
+                EventType::PosLocationUpdated => {
+                    Event::PosLocationUpdated(super::payloads::UnifiedEvent {
+                        event_type: any.event_type,
+                        event_id: any.event_id,
+                        unified_api: any.unified_api,
+                        service_id: any.service_id,
+                        consumer_id: any.consumer_id,
+                        entity_id: any.entity_id,
+                        entity_type: any.entity_type,
+                        entity_url: any.entity_url,
+                        execution_attempt: any.execution_attempt,
+                        occurred_at: any.occurred_at,
+                    })
+                }
+
+                #[cfg(feature = "apideck-pos")]
+                EventType::PosMerchantCreated => {
+                    Event::PosMerchantCreated(super::payloads::UnifiedEvent {
+                        event_type: any.event_type,
+                        event_id: any.event_id,
+                        unified_api: any.unified_api,
+                        service_id: any.service_id,
+                        consumer_id: any.consumer_id,
+                        entity_id: any.entity_id,
+                        entity_type: any.entity_type,
+                        entity_url: any.entity_url,
+                        execution_attempt: any.execution_attempt,
+                        occurred_at: any.occurred_at,
+                    })
+                }
+
+                #[cfg(feature = "apideck-pos")]
+                EventType::PosMerchantDeleted => {
+                    Event::PosMerchantDeleted(super::payloads::UnifiedEvent {
+                        event_type: any.event_type,
+                        event_id: any.event_id,
+                        unified_api: any.unified_api,
+                        service_id: any.service_id,
+                        consumer_id: any.consumer_id,
+                        entity_id: any.entity_id,
+                        entity_type: any.entity_type,
+                        entity_url: any.entity_url,
+                        execution_attempt: any.execution_attempt,
+                        occurred_at: any.occurred_at,
+                    })
+                }
+
+                #[cfg(feature = "apideck-pos")]
+                EventType::PosMerchantUpdated => {
+                    Event::PosMerchantUpdated(super::payloads::UnifiedEvent {
+                        event_type: any.event_type,
+                        event_id: any.event_id,
+                        unified_api: any.unified_api,
+                        service_id: any.service_id,
+                        consumer_id: any.consumer_id,
+                        entity_id: any.entity_id,
+                        entity_type: any.entity_type,
+                        entity_url: any.entity_url,
+                        execution_attempt: any.execution_attempt,
+                        occurred_at: any.occurred_at,
+                    })
+                }
+
+                #[cfg(feature = "apideck-pos")]
+                EventType::PosModifierCreated => {
+                    Event::PosModifierCreated(super::payloads::UnifiedEvent {
+                        event_type: any.event_type,
+                        event_id: any.event_id,
+                        unified_api: any.unified_api,
+                        service_id: any.service_id,
+                        consumer_id: any.consumer_id,
+                        entity_id: any.entity_id,
+                        entity_type: any.entity_type,
+                        entity_url: any.entity_url,
+                        execution_attempt: any.execution_attempt,
+                        occurred_at: any.occurred_at,
+                    })
+                }
+
+                #[cfg(feature = "apideck-pos")]
+                EventType::PosModifierDeleted => {
+                    Event::PosModifierDeleted(super::payloads::UnifiedEvent {
+                        event_type: any.event_type,
+                        event_id: any.event_id,
+                        unified_api: any.unified_api,
+                        service_id: any.service_id,
+                        consumer_id: any.consumer_id,
+                        entity_id: any.entity_id,
+                        entity_type: any.entity_type,
+                        entity_url: any.entity_url,
+                        execution_attempt: any.execution_attempt,
+                        occurred_at: any.occurred_at,
+                    })
+                }
+
+                #[cfg(feature = "apideck-pos")]
+                EventType::PosModifierUpdated => {
+                    Event::PosModifierUpdated(super::payloads::UnifiedEvent {
+                        event_type: any.event_type,
+                        event_id: any.event_id,
+                        unified_api: any.unified_api,
+                        service_id: any.service_id,
+                        consumer_id: any.consumer_id,
+                        entity_id: any.entity_id,
+                        entity_type: any.entity_type,
+                        entity_url: any.entity_url,
+                        execution_attempt: any.execution_attempt,
+                        occurred_at: any.occurred_at,
+                    })
+                }
+
+                #[cfg(feature = "apideck-pos")]
+                EventType::PosModifierGroupCreated => {
+                    Event::PosModifierGroupCreated(super::payloads::UnifiedEvent {
+                        event_type: any.event_type,
+                        event_id: any.event_id,
+                        unified_api: any.unified_api,
+                        service_id: any.service_id,
+                        consumer_id: any.consumer_id,
+                        entity_id: any.entity_id,
+                        entity_type: any.entity_type,
+                        entity_url: any.entity_url,
+                        execution_attempt: any.execution_attempt,
+                        occurred_at: any.occurred_at,
+                    })
+                }
+
+                #[cfg(feature = "apideck-pos")]
+                EventType::PosModifierGroupDeleted => {
+                    Event::PosModifierGroupDeleted(super::payloads::UnifiedEvent {
+                        event_type: any.event_type,
+                        event_id: any.event_id,
+                        unified_api: any.unified_api,
+                        service_id: any.service_id,
+                        consumer_id: any.consumer_id,
+                        entity_id: any.entity_id,
+                        entity_type: any.entity_type,
+                        entity_url: any.entity_url,
+                        execution_attempt: any.execution_attempt,
+                        occurred_at: any.occurred_at,
+                    })
+                }
+
+                #[cfg(feature = "apideck-pos")]
+                EventType::PosModifierGroupUpdated => {
+                    Event::PosModifierGroupUpdated(super::payloads::UnifiedEvent {
+                        event_type: any.event_type,
+                        event_id: any.event_id,
+                        unified_api: any.unified_api,
+                        service_id: any.service_id,
+                        consumer_id: any.consumer_id,
+                        entity_id: any.entity_id,
+                        entity_type: any.entity_type,
+                        entity_url: any.entity_url,
+                        execution_attempt: any.execution_attempt,
+                        occurred_at: any.occurred_at,
+                    })
+                }
+
+                #[cfg(feature = "apideck-pos")]
+                EventType::PosOrderCreated => {
+                    Event::PosOrderCreated(super::payloads::UnifiedEvent {
+                        event_type: any.event_type,
+                        event_id: any.event_id,
+                        unified_api: any.unified_api,
+                        service_id: any.service_id,
+                        consumer_id: any.consumer_id,
+                        entity_id: any.entity_id,
+                        entity_type: any.entity_type,
+                        entity_url: any.entity_url,
+                        execution_attempt: any.execution_attempt,
+                        occurred_at: any.occurred_at,
+                    })
+                }
+
+                #[cfg(feature = "apideck-pos")]
+                EventType::PosOrderDeleted => {
+                    Event::PosOrderDeleted(super::payloads::UnifiedEvent {
+                        event_type: any.event_type,
+                        event_id: any.event_id,
+                        unified_api: any.unified_api,
+                        service_id: any.service_id,
+                        consumer_id: any.consumer_id,
+                        entity_id: any.entity_id,
+                        entity_type: any.entity_type,
+                        entity_url: any.entity_url,
+                        execution_attempt: any.execution_attempt,
+                        occurred_at: any.occurred_at,
+                    })
+                }
+
+                #[cfg(feature = "apideck-pos")]
+                EventType::PosOrderUpdated => {
+                    Event::PosOrderUpdated(super::payloads::UnifiedEvent {
+                        event_type: any.event_type,
+                        event_id: any.event_id,
+                        unified_api: any.unified_api,
+                        service_id: any.service_id,
+                        consumer_id: any.consumer_id,
+                        entity_id: any.entity_id,
+                        entity_type: any.entity_type,
+                        entity_url: any.entity_url,
+                        execution_attempt: any.execution_attempt,
+                        occurred_at: any.occurred_at,
+                    })
+                }
+
+                #[cfg(feature = "apideck-pos")]
+                EventType::PosPaymentCreated => {
+                    Event::PosPaymentCreated(super::payloads::UnifiedEvent {
+                        event_type: any.event_type,
+                        event_id: any.event_id,
+                        unified_api: any.unified_api,
+                        service_id: any.service_id,
+                        consumer_id: any.consumer_id,
+                        entity_id: any.entity_id,
+                        entity_type: any.entity_type,
+                        entity_url: any.entity_url,
+                        execution_attempt: any.execution_attempt,
+                        occurred_at: any.occurred_at,
+                    })
+                }
+
+                #[cfg(feature = "apideck-pos")]
+                EventType::PosPaymentDeleted => {
+                    Event::PosPaymentDeleted(super::payloads::UnifiedEvent {
+                        event_type: any.event_type,
+                        event_id: any.event_id,
+                        unified_api: any.unified_api,
+                        service_id: any.service_id,
+                        consumer_id: any.consumer_id,
+                        entity_id: any.entity_id,
+                        entity_type: any.entity_type,
+                        entity_url: any.entity_url,
+                        execution_attempt: any.execution_attempt,
+                        occurred_at: any.occurred_at,
+                    })
+                }
+
+                #[cfg(feature = "apideck-pos")]
+                EventType::PosPaymentUpdated => {
+                    Event::PosPaymentUpdated(super::payloads::UnifiedEvent {
+                        event_type: any.event_type,
+                        event_id: any.event_id,
+                        unified_api: any.unified_api,
+                        service_id: any.service_id,
+                        consumer_id: any.consumer_id,
+                        entity_id: any.entity_id,
+                        entity_type: any.entity_type,
+                        entity_url: any.entity_url,
+                        execution_attempt: any.execution_attempt,
+                        occurred_at: any.occurred_at,
+                    })
+                }
+
+                #[cfg(feature = "apideck-pos")]
+                EventType::PosProductCreated => {
+                    Event::PosProductCreated(super::payloads::UnifiedEvent {
+                        event_type: any.event_type,
+                        event_id: any.event_id,
+                        unified_api: any.unified_api,
+                        service_id: any.service_id,
+                        consumer_id: any.consumer_id,
+                        entity_id: any.entity_id,
+                        entity_type: any.entity_type,
+                        entity_url: any.entity_url,
+                        execution_attempt: any.execution_attempt,
+                        occurred_at: any.occurred_at,
+                    })
+                }
+
+                #[cfg(feature = "apideck-pos")]
+                EventType::PosProductDeleted => {
+                    Event::PosProductDeleted(super::payloads::UnifiedEvent {
+                        event_type: any.event_type,
+                        event_id: any.event_id,
+                        unified_api: any.unified_api,
+                        service_id: any.service_id,
+                        consumer_id: any.consumer_id,
+                        entity_id: any.entity_id,
+                        entity_type: any.entity_type,
+                        entity_url: any.entity_url,
+                        execution_attempt: any.execution_attempt,
+                        occurred_at: any.occurred_at,
+                    })
+                }
+
+                #[cfg(feature = "apideck-pos")]
+                EventType::PosProductUpdated => {
+                    Event::PosProductUpdated(super::payloads::UnifiedEvent {
+                        event_type: any.event_type,
+                        event_id: any.event_id,
+                        unified_api: any.unified_api,
+                        service_id: any.service_id,
+                        consumer_id: any.consumer_id,
+                        entity_id: any.entity_id,
+                        entity_type: any.entity_type,
+                        entity_url: any.entity_url,
+                        execution_attempt: any.execution_attempt,
+                        occurred_at: any.occurred_at,
+                    })
+                }
+
+                #[cfg(feature = "apideck-vault")]
+                EventType::VaultConnectionCallable => {
+                    Event::VaultConnectionCallable(
+                        ::std::boxed::Box::new(super::payloads::ConnectionEvent {
+                            event_type: any.event_type,
+                            event_id: any.event_id,
+                            service_id: any.service_id,
+                            entity_id: any.entity_id,
+                            entity_type: any.entity_type,
+                            entity: any.entity,
+                            execution_attempt: any.execution_attempt,
+                            occurred_at: any.occurred_at,
+                        }),
+                    )
+                }
+
+                #[cfg(feature = "apideck-vault")]
+                EventType::VaultConnectionCreated => {
+                    Event::VaultConnectionCreated(
+                        ::std::boxed::Box::new(super::payloads::ConnectionEvent {
+                            event_type: any.event_type,
+                            event_id: any.event_id,
+                            service_id: any.service_id,
+                            entity_id: any.entity_id,
+                            entity_type: any.entity_type,
+                            entity: any.entity,
+                            execution_attempt: any.execution_attempt,
+                            occurred_at: any.occurred_at,
+                        }),
+                    )
+                }
+
+                #[cfg(feature = "apideck-vault")]
+                EventType::VaultConnectionDeleted => {
+                    Event::VaultConnectionDeleted(
+                        ::std::boxed::Box::new(super::payloads::ConnectionEvent {
+                            event_type: any.event_type,
+                            event_id: any.event_id,
+                            service_id: any.service_id,
+                            entity_id: any.entity_id,
+                            entity_type: any.entity_type,
+                            entity: any.entity,
+                            execution_attempt: any.execution_attempt,
+                            occurred_at: any.occurred_at,
+                        }),
+                    )
+                }
+
+                #[cfg(feature = "apideck-vault")]
+                EventType::VaultConnectionDisabled => {
+                    Event::VaultConnectionDisabled(
+                        ::std::boxed::Box::new(super::payloads::ConnectionEvent {
+                            event_type: any.event_type,
+                            event_id: any.event_id,
+                            service_id: any.service_id,
+                            entity_id: any.entity_id,
+                            entity_type: any.entity_type,
+                            entity: any.entity,
+                            execution_attempt: any.execution_attempt,
+                            occurred_at: any.occurred_at,
+                        }),
+                    )
+                }
+
+                #[cfg(feature = "apideck-vault")]
+                EventType::VaultConnectionDownstreamDegraded => {
+                    Event::VaultConnectionDownstreamDegraded(
+                        ::std::boxed::Box::new(super::payloads::ConnectionEvent {
+                            event_type: any.event_type,
+                            event_id: any.event_id,
+                            service_id: any.service_id,
+                            entity_id: any.entity_id,
+                            entity_type: any.entity_type,
+                            entity: any.entity,
+                            execution_attempt: any.execution_attempt,
+                            occurred_at: any.occurred_at,
+                        }),
+                    )
+                }
+
+                #[cfg(feature = "apideck-vault")]
+                EventType::VaultConnectionDownstreamRecovered => {
+                    Event::VaultConnectionDownstreamRecovered(
+                        ::std::boxed::Box::new(super::payloads::ConnectionEvent {
+                            event_type: any.event_type,
+                            event_id: any.event_id,
+                            service_id: any.service_id,
+                            entity_id: any.entity_id,
+                            entity_type: any.entity_type,
+                            entity: any.entity,
+                            execution_attempt: any.execution_attempt,
+                            occurred_at: any.occurred_at,
+                        }),
+                    )
+                }
+
+                #[cfg(feature = "apideck-vault")]
+                EventType::VaultConnectionMigrated => {
+                    Event::VaultConnectionMigrated(
+                        ::std::boxed::Box::new(super::payloads::ConnectionEvent {
+                            event_type: any.event_type,
+                            event_id: any.event_id,
+                            service_id: any.service_id,
+                            entity_id: any.entity_id,
+                            entity_type: any.entity_type,
+                            entity: any.entity,
+                            execution_attempt: any.execution_attempt,
+                            occurred_at: any.occurred_at,
+                        }),
+                    )
+                }
+
+                #[cfg(feature = "apideck-vault")]
+                EventType::VaultConnectionRevoked => {
+                    Event::VaultConnectionRevoked(
+                        ::std::boxed::Box::new(super::payloads::ConnectionEvent {
+                            event_type: any.event_type,
+                            event_id: any.event_id,
+                            service_id: any.service_id,
+                            entity_id: any.entity_id,
+                            entity_type: any.entity_type,
+                            entity: any.entity,
+                            execution_attempt: any.execution_attempt,
+                            occurred_at: any.occurred_at,
+                        }),
+                    )
+                }
+
+                #[cfg(feature = "apideck-vault")]
+                EventType::VaultConnectionTokenRefreshFailed => {
+                    Event::VaultConnectionTokenRefreshFailed(
+                        ::std::boxed::Box::new(super::payloads::ConnectionEvent {
+                            event_type: any.event_type,
+                            event_id: any.event_id,
+                            service_id: any.service_id,
+                            entity_id: any.entity_id,
+                            entity_type: any.entity_type,
+                            entity: any.entity,
+                            execution_attempt: any.execution_attempt,
+                            occurred_at: any.occurred_at,
+                        }),
+                    )
+                }
+
+                #[cfg(feature = "apideck-vault")]
+                EventType::VaultConnectionTokenRefreshPending => {
+                    Event::VaultConnectionTokenRefreshPending(
+                        ::std::boxed::Box::new(super::payloads::ConnectionEvent {
+                            event_type: any.event_type,
+                            event_id: any.event_id,
+                            service_id: any.service_id,
+                            entity_id: any.entity_id,
+                            entity_type: any.entity_type,
+                            entity: any.entity,
+                            execution_attempt: any.execution_attempt,
+                            occurred_at: any.occurred_at,
+                        }),
+                    )
+                }
+
+                #[cfg(feature = "apideck-vault")]
+                EventType::VaultConnectionTokenRefreshRecovered => {
+                    Event::VaultConnectionTokenRefreshRecovered(
+                        ::std::boxed::Box::new(super::payloads::ConnectionEvent {
+                            event_type: any.event_type,
+                            event_id: any.event_id,
+                            service_id: any.service_id,
+                            entity_id: any.entity_id,
+                            entity_type: any.entity_type,
+                            entity: any.entity,
+                            execution_attempt: any.execution_attempt,
+                            occurred_at: any.occurred_at,
+                        }),
+                    )
+                }
+
+                #[cfg(feature = "apideck-vault")]
+                EventType::VaultConnectionUpdated => {
+                    Event::VaultConnectionUpdated(
+                        ::std::boxed::Box::new(super::payloads::ConnectionEvent {
+                            event_type: any.event_type,
+                            event_id: any.event_id,
+                            service_id: any.service_id,
+                            entity_id: any.entity_id,
+                            entity_type: any.entity_type,
+                            entity: any.entity,
+                            execution_attempt: any.execution_attempt,
+                            occurred_at: any.occurred_at,
+                        }),
+                    )
+                }
+                _ => return None,
+            },
+        )
     }
 }
 

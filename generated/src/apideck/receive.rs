@@ -86,12 +86,11 @@ impl<S: Scheme> Verifier<S> {
             .as_ref()
             .filter(|_| !verified.is_validation())
         {
-            let body_type = crate::runtime::de::unwrap(verified.body.as_bytes(), WRAPPER)
-                .and_then(|payload| crate::runtime::de::event_type(
-                    payload,
-                    "event_type",
-                ));
-            if let Ok(body_type) = body_type {
+            if let Some(body_type) = crate::runtime::de::probe(
+                verified.body.as_bytes(),
+                WRAPPER,
+                "event_type",
+            ) {
                 if super::EventType::from_wire(header)
                     != super::EventType::from_wire(&body_type)
                 {
@@ -156,14 +155,7 @@ impl<'b> Verified<'b> {
     pub fn delivery_id(&self) -> ::core::option::Option<Cow<'_, str>> {
         match &self.idempotency_key {
             Some(key) => Some(Cow::Borrowed(key.as_str())),
-            None => {
-                crate::runtime::de::unwrap(self.body.as_bytes(), WRAPPER)
-                    .and_then(|payload| crate::runtime::de::event_type(
-                        payload,
-                        "event_id",
-                    ))
-                    .ok()
-            }
+            None => crate::runtime::de::probe(self.body.as_bytes(), WRAPPER, "event_id"),
         }
     }
 }

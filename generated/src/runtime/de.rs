@@ -46,12 +46,22 @@ fn cow_str(raw: &RawValue) -> Option<Cow<'_, str>> {
 }
 
 /// Deserializes a payload, reporting the JSON path of the first problem.
+///
+/// Path tracking copies every key it passes, so the common case runs without it and allocates
+/// nothing; only a payload that fails is parsed again, tracked, to name the path.
 pub fn payload<'a, T: ::serde::Deserialize<'a>>(raw: &'a RawValue, event_type: &str) -> Result<T, ParseError> {
-    let mut d = ::serde_json::Deserializer::from_str(raw.get());
-    ::serde_path_to_error::deserialize(&mut d).map_err(|e| {
-        let path = e.path().to_string();
-        ParseError::Payload { event_type: event_type.to_string(), path, message: e.into_inner().to_string() }
-    })
+    match ::serde_json::from_str(raw.get()) {
+        Ok(value) => Ok(value),
+        Err(first) => {
+            let mut d = ::serde_json::Deserializer::from_str(raw.get());
+            let (path, message) = match ::serde_path_to_error::deserialize::<_, T>(&mut d) {
+                Err(e) => (e.path().to_string(), e.into_inner().to_string()),
+                // Not reached: the same input fails the same way; keep the first error if it does not.
+                Ok(_) => (".".to_string(), first.to_string()),
+            };
+            Err(ParseError::Payload { event_type: event_type.to_string(), path, message })
+        }
+    }
 }
 
 /// Serializes `value` as `{key: value}`, or bare when `key` is `None`.
@@ -63,6 +73,99 @@ pub fn serialize_wrapped<S: Serializer, T: ::serde::Serialize + ?Sized>(key: Opt
             map.serialize_entry(key, value)?;
             map.end()
         }
+    }
+}
+
+/// The string at `field` of the event in `body` (inside `wrapper`, if any), read in one pass and
+/// borrowed where it has no escapes; `None` if the body is not such an object.
+pub fn probe<'a>(body: &'a [u8], wrapper: Option<&'static str>, field: &'static str) -> Option<Cow<'a, str>> {
+    let mut d = ::serde_json::Deserializer::from_slice(body);
+    let found = Probe { path: [wrapper, Some(field)], depth: usize::from(wrapper.is_none()) }.deserialize(&mut d).ok()?;
+    d.end().ok()?;
+    found
+}
+
+/// Walks `path[depth..]` through nested objects, skipping every other value.
+struct Probe {
+    path: [Option<&'static str>; 2],
+    depth: usize,
+}
+
+impl<'de> DeserializeSeed<'de> for Probe {
+    type Value = Option<Cow<'de, str>>;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Probe {
+    type Value = Option<Cow<'de, str>>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut found = None;
+        let wanted = self.path[self.depth];
+        while let Some(k) = map.next_key_seed(CowSeed)? {
+            if Some(k.as_ref()) != wanted {
+                map.next_value::<IgnoredAny>()?;
+            } else if self.depth + 1 < self.path.len() {
+                found = map.next_value_seed(Probe { path: self.path, depth: self.depth + 1 })?;
+            } else {
+                found = map.next_value_seed(OptionalCowSeed)?;
+            }
+        }
+        Ok(found)
+    }
+}
+
+/// A string, or `None` for any other value (which is skipped, not an error).
+struct OptionalCowSeed;
+
+impl<'de> DeserializeSeed<'de> for OptionalCowSeed {
+    type Value = Option<Cow<'de, str>>;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Option<Cow<'de, str>>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("any value")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+                Ok(Some(Cow::Borrowed(v)))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(Some(Cow::Owned(v.to_owned())))
+            }
+            fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+                Ok(None)
+            }
+            fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
+                Ok(None)
+            }
+            fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
+                Ok(None)
+            }
+            fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
+                Ok(None)
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+                Ok(None)
+            }
+            fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(None)
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                Ok(None)
+            }
+        }
+        d.deserialize_any(V)
     }
 }
 

@@ -51,6 +51,12 @@ pub fn emit(p: &Provider) -> TokenStream {
         let (cfg, v) = (cfg(&p.apis[e.api]), ident(&e.variant));
         quote!(#cfg Event::#v(payload) => crate::runtime::de::serialize_wrapped(WRAPPER, payload, s),)
     });
+    let fast = super::onepass::emit(p);
+    let try_fast = fast.as_ref().map(|_| quote! {
+        if let Some(event) = Event::parse_fast(body) {
+            return Ok(event);
+        }
+    });
     let parse = p.envelope.event_type_field.as_ref().map(|field| {
         let doc = docs::lines(&format!(
             "Parses a request body: unwraps the envelope, reads `{field}`, and deserializes the payload \
@@ -62,6 +68,7 @@ pub fn emit(p: &Provider) -> TokenStream {
         quote! {
             #doc
             pub fn parse(body: &'a [u8]) -> ::core::result::Result<Self, ParseError> {
+                #try_fast
                 let payload = crate::runtime::de::unwrap(body, WRAPPER)?;
                 let name = crate::runtime::de::event_type(payload, #field)?;
                 Event::from_payload(name, payload)
@@ -137,6 +144,8 @@ pub fn emit(p: &Provider) -> TokenStream {
                 }
             }
         }
+
+        #fast
 
         impl ::serde::Serialize for Event<'_> {
             fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::core::result::Result<S::Ok, S::Error> {

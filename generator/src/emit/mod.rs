@@ -8,6 +8,7 @@ mod docs;
 mod event;
 mod event_type;
 mod fixtures;
+mod onepass;
 mod provider;
 mod receive;
 mod types;

@@ -68,9 +68,7 @@ pub fn emit(p: &Provider) -> TokenStream {
         let skip_validation = p.validation_event.as_ref().map(|_| quote!(.filter(|_| !verified.is_validation())));
         quote! {
             if let Some(header) = verified.event_type.as_ref() #skip_validation {
-                let body_type = crate::runtime::de::unwrap(verified.body.as_bytes(), WRAPPER)
-                    .and_then(|payload| crate::runtime::de::event_type(payload, #field));
-                if let Ok(body_type) = body_type {
+                if let Some(body_type) = crate::runtime::de::probe(verified.body.as_bytes(), WRAPPER, #field) {
                     if super::EventType::from_wire(header) != super::EventType::from_wire(&body_type) {
                         return Err(VerifyError::EventTypeMismatch { header: header.clone(), body: body_type.into_owned() });
                     }
@@ -97,9 +95,7 @@ pub fn emit(p: &Provider) -> TokenStream {
     let delivery_id = {
         let fallback = match &p.envelope.event_id_field {
             Some(field) => quote! {
-                crate::runtime::de::unwrap(self.body.as_bytes(), WRAPPER)
-                    .and_then(|payload| crate::runtime::de::event_type(payload, #field))
-                    .ok()
+                crate::runtime::de::probe(self.body.as_bytes(), WRAPPER, #field)
             },
             None => quote!(None),
         };

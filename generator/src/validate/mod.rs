@@ -343,6 +343,7 @@ fn provider(files: &RawProviderFiles, errors: &mut Vec<Diagnostic>) -> Option<Pr
         docs: raw.docs.clone(),
         envelope: Envelope {
             wrapper: raw.envelope.wrapper.clone(),
+            wrapper_field: raw.envelope.wrapper.as_deref().map(names::value_name),
             event_type_field: raw.envelope.event_type_field.clone(),
             event_id_field: raw.envelope.event_id_field.clone(),
             note: raw.envelope.note.clone(),

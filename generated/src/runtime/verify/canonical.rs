@@ -56,17 +56,79 @@ pub fn canonicalize(body: &str) -> Result<String, CanonicalError> {
     Ok(out)
 }
 
-/// A string as JavaScript holds it: UTF-16 code units, lone surrogates allowed.
-type JsString = Vec<u16>;
+/// A string as JavaScript holds it. Most strings have no escapes: those stay a slice of the body
+/// and are written back verbatim (a raw JSON string cannot hold anything `JSON.stringify` would
+/// escape). Only strings with escapes are decoded to UTF-16 code units, lone surrogates and all.
+enum JsString<'s> {
+    Raw(&'s str),
+    Units(Vec<u16>),
+}
 
-enum Value {
+impl JsString<'_> {
+    fn units(&self) -> Vec<u16> {
+        match self {
+            JsString::Raw(s) => s.encode_utf16().collect(),
+            JsString::Units(u) => u.clone(),
+        }
+    }
+
+    fn is(&self, text: &str) -> bool {
+        match self {
+            JsString::Raw(s) => *s == text,
+            JsString::Units(u) => u.iter().copied().eq(text.encode_utf16()),
+        }
+    }
+
+    fn same(&self, other: &JsString<'_>) -> bool {
+        match (self, other) {
+            (JsString::Raw(a), JsString::Raw(b)) => a == b,
+            (JsString::Raw(a), JsString::Units(b)) | (JsString::Units(b), JsString::Raw(a)) => b.iter().copied().eq(a.encode_utf16()),
+            (JsString::Units(a), JsString::Units(b)) => a == b,
+        }
+    }
+
+    /// `Array.prototype.sort`'s default order: by UTF-16 code units.
+    fn cmp_utf16(&self, other: &JsString<'_>) -> ::std::cmp::Ordering {
+        match (self, other) {
+            // Below U+10000 (and so for ASCII) UTF-8 byte order is UTF-16 order; a 4-byte UTF-8
+            // sequence (a surrogate pair in UTF-16) sorts differently only against U+E000..U+FFFF.
+            (JsString::Raw(a), JsString::Raw(b)) if a.is_ascii() || b.is_ascii() => a.as_bytes().cmp(b.as_bytes()),
+            (JsString::Raw(a), JsString::Raw(b)) => a.encode_utf16().cmp(b.encode_utf16()),
+            (JsString::Raw(a), JsString::Units(b)) => a.encode_utf16().cmp(b.iter().copied()),
+            (JsString::Units(a), JsString::Raw(b)) => a.iter().copied().cmp(b.encode_utf16()),
+            (JsString::Units(a), JsString::Units(b)) => a.cmp(b),
+        }
+    }
+
+    /// The array index the key names, if it is one (`"0"`, `"10"`, not `"01"` nor
+    /// `"4294967295"`): such keys enumerate first, in numeric order.
+    fn array_index(&self) -> Option<u32> {
+        let digits: &[u8] = match self {
+            JsString::Raw(s) => s.as_bytes(),
+            // An escaped key can still be an index (`"\u0031"` is `"1"`), but only if all of it is digits.
+            JsString::Units(u) if u.iter().all(|c| (0x30..=0x39).contains(c)) => {
+                return JsString::Raw(&String::from_utf16_lossy(u)).array_index();
+            }
+            JsString::Units(_) => return None,
+        };
+        if digits.is_empty() || digits.len() > 10 || (digits.len() > 1 && digits[0] == b'0') || !digits.iter().all(u8::is_ascii_digit) {
+            return None;
+        }
+        let n = digits.iter().fold(0u64, |n, d| n * 10 + u64::from(d - b'0'));
+        (n < u64::from(u32::MAX)).then_some(n as u32)
+    }
+}
+
+enum Value<'s> {
     Null,
     Bool(bool),
+    /// A number whose source text is already what JavaScript prints (a short integer), kept as is.
+    RawNumber(&'s str),
     Number(f64),
-    String(JsString),
-    Array(Vec<Value>),
+    String(JsString<'s>),
+    Array(Vec<Value<'s>>),
     /// Properties in `JSON.parse`'s order: each key where it first appeared, with its last value.
-    Object(Vec<(JsString, Value)>),
+    Object(Vec<(JsString<'s>, Value<'s>)>),
 }
 
 struct Parser<'s> {
@@ -75,7 +137,7 @@ struct Parser<'s> {
     pos: usize,
 }
 
-impl Parser<'_> {
+impl<'s> Parser<'s> {
     fn error(&self, reason: &'static str) -> CanonicalError {
         CanonicalError { offset: self.pos, reason }
     }
@@ -86,7 +148,7 @@ impl Parser<'_> {
         }
     }
 
-    fn value(&mut self, depth: usize) -> Result<Value, CanonicalError> {
+    fn value(&mut self, depth: usize) -> Result<Value<'s>, CanonicalError> {
         if depth > MAX_DEPTH {
             return Err(self.error("nesting too deep"));
         }
@@ -103,7 +165,7 @@ impl Parser<'_> {
         }
     }
 
-    fn literal(&mut self, word: &'static str, value: Value) -> Result<Value, CanonicalError> {
+    fn literal(&mut self, word: &'static str, value: Value<'s>) -> Result<Value<'s>, CanonicalError> {
         if self.bytes[self.pos..].starts_with(word.as_bytes()) {
             self.pos += word.len();
             Ok(value)
@@ -120,11 +182,13 @@ impl Parser<'_> {
         self.pos - start
     }
 
-    fn number(&mut self) -> Result<Value, CanonicalError> {
+    fn number(&mut self) -> Result<Value<'s>, CanonicalError> {
         let start = self.pos;
-        if self.bytes[self.pos] == b'-' {
+        let negative = self.bytes[self.pos] == b'-';
+        if negative {
             self.pos += 1;
         }
+        let int_start = self.pos;
         match self.bytes.get(self.pos) {
             Some(b'0') => self.pos += 1,
             Some(b'1'..=b'9') => {
@@ -132,13 +196,17 @@ impl Parser<'_> {
             }
             _ => return Err(self.error("malformed number")),
         }
+        let int_digits = self.pos - int_start;
+        let mut plain_integer = true;
         if self.bytes.get(self.pos) == Some(&b'.') {
+            plain_integer = false;
             self.pos += 1;
             if self.digits() == 0 {
                 return Err(self.error("malformed number"));
             }
         }
         if let Some(b'e' | b'E') = self.bytes.get(self.pos) {
+            plain_integer = false;
             self.pos += 1;
             if let Some(b'+' | b'-') = self.bytes.get(self.pos) {
                 self.pos += 1;
@@ -147,9 +215,15 @@ impl Parser<'_> {
                 return Err(self.error("malformed number"));
             }
         }
+        let text = &self.text[start..self.pos];
+        // Integers of up to 15 digits are exact doubles that `Number.prototype.toString` prints
+        // digit for digit; `-0` prints as `0`, so it is not one of them.
+        if plain_integer && int_digits <= 15 && text != "-0" {
+            return Ok(Value::RawNumber(text));
+        }
         // Rust's float parsing rounds correctly, as ECMAScript's does; overflow gives infinity,
         // which JavaScript also does (and then prints as `null`).
-        let n: f64 = self.text[start..self.pos].parse().map_err(|_| self.error("malformed number"))?;
+        let n: f64 = text.parse().map_err(|_| self.error("malformed number"))?;
         Ok(Value::Number(n))
     }
 
@@ -164,24 +238,31 @@ impl Parser<'_> {
         Ok(unit)
     }
 
-    fn string(&mut self) -> Result<JsString, CanonicalError> {
-        self.pos += 1; // the opening quote
-        let mut out = JsString::new();
-        loop {
-            let start = self.pos;
-            // Copy a run of plain characters at once.
-            while let Some(&b) = self.bytes.get(self.pos) {
-                if b == b'"' || b == b'\\' || b < 0x20 {
-                    break;
-                }
-                self.pos += 1;
+    /// Advances past plain string bytes (no quote, backslash or control character).
+    fn plain_run(&mut self) {
+        while let Some(&b) = self.bytes.get(self.pos) {
+            if b == b'"' || b == b'\\' || b < 0x20 {
+                break;
             }
-            out.extend(self.text[start..self.pos].encode_utf16());
+            self.pos += 1;
+        }
+    }
+
+    fn string(&mut self) -> Result<JsString<'s>, CanonicalError> {
+        self.pos += 1; // the opening quote
+        let start = self.pos;
+        self.plain_run();
+        if self.bytes.get(self.pos) == Some(&b'"') {
+            self.pos += 1;
+            return Ok(JsString::Raw(&self.text[start..self.pos - 1]));
+        }
+        let mut out: Vec<u16> = self.text[start..self.pos].encode_utf16().collect();
+        loop {
             match self.bytes.get(self.pos) {
                 None => return Err(self.error("unterminated string")),
                 Some(b'"') => {
                     self.pos += 1;
-                    return Ok(out);
+                    return Ok(JsString::Units(out));
                 }
                 Some(b'\\') => {
                     self.pos += 1;
@@ -204,12 +285,17 @@ impl Parser<'_> {
                     };
                     out.push(unit);
                 }
-                Some(_) => return Err(self.error("control character in string")),
+                Some(_) if self.bytes[self.pos] < 0x20 => return Err(self.error("control character in string")),
+                Some(_) => {
+                    let run = self.pos;
+                    self.plain_run();
+                    out.extend(self.text[run..self.pos].encode_utf16());
+                }
             }
         }
     }
 
-    fn array(&mut self, depth: usize) -> Result<Value, CanonicalError> {
+    fn array(&mut self, depth: usize) -> Result<Value<'s>, CanonicalError> {
         self.pos += 1;
         let mut items = Vec::new();
         self.skip_ws();
@@ -232,12 +318,12 @@ impl Parser<'_> {
         }
     }
 
-    fn object(&mut self, depth: usize) -> Result<Value, CanonicalError> {
+    fn object(&mut self, depth: usize) -> Result<Value<'s>, CanonicalError> {
         self.pos += 1;
-        let mut props: Vec<(JsString, Value)> = Vec::new();
+        let mut props: Vec<(JsString<'s>, Value<'s>)> = Vec::new();
         // Only big objects get an index, so the common small object costs no hashing, and a body
         // with many keys costs no quadratic duplicate search.
-        let mut index: Option<HashMap<JsString, usize>> = None;
+        let mut index: Option<HashMap<Vec<u16>, usize>> = None;
         self.skip_ws();
         if self.bytes.get(self.pos) == Some(&b'}') {
             self.pos += 1;
@@ -257,18 +343,18 @@ impl Parser<'_> {
             self.skip_ws();
             let value = self.value(depth + 1)?;
             let existing = match &index {
-                Some(map) => map.get(&key).copied(),
-                None => props.iter().position(|(k, _)| *k == key),
+                Some(map) => map.get(&key.units()).copied(),
+                None => props.iter().position(|(k, _)| k.same(&key)),
             };
             match existing {
                 Some(i) => props[i].1 = value,
                 None => {
                     if let Some(map) = &mut index {
-                        map.insert(key.clone(), props.len());
+                        map.insert(key.units(), props.len());
                     }
                     props.push((key, value));
                     if index.is_none() && props.len() > 32 {
-                        index = Some(props.iter().enumerate().map(|(i, (k, _))| (k.clone(), i)).collect());
+                        index = Some(props.iter().enumerate().map(|(i, (k, _))| (k.units(), i)).collect());
                     }
                 }
             }
@@ -285,26 +371,13 @@ impl Parser<'_> {
     }
 }
 
-/// The array index a key names, if it is one (`"0"`, `"10"`, not `"01"` nor `"4294967295"`):
-/// such keys enumerate first, in numeric order.
-fn array_index(key: &[u16]) -> Option<u32> {
-    if key.is_empty() || key.len() > 10 || (key.len() > 1 && key[0] == u16::from(b'0')) {
-        return None;
-    }
-    let mut n: u64 = 0;
-    for &unit in key {
-        let digit = unit.checked_sub(u16::from(b'0')).filter(|d| *d <= 9)?;
-        n = n * 10 + u64::from(digit);
-    }
-    (n < u64::from(u32::MAX)).then_some(n as u32)
-}
-
 /// Writes `value`; `sorted` is whether `sortObjectKeys` reaches it (it stops at arrays).
-fn write_value(out: &mut String, value: &Value, sorted: bool) {
+fn write_value(out: &mut String, value: &Value<'_>, sorted: bool) {
     match value {
         Value::Null => out.push_str("null"),
         Value::Bool(true) => out.push_str("true"),
         Value::Bool(false) => out.push_str("false"),
+        Value::RawNumber(text) => out.push_str(text),
         Value::Number(n) if n.is_finite() => out.push_str(ryu_js::Buffer::new().format_finite(*n)),
         Value::Number(_) => out.push_str("null"),
         Value::String(s) => write_string(out, s),
@@ -319,13 +392,14 @@ fn write_value(out: &mut String, value: &Value, sorted: bool) {
             out.push(']');
         }
         Value::Object(props) => {
-            let proto: &[u16] = &[0x5f, 0x5f, 0x70, 0x72, 0x6f, 0x74, 0x6f, 0x5f, 0x5f]; // "__proto__"
-            let mut order: Vec<&(JsString, Value)> = props.iter().filter(|(k, _)| !(sorted && k.as_slice() == proto)).collect();
+            let mut order: Vec<&(JsString<'_>, Value<'_>)> = props.iter().filter(|(k, _)| !(sorted && k.is("__proto__"))).collect();
             if sorted {
-                order.sort_by(|a, b| a.0.cmp(&b.0));
+                order.sort_by(|a, b| a.0.cmp_utf16(&b.0));
             }
             // Integer-like keys first, ascending; a stable sort keeps the rest in order.
-            order.sort_by_key(|(k, _)| array_index(k).map_or(1u64 << 32, u64::from));
+            if order.iter().any(|(k, _)| k.array_index().is_some()) {
+                order.sort_by_key(|(k, _)| k.array_index().map_or(1u64 << 32, u64::from));
+            }
             out.push('{');
             for (i, (key, value)) in order.into_iter().enumerate() {
                 if i > 0 {
@@ -341,20 +415,25 @@ fn write_value(out: &mut String, value: &Value, sorted: bool) {
 }
 
 /// `JSON.stringify`'s QuoteJSONString.
-fn write_string(out: &mut String, units: &[u16]) {
+fn write_string(out: &mut String, s: &JsString<'_>) {
     out.push('"');
-    for unit in char::decode_utf16(units.iter().copied()) {
-        match unit {
-            Ok('"') => out.push_str("\\\""),
-            Ok('\\') => out.push_str("\\\\"),
-            Ok('\u{8}') => out.push_str("\\b"),
-            Ok('\u{c}') => out.push_str("\\f"),
-            Ok('\n') => out.push_str("\\n"),
-            Ok('\r') => out.push_str("\\r"),
-            Ok('\t') => out.push_str("\\t"),
-            Ok(c) if (c as u32) < 0x20 => push_unit_escape(out, c as u16),
-            Ok(c) => out.push(c),
-            Err(lone) => push_unit_escape(out, lone.unpaired_surrogate()),
+    match s {
+        JsString::Raw(text) => out.push_str(text),
+        JsString::Units(units) => {
+            for unit in char::decode_utf16(units.iter().copied()) {
+                match unit {
+                    Ok('"') => out.push_str("\\\""),
+                    Ok('\\') => out.push_str("\\\\"),
+                    Ok('\u{8}') => out.push_str("\\b"),
+                    Ok('\u{c}') => out.push_str("\\f"),
+                    Ok('\n') => out.push_str("\\n"),
+                    Ok('\r') => out.push_str("\\r"),
+                    Ok('\t') => out.push_str("\\t"),
+                    Ok(c) if (c as u32) < 0x20 => push_unit_escape(out, c as u16),
+                    Ok(c) => out.push(c),
+                    Err(lone) => push_unit_escape(out, lone.unpaired_surrogate()),
+                }
+            }
         }
     }
     out.push('"');
