@@ -1912,7 +1912,8 @@ struct AnyEnvelope<'a> {
 impl<'a> Event<'a> {
     /// The common case in one typed pass; `None` sends the body to the precise parser.
     fn parse_fast(body: &'a [u8]) -> ::core::option::Option<Self> {
-        let any = ::serde_json::from_slice::<AnyEnvelope<'a>>(body).ok()?.payload;
+        let text = ::core::str::from_utf8(body).ok()?;
+        let any = ::serde_json::from_str::<AnyEnvelope<'a>>(text).ok()?.payload;
         let event_type = EventType::known(any.event_type.as_deref()?)?;
         Some(
             match event_type {

@@ -64,39 +64,49 @@ impl<S: Scheme> Verifier<S> {
     /// Verifies a request: the body's size, its signature, and (where both say) that the event
     /// type header names the body's event. `headers` is an `http::HeaderMap` (feature `http`) or
     /// name/value pairs. `body` must be the bytes as received, never re-serialized.
-    pub fn verify<'b>(
+    pub fn verify<'a>(
         &self,
-        headers: &dyn Headers,
-        body: &'b [u8],
-    ) -> ::core::result::Result<Verified<'b>, VerifyError> {
+        headers: &'a dyn Headers,
+        body: &'a [u8],
+    ) -> ::core::result::Result<Verified<'a>, VerifyError> {
         verify::check_size(body, self.max_body_bytes)?;
         let signed = self.scheme.verify(headers, body)?;
+        let event_type = verify::optional_header(headers, super::EVENT_TYPE_HEADER)?;
+        let idempotency_key = verify::optional_header(
+            headers,
+            super::IDEMPOTENCY_KEY_HEADER,
+        )?;
+        let parsed = if event_type == Some("apideck.subscription.created") {
+            None
+        } else {
+            match &signed {
+                Cow::Borrowed(text) => Some(Event::parse(text.as_bytes())),
+                Cow::Owned(_) => None,
+            }
+        };
         let verified = Verified {
             body: signed,
-            event_type: verify::optional_header(headers, super::EVENT_TYPE_HEADER)?
-                .map(str::to_owned),
-            idempotency_key: verify::optional_header(
-                    headers,
-                    super::IDEMPOTENCY_KEY_HEADER,
-                )?
-                .map(str::to_owned),
+            event_type,
+            idempotency_key,
+            parsed,
         };
-        if let Some(header) = verified
-            .event_type
-            .as_ref()
-            .filter(|_| !verified.is_validation())
-        {
-            if let Some(body_type) = crate::runtime::de::probe(
-                verified.body.as_bytes(),
-                WRAPPER,
-                "event_type",
-            ) {
-                if super::EventType::from_wire(header)
-                    != super::EventType::from_wire(&body_type)
-                {
+        if let Some(header) = verified.event_type.filter(|_| !verified.is_validation()) {
+            let body_type = match &verified.parsed {
+                Some(Ok(event)) => Some(event.event_type()),
+                _ => {
+                    crate::runtime::de::probe(
+                            verified.body.as_bytes(),
+                            WRAPPER,
+                            "event_type",
+                        )
+                        .map(|t| super::EventType::from_wire(&t))
+                }
+            };
+            if let Some(body_type) = body_type {
+                if super::EventType::from_wire(header) != body_type {
                     return Err(VerifyError::EventTypeMismatch {
-                        header: header.clone(),
-                        body: body_type.into_owned(),
+                        header: header.to_owned(),
+                        body: body_type.as_str().to_owned(),
                     });
                 }
             }
@@ -107,13 +117,15 @@ impl<S: Scheme> Verifier<S> {
 
 /// A request whose signature was verified: the only way to its event.
 #[derive(Clone, Debug)]
-pub struct Verified<'b> {
-    body: Cow<'b, str>,
-    event_type: ::core::option::Option<::std::string::String>,
-    idempotency_key: ::core::option::Option<::std::string::String>,
+pub struct Verified<'a> {
+    body: Cow<'a, str>,
+    event_type: ::core::option::Option<&'a str>,
+    idempotency_key: ::core::option::Option<&'a str>,
+    /// The event, when it was parsed during verification.
+    parsed: ::core::option::Option<::core::result::Result<Event<'a>, ParseError>>,
 }
 
-impl<'b> Verified<'b> {
+impl<'a> Verified<'a> {
     /// The text that was verified: the body as received, or the canonical form the signature covers.
     pub fn body(&self) -> &str {
         &self.body
@@ -121,17 +133,17 @@ impl<'b> Verified<'b> {
 
     /// The event type header, if sent.
     pub fn event_type_header(&self) -> ::core::option::Option<&str> {
-        self.event_type.as_deref()
+        self.event_type
     }
 
     /// The idempotency key header, if sent. [`Verified::delivery_id`] falls back to the payload.
     pub fn idempotency_key(&self) -> ::core::option::Option<&str> {
-        self.idempotency_key.as_deref()
+        self.idempotency_key
     }
 
     /// Whether this is the request Apideck sends to validate a delivery url (`apideck.subscription.created`): answer it with 2xx and dispatch nothing.
     pub fn is_validation(&self) -> bool {
-        self.event_type.as_deref() == Some("apideck.subscription.created")
+        self.event_type == Some("apideck.subscription.created")
     }
 
     /// The event, parsed from exactly the text that was verified.
@@ -139,7 +151,10 @@ impl<'b> Verified<'b> {
         if self.is_validation() {
             return Event::parse_as("apideck.subscription.created", self.body.as_bytes());
         }
-        Event::parse(self.body.as_bytes())
+        match &self.parsed {
+            Some(parsed) => parsed.clone(),
+            None => Event::parse(self.body.as_bytes()),
+        }
     }
 
     /// The event, parsed from exactly the text that was verified, as `event_type` (for a provider
@@ -153,8 +168,8 @@ impl<'b> Verified<'b> {
 
     /// The delivery's unique id, for deduplication: the `x-apideck-idempotency-key` header, or else the payload's `event_id`.
     pub fn delivery_id(&self) -> ::core::option::Option<Cow<'_, str>> {
-        match &self.idempotency_key {
-            Some(key) => Some(Cow::Borrowed(key.as_str())),
+        match self.idempotency_key {
+            Some(key) => Some(Cow::Borrowed(key)),
             None => crate::runtime::de::probe(self.body.as_bytes(), WRAPPER, "event_id"),
         }
     }

@@ -38,17 +38,19 @@ impl<S: Scheme> Verifier<S> {
     /// Verifies a request: the body's size, its signature, and (where both say) that the event
     /// type header names the body's event. `headers` is an `http::HeaderMap` (feature `http`) or
     /// name/value pairs. `body` must be the bytes as received, never re-serialized.
-    pub fn verify<'b>(
+    pub fn verify<'a>(
         &self,
-        headers: &dyn Headers,
-        body: &'b [u8],
-    ) -> ::core::result::Result<Verified<'b>, VerifyError> {
+        headers: &'a dyn Headers,
+        body: &'a [u8],
+    ) -> ::core::result::Result<Verified<'a>, VerifyError> {
         verify::check_size(body, self.max_body_bytes)?;
         let signed = self.scheme.verify(headers, body)?;
+        let event_type = None;
+        let idempotency_key = None;
         let verified = Verified {
             body: signed,
-            event_type: None,
-            idempotency_key: None,
+            event_type,
+            idempotency_key,
         };
         Ok(verified)
     }
@@ -56,13 +58,13 @@ impl<S: Scheme> Verifier<S> {
 
 /// A request whose signature was verified: the only way to its event.
 #[derive(Clone, Debug)]
-pub struct Verified<'b> {
-    body: Cow<'b, str>,
-    event_type: ::core::option::Option<::std::string::String>,
-    idempotency_key: ::core::option::Option<::std::string::String>,
+pub struct Verified<'a> {
+    body: Cow<'a, str>,
+    event_type: ::core::option::Option<&'a str>,
+    idempotency_key: ::core::option::Option<&'a str>,
 }
 
-impl<'b> Verified<'b> {
+impl<'a> Verified<'a> {
     /// The text that was verified: the body as received, or the canonical form the signature covers.
     pub fn body(&self) -> &str {
         &self.body
@@ -70,12 +72,12 @@ impl<'b> Verified<'b> {
 
     /// The event type header, if sent.
     pub fn event_type_header(&self) -> ::core::option::Option<&str> {
-        self.event_type.as_deref()
+        self.event_type
     }
 
     /// The idempotency key header, if sent. [`Verified::delivery_id`] falls back to the payload.
     pub fn idempotency_key(&self) -> ::core::option::Option<&str> {
-        self.idempotency_key.as_deref()
+        self.idempotency_key
     }
 
     /// The event, parsed from exactly the text that was verified, as `event_type` (for a provider
@@ -89,8 +91,8 @@ impl<'b> Verified<'b> {
 
     /// Pack sends no delivery id; always `None`.
     pub fn delivery_id(&self) -> ::core::option::Option<Cow<'_, str>> {
-        match &self.idempotency_key {
-            Some(key) => Some(Cow::Borrowed(key.as_str())),
+        match self.idempotency_key {
+            Some(key) => Some(Cow::Borrowed(key)),
             None => None,
         }
     }

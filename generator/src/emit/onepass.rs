@@ -59,9 +59,9 @@ pub fn emit(p: &Provider) -> Option<TokenStream> {
     let read = match &p.envelope.wrapper_field {
         Some(field) => {
             let w_ident = ident(field);
-            quote!(::serde_json::from_slice::<AnyEnvelope<'a>>(body).ok()?.#w_ident)
+            quote!(::serde_json::from_str::<AnyEnvelope<'a>>(text).ok()?.#w_ident)
         }
-        None => quote!(::serde_json::from_slice::<AnyPayload<'a>>(body).ok()?),
+        None => quote!(::serde_json::from_str::<AnyPayload<'a>>(text).ok()?),
     };
     let arms = p.events.iter().filter_map(|e| {
         let Payload::Object(i) = e.payload else { return None };
@@ -91,6 +91,8 @@ pub fn emit(p: &Provider) -> Option<TokenStream> {
         impl<'a> Event<'a> {
             /// The common case in one typed pass; `None` sends the body to the precise parser.
             fn parse_fast(body: &'a [u8]) -> ::core::option::Option<Self> {
+                // Checking UTF-8 once up front lets serde_json read strings without checking each.
+                let text = ::core::str::from_utf8(body).ok()?;
                 let any = #read;
                 let event_type = EventType::known(any.#event_type_field.as_deref()?)?;
                 Some(match event_type {

@@ -52,11 +52,11 @@ pub fn emit(p: &Provider) -> TokenStream {
     let event_type_header = header(&p.headers.event_type, "EVENT_TYPE_HEADER");
     let idempotency_header = header(&p.headers.idempotency_key, "IDEMPOTENCY_KEY_HEADER");
     let read_event_type = match &event_type_header {
-        Some(h) => quote!(verify::optional_header(headers, super::#h)?.map(str::to_owned)),
+        Some(h) => quote!(verify::optional_header(headers, super::#h)?),
         None => quote!(None),
     };
     let read_idempotency = match &idempotency_header {
-        Some(h) => quote!(verify::optional_header(headers, super::#h)?.map(str::to_owned)),
+        Some(h) => quote!(verify::optional_header(headers, super::#h)?),
         None => quote!(None),
     };
     let wrapper = match &p.envelope.wrapper {
@@ -67,14 +67,37 @@ pub fn emit(p: &Provider) -> TokenStream {
     let mismatch_check = p.envelope.event_type_field.as_ref().filter(|_| event_type_header.is_some()).map(|field| {
         let skip_validation = p.validation_event.as_ref().map(|_| quote!(.filter(|_| !verified.is_validation())));
         quote! {
-            if let Some(header) = verified.event_type.as_ref() #skip_validation {
-                if let Some(body_type) = crate::runtime::de::probe(verified.body.as_bytes(), WRAPPER, #field) {
-                    if super::EventType::from_wire(header) != super::EventType::from_wire(&body_type) {
-                        return Err(VerifyError::EventTypeMismatch { header: header.clone(), body: body_type.into_owned() });
+            if let Some(header) = verified.event_type #skip_validation {
+                // The event parsed during verification knows its type; otherwise one pass finds it.
+                let body_type = match &verified.parsed {
+                    Some(Ok(event)) => Some(event.event_type()),
+                    _ => crate::runtime::de::probe(verified.body.as_bytes(), WRAPPER, #field).map(|t| super::EventType::from_wire(&t)),
+                };
+                if let Some(body_type) = body_type {
+                    if super::EventType::from_wire(header) != body_type {
+                        return Err(VerifyError::EventTypeMismatch { header: header.to_owned(), body: body_type.as_str().to_owned() });
                     }
                 }
             }
         }
+    });
+    let parse_now = p.envelope.event_type_field.as_ref().map(|_| {
+        let validation = p.validation_event.as_ref().map(|v| quote!(if event_type == Some(#v) { None } else));
+        quote! {
+            // A body verified on its raw bytes is parsed here, once: the event borrows from the
+            // caller's body, so `event()` hands it out without parsing again.
+            let parsed = #validation {
+                match &signed {
+                    Cow::Borrowed(text) => Some(Event::parse(text.as_bytes())),
+                    Cow::Owned(_) => None,
+                }
+            };
+        }
+    });
+    let parsed_init = parse_now.as_ref().map(|_| quote!(parsed,));
+    let parsed_decl = parse_now.as_ref().map(|_| quote! {
+        /// The event, when it was parsed during verification.
+        parsed: ::core::option::Option<::core::result::Result<Event<'a>, ParseError>>,
     });
     let event_fn = p.envelope.event_type_field.as_ref().map(|_| {
         let validation = p.validation_event.as_ref().map(|v| {
@@ -88,7 +111,10 @@ pub fn emit(p: &Provider) -> TokenStream {
             /// The event, parsed from exactly the text that was verified.
             pub fn event(&self) -> ::core::result::Result<Event<'_>, ParseError> {
                 #validation
-                Event::parse(self.body.as_bytes())
+                match &self.parsed {
+                    Some(parsed) => parsed.clone(),
+                    None => Event::parse(self.body.as_bytes()),
+                }
             }
         }
     });
@@ -108,8 +134,8 @@ pub fn emit(p: &Provider) -> TokenStream {
         quote! {
             #doc
             pub fn delivery_id(&self) -> ::core::option::Option<Cow<'_, str>> {
-                match &self.idempotency_key {
-                    Some(key) => Some(Cow::Borrowed(key.as_str())),
+                match self.idempotency_key {
+                    Some(key) => Some(Cow::Borrowed(key)),
                     None => #fallback,
                 }
             }
@@ -122,7 +148,7 @@ pub fn emit(p: &Provider) -> TokenStream {
         quote! {
             #doc
             pub fn is_validation(&self) -> bool {
-                self.event_type.as_deref() == Some(#v)
+                self.event_type == Some(#v)
             }
         }
     });
@@ -184,10 +210,13 @@ pub fn emit(p: &Provider) -> TokenStream {
             /// Verifies a request: the body's size, its signature, and (where both say) that the event
             /// type header names the body's event. `headers` is an `http::HeaderMap` (feature `http`) or
             /// name/value pairs. `body` must be the bytes as received, never re-serialized.
-            pub fn verify<'b>(&self, headers: &dyn Headers, body: &'b [u8]) -> ::core::result::Result<Verified<'b>, VerifyError> {
+            pub fn verify<'a>(&self, headers: &'a dyn Headers, body: &'a [u8]) -> ::core::result::Result<Verified<'a>, VerifyError> {
                 verify::check_size(body, self.max_body_bytes)?;
                 let signed = self.scheme.verify(headers, body)?;
-                let verified = Verified { body: signed, event_type: #read_event_type, idempotency_key: #read_idempotency };
+                let event_type = #read_event_type;
+                let idempotency_key = #read_idempotency;
+                #parse_now
+                let verified = Verified { body: signed, event_type, idempotency_key, #parsed_init };
                 #mismatch_check
                 Ok(verified)
             }
@@ -195,13 +224,14 @@ pub fn emit(p: &Provider) -> TokenStream {
 
         /// A request whose signature was verified: the only way to its event.
         #[derive(Clone, Debug)]
-        pub struct Verified<'b> {
-            body: Cow<'b, str>,
-            event_type: ::core::option::Option<::std::string::String>,
-            idempotency_key: ::core::option::Option<::std::string::String>,
+        pub struct Verified<'a> {
+            body: Cow<'a, str>,
+            event_type: ::core::option::Option<&'a str>,
+            idempotency_key: ::core::option::Option<&'a str>,
+            #parsed_decl
         }
 
-        impl<'b> Verified<'b> {
+        impl<'a> Verified<'a> {
             /// The text that was verified: the body as received, or the canonical form the signature covers.
             pub fn body(&self) -> &str {
                 &self.body
@@ -209,12 +239,12 @@ pub fn emit(p: &Provider) -> TokenStream {
 
             /// The event type header, if sent.
             pub fn event_type_header(&self) -> ::core::option::Option<&str> {
-                self.event_type.as_deref()
+                self.event_type
             }
 
             /// The idempotency key header, if sent. [`Verified::delivery_id`] falls back to the payload.
             pub fn idempotency_key(&self) -> ::core::option::Option<&str> {
-                self.idempotency_key.as_deref()
+                self.idempotency_key
             }
 
             #validation_doc
