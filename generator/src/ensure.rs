@@ -65,6 +65,11 @@ pub fn ensure(out_dir: &Path, files: &BTreeMap<PathBuf, String>, mode: Mode) -> 
     }
     let mut report = Report::default();
     for (path, contents) in files {
+        // The listing already says which files exist; only those are read.
+        if !existing.contains(path) {
+            report.differences.push((path.clone(), Difference::Missing));
+            continue;
+        }
         let full = out_dir.join(path);
         match fs::read(&full) {
             Ok(bytes) if bytes == contents.as_bytes() => report.unchanged += 1,
@@ -78,18 +83,51 @@ pub fn ensure(out_dir: &Path, files: &BTreeMap<PathBuf, String>, mode: Mode) -> 
     }
     report.differences.sort();
     if mode == Mode::Write {
-        for (path, difference) in &report.differences {
-            let full = out_dir.join(path);
-            match difference {
-                Difference::Orphan => {
-                    fs::remove_file(&full)?;
-                    remove_empty_parents(out_dir, &full)?;
-                }
-                Difference::Stale | Difference::Missing => write_atomically(&full, files[path].as_bytes())?,
-            }
-        }
+        write_all(out_dir, files, &report.differences)?;
     }
     Ok(report)
+}
+
+/// Applies the differences: removes orphans, writes the rest, on all cores (a catalog of
+/// thousands of events means thousands of fixture files, and file creation dominates).
+fn write_all(out_dir: &Path, files: &BTreeMap<PathBuf, String>, differences: &[(PathBuf, Difference)]) -> io::Result<()> {
+    let mut dirs: BTreeSet<&Path> = BTreeSet::new();
+    for (path, difference) in differences {
+        if *difference != Difference::Orphan {
+            dirs.insert(path.parent().unwrap_or(Path::new("")));
+        }
+    }
+    for dir in dirs {
+        fs::create_dir_all(out_dir.join(dir))?;
+    }
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(differences.len().max(1));
+    let chunk = differences.len().div_ceil(threads).max(1);
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = differences
+            .chunks(chunk)
+            .map(|part| {
+                scope.spawn(move || -> io::Result<()> {
+                    for (path, difference) in part {
+                        let full = out_dir.join(path);
+                        match difference {
+                            Difference::Orphan => fs::remove_file(&full)?,
+                            // A new file has no old content to protect: write it in place.
+                            Difference::Missing => fs::write(&full, files[path].as_bytes())?,
+                            Difference::Stale => write_atomically(&full, files[path].as_bytes())?,
+                        }
+                    }
+                    Ok(())
+                })
+            })
+            .collect();
+        workers.into_iter().try_for_each(|w| w.join().expect("a writer panicked"))
+    })?;
+    for (path, difference) in differences {
+        if *difference == Difference::Orphan {
+            remove_empty_parents(out_dir, &out_dir.join(path))?;
+        }
+    }
+    Ok(())
 }
 
 fn is_generated_crate(dir: &Path) -> bool {
@@ -122,7 +160,6 @@ fn list(dir: &Path) -> io::Result<BTreeSet<PathBuf>> {
 /// Writes through a temporary file and a rename, so an interrupted run never leaves a truncated file.
 fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
     let parent = path.parent().expect("a file in the output directory has a parent");
-    fs::create_dir_all(parent)?;
     let tmp = parent.join(format!(".{}.tmp", path.file_name().expect("a file name").to_string_lossy()));
     fs::write(&tmp, bytes)?;
     fs::rename(&tmp, path)

@@ -1,22 +1,46 @@
 //! `cargo xtask codegen [--check] [--spec DIR] [--out DIR]`: generate the `webhook-events` crate
 //! from the catalog, or check that it is up to date. A thin shell over `webhook_codegen`.
 
+mod synth;
+
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::time::Instant;
 
 use webhook_codegen::ensure::{Difference, Mode};
 
-const USAGE: &str = "usage: cargo xtask codegen [--check] [--spec DIR] [--out DIR]
+const USAGE: &str = "usage: cargo xtask codegen [--check] [--spec DIR] [--out DIR] [--stats]
+       cargo xtask synth --events N --out DIR
 
+codegen: generate the crate from the catalog
   --check      write nothing; exit 1 if the output differs from what the catalog gives
   --spec DIR   the catalog (default: spec/ in the workspace)
-  --out DIR    the generated crate (default: generated/ in the workspace)";
+  --out DIR    the generated crate (default: generated/ in the workspace)
+  --stats      also print wall time and peak memory of this process
+
+synth: write a synthetic catalog of N events (for benchmarks)";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
         Some("codegen") => match parse(&args[1..]) {
             Ok(options) => codegen(options),
+            Err(message) => {
+                eprintln!("error: {message}\n\n{USAGE}");
+                ExitCode::from(2)
+            }
+        },
+        Some("synth") => match parse_synth(&args[1..]) {
+            Ok((events, out)) => match synth::write(events, &out) {
+                Ok(n) => {
+                    println!("synth: {n} events in {}", out.display());
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("error: cannot write {}: {e}", out.display());
+                    ExitCode::FAILURE
+                }
+            },
             Err(message) => {
                 eprintln!("error: {message}\n\n{USAGE}");
                 ExitCode::from(2)
@@ -33,7 +57,26 @@ fn main() -> ExitCode {
     }
 }
 
+fn parse_synth(args: &[String]) -> Result<(usize, PathBuf), String> {
+    let (mut events, mut out) = (None, None);
+    let mut it = args.iter();
+    while let Some(arg) = it.next() {
+        let value = it.next().ok_or_else(|| format!("`{arg}` needs a value"))?;
+        match arg.as_str() {
+            "--events" => events = Some(value.parse::<usize>().map_err(|_| format!("`--events` takes a number, not `{value}`"))?),
+            "--out" => out = Some(PathBuf::from(value)),
+            other => return Err(format!("unknown argument `{other}`")),
+        }
+    }
+    match (events, out) {
+        (Some(0), _) => Err("`--events` must be at least 1".to_string()),
+        (Some(e), Some(o)) => Ok((e, o)),
+        _ => Err("synth needs `--events N` and `--out DIR`".to_string()),
+    }
+}
+
 struct Options {
+    stats: bool,
     check: bool,
     spec: PathBuf,
     out: PathBuf,
@@ -44,11 +87,12 @@ fn parse(args: &[String]) -> Result<Options, String> {
     // workspace, and shown that way (`spec/apideck/pos.yaml`), which keeps messages short and stable.
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask sits in the workspace").to_path_buf();
     let cwd = std::env::current_dir().map_err(|e| format!("cannot read the current directory: {e}"))?;
-    let mut options = Options { check: false, spec: relative_to(&root, "spec"), out: relative_to(&root, "generated") };
+    let mut options = Options { stats: false, check: false, spec: relative_to(&root, "spec"), out: relative_to(&root, "generated") };
     let mut it = args.iter();
     while let Some(arg) = it.next() {
         match arg.as_str() {
             "--check" => options.check = true,
+            "--stats" => options.stats = true,
             "--spec" | "--out" => {
                 let value = it.next().ok_or_else(|| format!("`{arg}` needs a directory"))?;
                 let path = cwd.join(value);
@@ -73,14 +117,49 @@ fn relative_to(root: &Path, name: &str) -> PathBuf {
 }
 
 fn codegen(options: Options) -> ExitCode {
+    let started = Instant::now();
+    let code = codegen_inner(&options);
+    if options.stats {
+        println!("stats: {:.3} s wall, {} peak resident memory", started.elapsed().as_secs_f64(), peak_memory());
+    }
+    code
+}
+
+/// The process's peak resident set size (Linux's `VmHWM`).
+fn peak_memory() -> String {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM:")).map(|l| l["VmHWM:".len()..].trim().to_string()))
+        .unwrap_or_else(|| "unknown".to_string())
+}
+
+fn codegen_inner(options: &Options) -> ExitCode {
     let mode = if options.check { Mode::Check } else { Mode::Write };
-    let summary = match webhook_codegen::run(&options.spec, &options.out, mode) {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("{e}");
+    let started = Instant::now();
+    let generated = match webhook_codegen::generate(&options.spec) {
+        Ok(g) => g,
+        Err(diagnostics) => {
+            eprintln!("{diagnostics}");
             return ExitCode::FAILURE;
         }
     };
+    let generating = started.elapsed();
+    let report = match webhook_codegen::ensure::ensure(&options.out, &generated.files, mode) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    if options.stats {
+        println!(
+            "stats: {:.3} s generating {} files in memory, {:.3} s comparing and writing them",
+            generating.as_secs_f64(),
+            generated.files.len(),
+            (started.elapsed() - generating).as_secs_f64()
+        );
+    }
+    let summary = webhook_codegen::Summary { events: generated.events, report };
     let (report, out) = (&summary.report, options.out.display());
     if options.check {
         if report.differences.is_empty() {

@@ -84,14 +84,10 @@ impl EventType {
 
     /// The wire name (the current one, for a variant parsed from an alias).
     pub fn as_str(&self) -> &str {
-        match self {
-            #[cfg(feature = "pack-orders")]
-            EventType::OrderCanceled => "order.canceled",
-            #[cfg(feature = "pack-orders")]
-            EventType::OrderCreated => "order.created",
-            #[cfg(feature = "pack-orders")]
-            EventType::OrderShipped => "order.shipped",
-            EventType::Unknown(name) => name,
+        match (self, self.info()) {
+            (EventType::Unknown(name), _) => name,
+            (_, Some(info)) => info.event_type,
+            (_, None) => "",
         }
     }
 

@@ -98,10 +98,6 @@ pub fn emit(p: &Provider) -> TokenStream {
         let names = std::iter::once(&e.wire).chain(&e.aliases);
         quote!(#cfg #(#names)|* => Some(EventType::#v),)
     });
-    let as_str = p.events.iter().map(|e| {
-        let (cfg, v, w) = (cfg(&p.apis[e.api]), ident(&e.variant), &e.wire);
-        quote!(#cfg EventType::#v => #w,)
-    });
     let info = p.events.iter().map(|e| {
         let (cfg, v, c) = (cfg(&p.apis[e.api]), ident(&e.variant), info_const(e));
         quote!(#cfg EventType::#v => Some(&#c),)
@@ -175,9 +171,11 @@ pub fn emit(p: &Provider) -> TokenStream {
 
             /// The wire name (the current one, for a variant parsed from an alias).
             pub fn as_str(&self) -> &str {
-                match self {
-                    #(#as_str)*
-                    EventType::Unknown(name) => name,
+                match (self, self.info()) {
+                    (EventType::Unknown(name), _) => name,
+                    (_, Some(info)) => info.event_type,
+                    // Every known variant has a row; `info` says so for each.
+                    (_, None) => "",
                 }
             }
 
