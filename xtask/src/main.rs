@@ -1,6 +1,7 @@
 //! `cargo xtask codegen [--check] [--spec DIR] [--out DIR]`: generate the `webhook-events` crate
 //! from the catalog, or check that it is up to date. A thin shell over `webhook_codegen`.
 
+mod bench;
 mod synth;
 
 use std::path::{Path, PathBuf};
@@ -11,6 +12,7 @@ use webhook_codegen::ensure::{Difference, Mode};
 
 const USAGE: &str = "usage: cargo xtask codegen [--check] [--spec DIR] [--out DIR] [--stats]
        cargo xtask synth --events N --out DIR
+       cargo run --release -p xtask -- bench-codegen | bench-compile
 
 codegen: generate the crate from the catalog
   --check      write nothing; exit 1 if the output differs from what the catalog gives
@@ -18,7 +20,9 @@ codegen: generate the crate from the catalog
   --out DIR    the generated crate (default: generated/ in the workspace)
   --stats      also print wall time and peak memory of this process
 
-synth: write a synthetic catalog of N events (for benchmarks)";
+synth: write a synthetic catalog of N events (for benchmarks)
+
+bench-codegen, bench-compile: the benchmarks of BENCHMARKS.md (run with --release)";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -46,6 +50,16 @@ fn main() -> ExitCode {
                 ExitCode::from(2)
             }
         },
+        Some(command @ ("bench-codegen" | "bench-compile")) => {
+            let result = if command == "bench-codegen" { bench::codegen() } else { bench::compile() };
+            match result {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
         Some("-h" | "--help") | None => {
             println!("{USAGE}");
             ExitCode::SUCCESS

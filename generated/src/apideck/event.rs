@@ -1821,6 +1821,7 @@ impl<'a> Event<'a> {
 }
 
 /// Every field of every payload shape, for reading a body in one pass.
+#[allow(dead_code)]
 #[derive(::serde::Deserialize)]
 struct AnyPayload<'a> {
     /// Unique consumer identifier. You can freely choose a consumer ID yourself. Most of the time, this is an ID of your internal data model that represents a user or account in your system (for example account:12345). If the consumer doesn't exist yet, Vault will upsert a consumer based on your ID.
@@ -1915,10 +1916,10 @@ impl<'a> Event<'a> {
         let text = ::core::str::from_utf8(body).ok()?;
         let any = ::serde_json::from_str::<AnyEnvelope<'a>>(text).ok()?.payload;
         let event_type = EventType::known(any.event_type.as_deref()?)?;
-        Some(
-            match event_type {
-                #[cfg(feature = "apideck-accounting")]
-                EventType::AccountingBillCreated => {
+        match event_type {
+            #[cfg(feature = "apideck-accounting")]
+            EventType::AccountingBillCreated => {
+                Some(
                     Event::AccountingBillCreated(super::payloads::UnifiedEvent {
                         event_type: any.event_type,
                         event_id: any.event_id,
@@ -1930,11 +1931,13 @@ impl<'a> Event<'a> {
                         entity_url: any.entity_url,
                         execution_attempt: any.execution_attempt,
                         occurred_at: any.occurred_at,
-                    })
-                }
+                    }),
+                )
+            }
 
-                #[cfg(feature = "apideck-accounting")]
-                EventType::AccountingBillDeleted => {
+            #[cfg(feature = "apideck-accounting")]
+            EventType::AccountingBillDeleted => {
+                Some(
                     Event::AccountingBillDeleted(super::payloads::UnifiedEvent {
                         event_type: any.event_type,
                         event_id: any.event_id,
@@ -1946,11 +1949,13 @@ impl<'a> Event<'a> {
                         entity_url: any.entity_url,
                         execution_attempt: any.execution_attempt,
                         occurred_at: any.occurred_at,
-                    })
-                }
+                    }),
+                )
+            }
 
-                #[cfg(feature = "apideck-accounting")]
-                EventType::AccountingBillUpdated => {
+            #[cfg(feature = "apideck-accounting")]
+            EventType::AccountingBillUpdated => {
+                Some(
                     Event::AccountingBillUpdated(super::payloads::UnifiedEvent {
                         event_type: any.event_type,
                         event_id: any.event_id,
@@ -1962,11 +1967,13 @@ impl<'a> Event<'a> {
                         entity_url: any.entity_url,
                         execution_attempt: any.execution_attempt,
                         occurred_at: any.occurred_at,
-                    })
-                }
+                    }),
+                )
+            }
 
-                #[cfg(feature = "apideck-accounting")]
-                EventType::AccountingBillPaymentCreated => {
+            #[cfg(feature = "apideck-accounting")]
+            EventType::AccountingBillPaymentCreated => {
+                Some(
                     Event::AccountingBillPaymentCreated(super::payloads::UnifiedEvent {
                         event_type: any.event_type,
                         event_id: any.event_id,
@@ -1978,11 +1985,13 @@ impl<'a> Event<'a> {
                         entity_url: any.entity_url,
                         execution_attempt: any.execution_attempt,
                         occurred_at: any.occurred_at,
-                    })
-                }
+                    }),
+                )
+            }
 
-                #[cfg(feature = "apideck-accounting")]
-                EventType::AccountingBillPaymentDeleted => {
+            #[cfg(feature = "apideck-accounting")]
+            EventType::AccountingBillPaymentDeleted => {
+                Some(
                     Event::AccountingBillPaymentDeleted(super::payloads::UnifiedEvent {
                         event_type: any.event_type,
                         event_id: any.event_id,
@@ -1994,11 +2003,13 @@ impl<'a> Event<'a> {
                         entity_url: any.entity_url,
                         execution_attempt: any.execution_attempt,
                         occurred_at: any.occurred_at,
-                    })
-                }
+                    }),
+                )
+            }
 
-                #[cfg(feature = "apideck-accounting")]
-                EventType::AccountingBillPaymentUpdated => {
+            #[cfg(feature = "apideck-accounting")]
+            EventType::AccountingBillPaymentUpdated => {
+                Some(
                     Event::AccountingBillPaymentUpdated(super::payloads::UnifiedEvent {
                         event_type: any.event_type,
                         event_id: any.event_id,
@@ -2010,11 +2021,13 @@ impl<'a> Event<'a> {
                         entity_url: any.entity_url,
                         execution_attempt: any.execution_attempt,
                         occurred_at: any.occurred_at,
-                    })
-                }
+                    }),
+                )
+            }
 
-                #[cfg(feature = "apideck-accounting")]
-                EventType::AccountingCreditNoteCreated => {
+            #[cfg(feature = "apideck-accounting")]
+            EventType::AccountingCreditNoteCreated => {
+                Some(
                     Event::AccountingCreditNoteCreated(super::payloads::UnifiedEvent {
                         event_type: any.event_type,
                         event_id: any.event_id,
@@ -2026,11 +2039,13 @@ impl<'a> Event<'a> {
                         entity_url: any.entity_url,
                         execution_attempt: any.execution_attempt,
                         occurred_at: any.occurred_at,
-                    })
-                }
+                    }),
+                )
+            }
 
-                #[cfg(feature = "apideck-accounting")]
-                EventType::AccountingCreditNoteDeleted => {
+            #[cfg(feature = "apideck-accounting")]
+            EventType::AccountingCreditNoteDeleted => {
+                Some(
                     Event::AccountingCreditNoteDeleted(super::payloads::UnifiedEvent {
                         event_type: any.event_type,
                         event_id: any.event_id,
@@ -2042,11 +2057,13 @@ impl<'a> Event<'a> {
                         entity_url: any.entity_url,
                         execution_attempt: any.execution_attempt,
                         occurred_at: any.occurred_at,
-                    })
-                }
+                    }),
+                )
+            }
 
-                #[cfg(feature = "apideck-accounting")]
-                EventType::AccountingCreditNoteUpdated => {
+            #[cfg(feature = "apideck-accounting")]
+            EventType::AccountingCreditNoteUpdated => {
+                Some(
                     Event::AccountingCreditNoteUpdated(super::payloads::UnifiedEvent {
                         event_type: any.event_type,
                         event_id: any.event_id,
@@ -2058,11 +2075,13 @@ impl<'a> Event<'a> {
                         entity_url: any.entity_url,
                         execution_attempt: any.execution_attempt,
                         occurred_at: any.occurred_at,
-                    })
-                }
+                    }),
+                )
+            }
 
-                #[cfg(feature = "apideck-accounting")]
-                EventType::AccountingCustomerCreated => {
+            #[cfg(feature = "apideck-accounting")]
+            EventType::AccountingCustomerCreated => {
+                Some(
                     Event::AccountingCustomerCreated(super::payloads::UnifiedEvent {
                         event_type: any.event_type,
                         event_id: any.event_id,
@@ -2074,11 +2093,13 @@ impl<'a> Event<'a> {
                         entity_url: any.entity_url,
                         execution_attempt: any.execution_attempt,
                         occurred_at: any.occurred_at,
-                    })
-                }
+                    }),
+                )
+            }
 
-                #[cfg(feature = "apideck-accounting")]
-                EventType::AccountingCustomerDeleted => {
+            #[cfg(feature = "apideck-accounting")]
+            EventType::AccountingCustomerDeleted => {
+                Some(
                     Event::AccountingCustomerDeleted(super::payloads::UnifiedEvent {
                         event_type: any.event_type,
                         event_id: any.event_id,
@@ -2090,11 +2111,13 @@ impl<'a> Event<'a> {
                         entity_url: any.entity_url,
                         execution_attempt: any.execution_attempt,
                         occurred_at: any.occurred_at,
-                    })
-                }
+                    }),
+                )
+            }
 
-                #[cfg(feature = "apideck-accounting")]
-                EventType::AccountingCustomerUpdated => {
+            #[cfg(feature = "apideck-accounting")]
+            EventType::AccountingCustomerUpdated => {
+                Some(
                     Event::AccountingCustomerUpdated(super::payloads::UnifiedEvent {
                         event_type: any.event_type,
                         event_id: any.event_id,
@@ -2106,11 +2129,13 @@ impl<'a> Event<'a> {
                         entity_url: any.entity_url,
                         execution_attempt: any.execution_attempt,
                         occurred_at: any.occurred_at,
-                    })
-                }
+                    }),
+                )
+            }
 
-                #[cfg(feature = "apideck-accounting")]
-                EventType::AccountingExpenseCreated => {
+            #[cfg(feature = "apideck-accounting")]
+            EventType::AccountingExpenseCreated => {
+                Some(
                     Event::AccountingExpenseCreated(super::payloads::UnifiedEvent {
                         event_type: any.event_type,
                         event_id: any.event_id,
@@ -2122,11 +2147,13 @@ impl<'a> Event<'a> {
                         entity_url: any.entity_url,
                         execution_attempt: any.execution_attempt,
                         occurred_at: any.occurred_at,
-                    })
-                }
+                    }),
+                )
+            }
 
-                #[cfg(feature = "apideck-accounting")]
-                EventType::AccountingExpenseDeleted => {
+            #[cfg(feature = "apideck-accounting")]
+            EventType::AccountingExpenseDeleted => {
+                Some(
                     Event::AccountingExpenseDeleted(super::payloads::UnifiedEvent {
                         event_type: any.event_type,
                         event_id: any.event_id,
@@ -2138,11 +2165,13 @@ impl<'a> Event<'a> {
                         entity_url: any.entity_url,
                         execution_attempt: any.execution_attempt,
                         occurred_at: any.occurred_at,
-                    })
-                }
+                    }),
+                )
+            }
 
-                #[cfg(feature = "apideck-accounting")]
-                EventType::AccountingExpenseUpdated => {
+            #[cfg(feature = "apideck-accounting")]
+            EventType::AccountingExpenseUpdated => {
+                Some(
                     Event::AccountingExpenseUpdated(super::payloads::UnifiedEvent {
                         event_type: any.event_type,
                         event_id: any.event_id,
@@ -2154,11 +2183,13 @@ impl<'a> Event<'a> {
                         entity_url: any.entity_url,
                         execution_attempt: any.execution_attempt,
                         occurred_at: any.occurred_at,
-                    })
-                }
+                    }),
+                )
+            }
 
-                #[cfg(feature = "apideck-accounting")]
-                EventType::AccountingInvoiceCreated => {
+            #[cfg(feature = "apideck-accounting")]
+            EventType::AccountingInvoiceCreated => {
+                Some(
                     Event::AccountingInvoiceCreated(super::payloads::UnifiedEvent {
                         event_type: any.event_type,
                         event_id: any.event_id,
@@ -2170,11 +2201,13 @@ impl<'a> Event<'a> {
                         entity_url: any.entity_url,
                         execution_attempt: any.execution_attempt,
                         occurred_at: any.occurred_at,
-                    })
-                }
+                    }),
+                )
+            }
 
-                #[cfg(feature = "apideck-accounting")]
-                EventType::AccountingInvoiceDeleted => {
+            #[cfg(feature = "apideck-accounting")]
+            EventType::AccountingInvoiceDeleted => {
+                Some(
                     Event::AccountingInvoiceDeleted(super::payloads::UnifiedEvent {
                         event_type: any.event_type,
                         event_id: any.event_id,
@@ -2186,11 +2219,13 @@ impl<'a> Event<'a> {
                         entity_url: any.entity_url,
                         execution_attempt: any.execution_attempt,
                         occurred_at: any.occurred_at,
-                    })
-                }
+                    }),
+                )
+            }
 
-                #[cfg(feature = "apideck-accounting")]
-                EventType::AccountingInvoiceUpdated => {
+            #[cfg(feature = "apideck-accounting")]
+            EventType::AccountingInvoiceUpdated => {
+                Some(
                     Event::AccountingInvoiceUpdated(super::payloads::UnifiedEvent {
                         event_type: any.event_type,
                         event_id: any.event_id,
@@ -2202,11 +2237,13 @@ impl<'a> Event<'a> {
                         entity_url: any.entity_url,
                         execution_attempt: any.execution_attempt,
                         occurred_at: any.occurred_at,
-                    })
-                }
+                    }),
+                )
+            }
 
-                #[cfg(feature = "apideck-accounting")]
-                EventType::AccountingInvoiceItemCreated => {
+            #[cfg(feature = "apideck-accounting")]
+            EventType::AccountingInvoiceItemCreated => {
+                Some(
                     Event::AccountingInvoiceItemCreated(super::payloads::UnifiedEvent {
                         event_type: any.event_type,
                         event_id: any.event_id,
@@ -2218,11 +2255,13 @@ impl<'a> Event<'a> {
                         entity_url: any.entity_url,
                         execution_attempt: any.execution_attempt,
                         occurred_at: any.occurred_at,
-                    })
-                }
+                    }),
+                )
+            }
 
-                #[cfg(feature = "apideck-accounting")]
-                EventType::AccountingInvoiceItemDeleted => {
+            #[cfg(feature = "apideck-accounting")]
+            EventType::AccountingInvoiceItemDeleted => {
+                Some(
                     Event::AccountingInvoiceItemDeleted(super::payloads::UnifiedEvent {
                         event_type: any.event_type,
                         event_id: any.event_id,
@@ -2234,11 +2273,13 @@ impl<'a> Event<'a> {
                         entity_url: any.entity_url,
                         execution_attempt: any.execution_attempt,
                         occurred_at: any.occurred_at,
-                    })
-                }
+                    }),
+                )
+            }
 
-                #[cfg(feature = "apideck-accounting")]
-                EventType::AccountingInvoiceItemUpdated => {
+            #[cfg(feature = "apideck-accounting")]
+            EventType::AccountingInvoiceItemUpdated => {
+                Some(
                     Event::AccountingInvoiceItemUpdated(super::payloads::UnifiedEvent {
                         event_type: any.event_type,
                         event_id: any.event_id,
@@ -2250,11 +2291,13 @@ impl<'a> Event<'a> {
                         entity_url: any.entity_url,
                         execution_attempt: any.execution_attempt,
                         occurred_at: any.occurred_at,
-                    })
-                }
+                    }),
+                )
+            }
 
-                #[cfg(feature = "apideck-accounting")]
-                EventType::AccountingLedgerAccountCreated => {
+            #[cfg(feature = "apideck-accounting")]
+            EventType::AccountingLedgerAccountCreated => {
+                Some(
                     Event::AccountingLedgerAccountCreated(super::payloads::UnifiedEvent {
                         event_type: any.event_type,
                         event_id: any.event_id,
@@ -2266,11 +2309,13 @@ impl<'a> Event<'a> {
                         entity_url: any.entity_url,
                         execution_attempt: any.execution_attempt,
                         occurred_at: any.occurred_at,
-                    })
-                }
+                    }),
+                )
+            }
 
-                #[cfg(feature = "apideck-accounting")]
-                EventType::AccountingLedgerAccountDeleted => {
+            #[cfg(feature = "apideck-accounting")]
+            EventType::AccountingLedgerAccountDeleted => {
+                Some(
                     Event::AccountingLedgerAccountDeleted(super::payloads::UnifiedEvent {
                         event_type: any.event_type,
                         event_id: any.event_id,
@@ -2282,11 +2327,13 @@ impl<'a> Event<'a> {
                         entity_url: any.entity_url,
                         execution_attempt: any.execution_attempt,
                         occurred_at: any.occurred_at,
-                    })
-                }
+                    }),
+                )
+            }
 
-                #[cfg(feature = "apideck-accounting")]
-                EventType::AccountingLedgerAccountUpdated => {
+            #[cfg(feature = "apideck-accounting")]
+            EventType::AccountingLedgerAccountUpdated => {
+                Some(
                     Event::AccountingLedgerAccountUpdated(super::payloads::UnifiedEvent {
                         event_type: any.event_type,
                         event_id: any.event_id,
@@ -2298,11 +2345,13 @@ impl<'a> Event<'a> {
                         entity_url: any.entity_url,
                         execution_attempt: any.execution_attempt,
                         occurred_at: any.occurred_at,
-                    })
-                }
+                    }),
+                )
+            }
 
-                #[cfg(feature = "apideck-accounting")]
-                EventType::AccountingPaymentCreated => {
+            #[cfg(feature = "apideck-accounting")]
+            EventType::AccountingPaymentCreated => {
+                Some(
                     Event::AccountingPaymentCreated(super::payloads::UnifiedEvent {
                         event_type: any.event_type,
                         event_id: any.event_id,
@@ -2314,11 +2363,13 @@ impl<'a> Event<'a> {
                         entity_url: any.entity_url,
                         execution_attempt: any.execution_attempt,
                         occurred_at: any.occurred_at,
-                    })
-                }
+                    }),
+                )
+            }
 
-                #[cfg(feature = "apideck-accounting")]
-                EventType::AccountingPaymentDeleted => {
+            #[cfg(feature = "apideck-accounting")]
+            EventType::AccountingPaymentDeleted => {
+                Some(
                     Event::AccountingPaymentDeleted(super::payloads::UnifiedEvent {
                         event_type: any.event_type,
                         event_id: any.event_id,
@@ -2330,11 +2381,13 @@ impl<'a> Event<'a> {
                         entity_url: any.entity_url,
                         execution_attempt: any.execution_attempt,
                         occurred_at: any.occurred_at,
-                    })
-                }
+                    }),
+                )
+            }
 
-                #[cfg(feature = "apideck-accounting")]
-                EventType::AccountingPaymentUpdated => {
+            #[cfg(feature = "apideck-accounting")]
+            EventType::AccountingPaymentUpdated => {
+                Some(
                     Event::AccountingPaymentUpdated(super::payloads::UnifiedEvent {
                         event_type: any.event_type,
                         event_id: any.event_id,
@@ -2346,11 +2399,13 @@ impl<'a> Event<'a> {
                         entity_url: any.entity_url,
                         execution_attempt: any.execution_attempt,
                         occurred_at: any.occurred_at,
-                    })
-                }
+                    }),
+                )
+            }
 
-                #[cfg(feature = "apideck-accounting")]
-                EventType::AccountingProjectCreated => {
+            #[cfg(feature = "apideck-accounting")]
+            EventType::AccountingProjectCreated => {
+                Some(
                     Event::AccountingProjectCreated(super::payloads::UnifiedEvent {
                         event_type: any.event_type,
                         event_id: any.event_id,
@@ -2362,11 +2417,13 @@ impl<'a> Event<'a> {
                         entity_url: any.entity_url,
                         execution_attempt: any.execution_attempt,
                         occurred_at: any.occurred_at,
-                    })
-                }
+                    }),
+                )
+            }
 
-                #[cfg(feature = "apideck-accounting")]
-                EventType::AccountingProjectDeleted => {
+            #[cfg(feature = "apideck-accounting")]
+            EventType::AccountingProjectDeleted => {
+                Some(
                     Event::AccountingProjectDeleted(super::payloads::UnifiedEvent {
                         event_type: any.event_type,
                         event_id: any.event_id,
@@ -2378,11 +2435,13 @@ impl<'a> Event<'a> {
                         entity_url: any.entity_url,
                         execution_attempt: any.execution_attempt,
                         occurred_at: any.occurred_at,
-                    })
-                }
+                    }),
+                )
+            }
 
-                #[cfg(feature = "apideck-accounting")]
-                EventType::AccountingProjectUpdated => {
+            #[cfg(feature = "apideck-accounting")]
+            EventType::AccountingProjectUpdated => {
+                Some(
                     Event::AccountingProjectUpdated(super::payloads::UnifiedEvent {
                         event_type: any.event_type,
                         event_id: any.event_id,
@@ -2394,11 +2453,13 @@ impl<'a> Event<'a> {
                         entity_url: any.entity_url,
                         execution_attempt: any.execution_attempt,
                         occurred_at: any.occurred_at,
-                    })
-                }
+                    }),
+                )
+            }
 
-                #[cfg(feature = "apideck-accounting")]
-                EventType::AccountingPurchaseOrderCreated => {
+            #[cfg(feature = "apideck-accounting")]
+            EventType::AccountingPurchaseOrderCreated => {
+                Some(
                     Event::AccountingPurchaseOrderCreated(super::payloads::UnifiedEvent {
                         event_type: any.event_type,
                         event_id: any.event_id,
@@ -2410,11 +2471,13 @@ impl<'a> Event<'a> {
                         entity_url: any.entity_url,
                         execution_attempt: any.execution_attempt,
                         occurred_at: any.occurred_at,
-                    })
-                }
+                    }),
+                )
+            }
 
-                #[cfg(feature = "apideck-accounting")]
-                EventType::AccountingPurchaseOrderDeleted => {
+            #[cfg(feature = "apideck-accounting")]
+            EventType::AccountingPurchaseOrderDeleted => {
+                Some(
                     Event::AccountingPurchaseOrderDeleted(super::payloads::UnifiedEvent {
                         event_type: any.event_type,
                         event_id: any.event_id,
@@ -2426,11 +2489,13 @@ impl<'a> Event<'a> {
                         entity_url: any.entity_url,
                         execution_attempt: any.execution_attempt,
                         occurred_at: any.occurred_at,
-                    })
-                }
+                    }),
+                )
+            }
 
-                #[cfg(feature = "apideck-accounting")]
-                EventType::AccountingPurchaseOrderUpdated => {
+            #[cfg(feature = "apideck-accounting")]
+            EventType::AccountingPurchaseOrderUpdated => {
+                Some(
                     Event::AccountingPurchaseOrderUpdated(super::payloads::UnifiedEvent {
                         event_type: any.event_type,
                         event_id: any.event_id,
@@ -2442,11 +2507,13 @@ impl<'a> Event<'a> {
                         entity_url: any.entity_url,
                         execution_attempt: any.execution_attempt,
                         occurred_at: any.occurred_at,
-                    })
-                }
+                    }),
+                )
+            }
 
-                #[cfg(feature = "apideck-accounting")]
-                EventType::AccountingQuoteCreated => {
+            #[cfg(feature = "apideck-accounting")]
+            EventType::AccountingQuoteCreated => {
+                Some(
                     Event::AccountingQuoteCreated(super::payloads::UnifiedEvent {
                         event_type: any.event_type,
                         event_id: any.event_id,
@@ -2458,11 +2525,13 @@ impl<'a> Event<'a> {
                         entity_url: any.entity_url,
                         execution_attempt: any.execution_attempt,
                         occurred_at: any.occurred_at,
-                    })
-                }
+                    }),
+                )
+            }
 
-                #[cfg(feature = "apideck-accounting")]
-                EventType::AccountingQuoteDeleted => {
+            #[cfg(feature = "apideck-accounting")]
+            EventType::AccountingQuoteDeleted => {
+                Some(
                     Event::AccountingQuoteDeleted(super::payloads::UnifiedEvent {
                         event_type: any.event_type,
                         event_id: any.event_id,
@@ -2474,11 +2543,13 @@ impl<'a> Event<'a> {
                         entity_url: any.entity_url,
                         execution_attempt: any.execution_attempt,
                         occurred_at: any.occurred_at,
-                    })
-                }
+                    }),
+                )
+            }
 
-                #[cfg(feature = "apideck-accounting")]
-                EventType::AccountingQuoteUpdated => {
+            #[cfg(feature = "apideck-accounting")]
+            EventType::AccountingQuoteUpdated => {
+                Some(
                     Event::AccountingQuoteUpdated(super::payloads::UnifiedEvent {
                         event_type: any.event_type,
                         event_id: any.event_id,
@@ -2490,11 +2561,13 @@ impl<'a> Event<'a> {
                         entity_url: any.entity_url,
                         execution_attempt: any.execution_attempt,
                         occurred_at: any.occurred_at,
-                    })
-                }
+                    }),
+                )
+            }
 
-                #[cfg(feature = "apideck-accounting")]
-                EventType::AccountingSupplierCreated => {
+            #[cfg(feature = "apideck-accounting")]
+            EventType::AccountingSupplierCreated => {
+                Some(
                     Event::AccountingSupplierCreated(super::payloads::UnifiedEvent {
                         event_type: any.event_type,
                         event_id: any.event_id,
@@ -2506,11 +2579,13 @@ impl<'a> Event<'a> {
                         entity_url: any.entity_url,
                         execution_attempt: any.execution_attempt,
                         occurred_at: any.occurred_at,
-                    })
-                }
+                    }),
+                )
+            }
 
-                #[cfg(feature = "apideck-accounting")]
-                EventType::AccountingSupplierDeleted => {
+            #[cfg(feature = "apideck-accounting")]
+            EventType::AccountingSupplierDeleted => {
+                Some(
                     Event::AccountingSupplierDeleted(super::payloads::UnifiedEvent {
                         event_type: any.event_type,
                         event_id: any.event_id,
@@ -2522,11 +2597,13 @@ impl<'a> Event<'a> {
                         entity_url: any.entity_url,
                         execution_attempt: any.execution_attempt,
                         occurred_at: any.occurred_at,
-                    })
-                }
+                    }),
+                )
+            }
 
-                #[cfg(feature = "apideck-accounting")]
-                EventType::AccountingSupplierUpdated => {
+            #[cfg(feature = "apideck-accounting")]
+            EventType::AccountingSupplierUpdated => {
+                Some(
                     Event::AccountingSupplierUpdated(super::payloads::UnifiedEvent {
                         event_type: any.event_type,
                         event_id: any.event_id,
@@ -2538,11 +2615,13 @@ impl<'a> Event<'a> {
                         entity_url: any.entity_url,
                         execution_attempt: any.execution_attempt,
                         occurred_at: any.occurred_at,
-                    })
-                }
+                    }),
+                )
+            }
 
-                #[cfg(feature = "apideck-accounting")]
-                EventType::AccountingTaxRateCreated => {
+            #[cfg(feature = "apideck-accounting")]
+            EventType::AccountingTaxRateCreated => {
+                Some(
                     Event::AccountingTaxRateCreated(super::payloads::UnifiedEvent {
                         event_type: any.event_type,
                         event_id: any.event_id,
@@ -2554,11 +2633,13 @@ impl<'a> Event<'a> {
                         entity_url: any.entity_url,
                         execution_attempt: any.execution_attempt,
                         occurred_at: any.occurred_at,
-                    })
-                }
+                    }),
+                )
+            }
 
-                #[cfg(feature = "apideck-accounting")]
-                EventType::AccountingTaxRateDeleted => {
+            #[cfg(feature = "apideck-accounting")]
+            EventType::AccountingTaxRateDeleted => {
+                Some(
                     Event::AccountingTaxRateDeleted(super::payloads::UnifiedEvent {
                         event_type: any.event_type,
                         event_id: any.event_id,
@@ -2570,11 +2651,13 @@ impl<'a> Event<'a> {
                         entity_url: any.entity_url,
                         execution_attempt: any.execution_attempt,
                         occurred_at: any.occurred_at,
-                    })
-                }
+                    }),
+                )
+            }
 
-                #[cfg(feature = "apideck-accounting")]
-                EventType::AccountingTaxRateUpdated => {
+            #[cfg(feature = "apideck-accounting")]
+            EventType::AccountingTaxRateUpdated => {
+                Some(
                     Event::AccountingTaxRateUpdated(super::payloads::UnifiedEvent {
                         event_type: any.event_type,
                         event_id: any.event_id,
@@ -2586,11 +2669,13 @@ impl<'a> Event<'a> {
                         entity_url: any.entity_url,
                         execution_attempt: any.execution_attempt,
                         occurred_at: any.occurred_at,
-                    })
-                }
+                    }),
+                )
+            }
 
-                #[cfg(feature = "apideck-accounting")]
-                EventType::AccountingTrackingCategoryCreated => {
+            #[cfg(feature = "apideck-accounting")]
+            EventType::AccountingTrackingCategoryCreated => {
+                Some(
                     Event::AccountingTrackingCategoryCreated(super::payloads::UnifiedEvent {
                         event_type: any.event_type,
                         event_id: any.event_id,
@@ -2602,11 +2687,13 @@ impl<'a> Event<'a> {
                         entity_url: any.entity_url,
                         execution_attempt: any.execution_attempt,
                         occurred_at: any.occurred_at,
-                    })
-                }
+                    }),
+                )
+            }
 
-                #[cfg(feature = "apideck-accounting")]
-                EventType::AccountingTrackingCategoryDeleted => {
+            #[cfg(feature = "apideck-accounting")]
+            EventType::AccountingTrackingCategoryDeleted => {
+                Some(
                     Event::AccountingTrackingCategoryDeleted(super::payloads::UnifiedEvent {
                         event_type: any.event_type,
                         event_id: any.event_id,
@@ -2618,11 +2705,13 @@ impl<'a> Event<'a> {
                         entity_url: any.entity_url,
                         execution_attempt: any.execution_attempt,
                         occurred_at: any.occurred_at,
-                    })
-                }
+                    }),
+                )
+            }
 
-                #[cfg(feature = "apideck-accounting")]
-                EventType::AccountingTrackingCategoryUpdated => {
+            #[cfg(feature = "apideck-accounting")]
+            EventType::AccountingTrackingCategoryUpdated => {
+                Some(
                     Event::AccountingTrackingCategoryUpdated(super::payloads::UnifiedEvent {
                         event_type: any.event_type,
                         event_id: any.event_id,
@@ -2634,11 +2723,13 @@ impl<'a> Event<'a> {
                         entity_url: any.entity_url,
                         execution_attempt: any.execution_attempt,
                         occurred_at: any.occurred_at,
-                    })
-                }
+                    }),
+                )
+            }
 
-                #[cfg(feature = "apideck-ats")]
-                EventType::AtsApplicantCreated => {
+            #[cfg(feature = "apideck-ats")]
+            EventType::AtsApplicantCreated => {
+                Some(
                     Event::AtsApplicantCreated(super::payloads::UnifiedEvent {
                         event_type: any.event_type,
                         event_id: any.event_id,
@@ -2650,11 +2741,13 @@ impl<'a> Event<'a> {
                         entity_url: any.entity_url,
                         execution_attempt: any.execution_attempt,
                         occurred_at: any.occurred_at,
-                    })
-                }
+                    }),
+                )
+            }
 
-                #[cfg(feature = "apideck-ats")]
-                EventType::AtsApplicantDeleted => {
+            #[cfg(feature = "apideck-ats")]
+            EventType::AtsApplicantDeleted => {
+                Some(
                     Event::AtsApplicantDeleted(super::payloads::UnifiedEvent {
                         event_type: any.event_type,
                         event_id: any.event_id,
@@ -2666,11 +2759,13 @@ impl<'a> Event<'a> {
                         entity_url: any.entity_url,
                         execution_attempt: any.execution_attempt,
                         occurred_at: any.occurred_at,
-                    })
-                }
+                    }),
+                )
+            }
 
-                #[cfg(feature = "apideck-ats")]
-                EventType::AtsApplicantUpdated => {
+            #[cfg(feature = "apideck-ats")]
+            EventType::AtsApplicantUpdated => {
+                Some(
                     Event::AtsApplicantUpdated(super::payloads::UnifiedEvent {
                         event_type: any.event_type,
                         event_id: any.event_id,
@@ -2682,11 +2777,13 @@ impl<'a> Event<'a> {
                         entity_url: any.entity_url,
                         execution_attempt: any.execution_attempt,
                         occurred_at: any.occurred_at,
-                    })
-                }
+                    }),
+                )
+            }
 
-                #[cfg(feature = "apideck-ats")]
-                EventType::AtsApplicationCreated => {
+            #[cfg(feature = "apideck-ats")]
+            EventType::AtsApplicationCreated => {
+                Some(
                     Event::AtsApplicationCreated(super::payloads::UnifiedEvent {
                         event_type: any.event_type,
                         event_id: any.event_id,
@@ -2698,11 +2795,13 @@ impl<'a> Event<'a> {
                         entity_url: any.entity_url,
                         execution_attempt: any.execution_attempt,
                         occurred_at: any.occurred_at,
-                    })
-                }
+                    }),
+                )
+            }
 
-                #[cfg(feature = "apideck-ats")]
-                EventType::AtsApplicationDeleted => {
+            #[cfg(feature = "apideck-ats")]
+            EventType::AtsApplicationDeleted => {
+                Some(
                     Event::AtsApplicationDeleted(super::payloads::UnifiedEvent {
                         event_type: any.event_type,
                         event_id: any.event_id,
@@ -2714,11 +2813,13 @@ impl<'a> Event<'a> {
                         entity_url: any.entity_url,
                         execution_attempt: any.execution_attempt,
                         occurred_at: any.occurred_at,
-                    })
-                }
+                    }),
+                )
+            }
 
-                #[cfg(feature = "apideck-ats")]
-                EventType::AtsApplicationUpdated => {
+            #[cfg(feature = "apideck-ats")]
+            EventType::AtsApplicationUpdated => {
+                Some(
                     Event::AtsApplicationUpdated(super::payloads::UnifiedEvent {
                         event_type: any.event_type,
                         event_id: any.event_id,
@@ -2730,11 +2831,13 @@ impl<'a> Event<'a> {
                         entity_url: any.entity_url,
                         execution_attempt: any.execution_attempt,
                         occurred_at: any.occurred_at,
-                    })
-                }
+                    }),
+                )
+            }
 
-                #[cfg(feature = "apideck-ats")]
-                EventType::AtsJobCreated => {
+            #[cfg(feature = "apideck-ats")]
+            EventType::AtsJobCreated => {
+                Some(
                     Event::AtsJobCreated(super::payloads::UnifiedEvent {
                         event_type: any.event_type,
                         event_id: any.event_id,
@@ -2746,11 +2849,13 @@ impl<'a> Event<'a> {
                         entity_url: any.entity_url,
                         execution_attempt: any.execution_attempt,
                         occurred_at: any.occurred_at,
-                    })
-                }
+                    }),
+                )
+            }
 
-                #[cfg(feature = "apideck-ats")]
-                EventType::AtsJobDeleted => {
+            #[cfg(feature = "apideck-ats")]
+            EventType::AtsJobDeleted => {
+                Some(
                     Event::AtsJobDeleted(super::payloads::UnifiedEvent {
                         event_type: any.event_type,
                         event_id: any.event_id,
@@ -2762,11 +2867,13 @@ impl<'a> Event<'a> {
                         entity_url: any.entity_url,
                         execution_attempt: any.execution_attempt,
                         occurred_at: any.occurred_at,
-                    })
-                }
+                    }),
+                )
+            }
 
-                #[cfg(feature = "apideck-ats")]
-                EventType::AtsJobUpdated => {
+            #[cfg(feature = "apideck-ats")]
+            EventType::AtsJobUpdated => {
+                Some(
                     Event::AtsJobUpdated(super::payloads::UnifiedEvent {
                         event_type: any.event_type,
                         event_id: any.event_id,
@@ -2778,11 +2885,13 @@ impl<'a> Event<'a> {
                         entity_url: any.entity_url,
                         execution_attempt: any.execution_attempt,
                         occurred_at: any.occurred_at,
-                    })
-                }
+                    }),
+                )
+            }
 
-                #[cfg(feature = "apideck-crm")]
-                EventType::CrmActivityCreated => {
+            #[cfg(feature = "apideck-crm")]
+            EventType::CrmActivityCreated => {
+                Some(
                     Event::CrmActivityCreated(super::payloads::UnifiedEvent {
                         event_type: any.event_type,
                         event_id: any.event_id,
@@ -2794,11 +2903,13 @@ impl<'a> Event<'a> {
                         entity_url: any.entity_url,
                         execution_attempt: any.execution_attempt,
                         occurred_at: any.occurred_at,
-                    })
-                }
+                    }),
+                )
+            }
 
-                #[cfg(feature = "apideck-crm")]
-                EventType::CrmActivityDeleted => {
+            #[cfg(feature = "apideck-crm")]
+            EventType::CrmActivityDeleted => {
+                Some(
                     Event::CrmActivityDeleted(super::payloads::UnifiedEvent {
                         event_type: any.event_type,
                         event_id: any.event_id,
@@ -2810,11 +2921,13 @@ impl<'a> Event<'a> {
                         entity_url: any.entity_url,
                         execution_attempt: any.execution_attempt,
                         occurred_at: any.occurred_at,
-                    })
-                }
+                    }),
+                )
+            }
 
-                #[cfg(feature = "apideck-crm")]
-                EventType::CrmActivityUpdated => {
+            #[cfg(feature = "apideck-crm")]
+            EventType::CrmActivityUpdated => {
+                Some(
                     Event::CrmActivityUpdated(super::payloads::UnifiedEvent {
                         event_type: any.event_type,
                         event_id: any.event_id,
@@ -2826,11 +2939,13 @@ impl<'a> Event<'a> {
                         entity_url: any.entity_url,
                         execution_attempt: any.execution_attempt,
                         occurred_at: any.occurred_at,
-                    })
-                }
+                    }),
+                )
+            }
 
-                #[cfg(feature = "apideck-crm")]
-                EventType::CrmCompanyCreated => {
+            #[cfg(feature = "apideck-crm")]
+            EventType::CrmCompanyCreated => {
+                Some(
                     Event::CrmCompanyCreated(super::payloads::UnifiedEvent {
                         event_type: any.event_type,
                         event_id: any.event_id,
@@ -2842,11 +2957,13 @@ impl<'a> Event<'a> {
                         entity_url: any.entity_url,
                         execution_attempt: any.execution_attempt,
                         occurred_at: any.occurred_at,
-                    })
-                }
+                    }),
+                )
+            }
 
-                #[cfg(feature = "apideck-crm")]
-                EventType::CrmCompanyDeleted => {
+            #[cfg(feature = "apideck-crm")]
+            EventType::CrmCompanyDeleted => {
+                Some(
                     Event::CrmCompanyDeleted(super::payloads::UnifiedEvent {
                         event_type: any.event_type,
                         event_id: any.event_id,
@@ -2858,11 +2975,13 @@ impl<'a> Event<'a> {
                         entity_url: any.entity_url,
                         execution_attempt: any.execution_attempt,
                         occurred_at: any.occurred_at,
-                    })
-                }
+                    }),
+                )
+            }
 
-                #[cfg(feature = "apideck-crm")]
-                EventType::CrmCompanyUpdated => {
+            #[cfg(feature = "apideck-crm")]
+            EventType::CrmCompanyUpdated => {
+                Some(
                     Event::CrmCompanyUpdated(super::payloads::UnifiedEvent {
                         event_type: any.event_type,
                         event_id: any.event_id,
@@ -2874,11 +2993,13 @@ impl<'a> Event<'a> {
                         entity_url: any.entity_url,
                         execution_attempt: any.execution_attempt,
                         occurred_at: any.occurred_at,
-                    })
-                }
+                    }),
+                )
+            }
 
-                #[cfg(feature = "apideck-crm")]
-                EventType::CrmContactCreated => {
+            #[cfg(feature = "apideck-crm")]
+            EventType::CrmContactCreated => {
+                Some(
                     Event::CrmContactCreated(super::payloads::UnifiedEvent {
                         event_type: any.event_type,
                         event_id: any.event_id,
@@ -2890,11 +3011,13 @@ impl<'a> Event<'a> {
                         entity_url: any.entity_url,
                         execution_attempt: any.execution_attempt,
                         occurred_at: any.occurred_at,
-                    })
-                }
+                    }),
+                )
+            }
 
-                #[cfg(feature = "apideck-crm")]
-                EventType::CrmContactDeleted => {
+            #[cfg(feature = "apideck-crm")]
+            EventType::CrmContactDeleted => {
+                Some(
                     Event::CrmContactDeleted(super::payloads::UnifiedEvent {
                         event_type: any.event_type,
                         event_id: any.event_id,
@@ -2906,11 +3029,13 @@ impl<'a> Event<'a> {
                         entity_url: any.entity_url,
                         execution_attempt: any.execution_attempt,
                         occurred_at: any.occurred_at,
-                    })
-                }
+                    }),
+                )
+            }
 
-                #[cfg(feature = "apideck-crm")]
-                EventType::CrmContactUpdated => {
+            #[cfg(feature = "apideck-crm")]
+            EventType::CrmContactUpdated => {
+                Some(
                     Event::CrmContactUpdated(super::payloads::UnifiedEvent {
                         event_type: any.event_type,
                         event_id: any.event_id,
@@ -2922,11 +3047,13 @@ impl<'a> Event<'a> {
                         entity_url: any.entity_url,
                         execution_attempt: any.execution_attempt,
                         occurred_at: any.occurred_at,
-                    })
-                }
+                    }),
+                )
+            }
 
-                #[cfg(feature = "apideck-crm")]
-                EventType::CrmLeadCreated => {
+            #[cfg(feature = "apideck-crm")]
+            EventType::CrmLeadCreated => {
+                Some(
                     Event::CrmLeadCreated(super::payloads::UnifiedEvent {
                         event_type: any.event_type,
                         event_id: any.event_id,
@@ -2938,11 +3065,13 @@ impl<'a> Event<'a> {
                         entity_url: any.entity_url,
                         execution_attempt: any.execution_attempt,
                         occurred_at: any.occurred_at,
-                    })
-                }
+                    }),
+                )
+            }
 
-                #[cfg(feature = "apideck-crm")]
-                EventType::CrmLeadDeleted => {
+            #[cfg(feature = "apideck-crm")]
+            EventType::CrmLeadDeleted => {
+                Some(
                     Event::CrmLeadDeleted(super::payloads::UnifiedEvent {
                         event_type: any.event_type,
                         event_id: any.event_id,
@@ -2954,11 +3083,13 @@ impl<'a> Event<'a> {
                         entity_url: any.entity_url,
                         execution_attempt: any.execution_attempt,
                         occurred_at: any.occurred_at,
-                    })
-                }
+                    }),
+                )
+            }
 
-                #[cfg(feature = "apideck-crm")]
-                EventType::CrmLeadUpdated => {
+            #[cfg(feature = "apideck-crm")]
+            EventType::CrmLeadUpdated => {
+                Some(
                     Event::CrmLeadUpdated(super::payloads::UnifiedEvent {
                         event_type: any.event_type,
                         event_id: any.event_id,
@@ -2970,11 +3101,13 @@ impl<'a> Event<'a> {
                         entity_url: any.entity_url,
                         execution_attempt: any.execution_attempt,
                         occurred_at: any.occurred_at,
-                    })
-                }
+                    }),
+                )
+            }
 
-                #[cfg(feature = "apideck-crm")]
-                EventType::CrmNoteCreated => {
+            #[cfg(feature = "apideck-crm")]
+            EventType::CrmNoteCreated => {
+                Some(
                     Event::CrmNoteCreated(super::payloads::UnifiedEvent {
                         event_type: any.event_type,
                         event_id: any.event_id,
@@ -2986,11 +3119,13 @@ impl<'a> Event<'a> {
                         entity_url: any.entity_url,
                         execution_attempt: any.execution_attempt,
                         occurred_at: any.occurred_at,
-                    })
-                }
+                    }),
+                )
+            }
 
-                #[cfg(feature = "apideck-crm")]
-                EventType::CrmNoteDeleted => {
+            #[cfg(feature = "apideck-crm")]
+            EventType::CrmNoteDeleted => {
+                Some(
                     Event::CrmNoteDeleted(super::payloads::UnifiedEvent {
                         event_type: any.event_type,
                         event_id: any.event_id,
@@ -3002,11 +3137,13 @@ impl<'a> Event<'a> {
                         entity_url: any.entity_url,
                         execution_attempt: any.execution_attempt,
                         occurred_at: any.occurred_at,
-                    })
-                }
+                    }),
+                )
+            }
 
-                #[cfg(feature = "apideck-crm")]
-                EventType::CrmNoteUpdated => {
+            #[cfg(feature = "apideck-crm")]
+            EventType::CrmNoteUpdated => {
+                Some(
                     Event::CrmNoteUpdated(super::payloads::UnifiedEvent {
                         event_type: any.event_type,
                         event_id: any.event_id,
@@ -3018,11 +3155,13 @@ impl<'a> Event<'a> {
                         entity_url: any.entity_url,
                         execution_attempt: any.execution_attempt,
                         occurred_at: any.occurred_at,
-                    })
-                }
+                    }),
+                )
+            }
 
-                #[cfg(feature = "apideck-crm")]
-                EventType::CrmOpportunityCreated => {
+            #[cfg(feature = "apideck-crm")]
+            EventType::CrmOpportunityCreated => {
+                Some(
                     Event::CrmOpportunityCreated(super::payloads::UnifiedEvent {
                         event_type: any.event_type,
                         event_id: any.event_id,
@@ -3034,11 +3173,13 @@ impl<'a> Event<'a> {
                         entity_url: any.entity_url,
                         execution_attempt: any.execution_attempt,
                         occurred_at: any.occurred_at,
-                    })
-                }
+                    }),
+                )
+            }
 
-                #[cfg(feature = "apideck-crm")]
-                EventType::CrmOpportunityDeleted => {
+            #[cfg(feature = "apideck-crm")]
+            EventType::CrmOpportunityDeleted => {
+                Some(
                     Event::CrmOpportunityDeleted(super::payloads::UnifiedEvent {
                         event_type: any.event_type,
                         event_id: any.event_id,
@@ -3050,11 +3191,13 @@ impl<'a> Event<'a> {
                         entity_url: any.entity_url,
                         execution_attempt: any.execution_attempt,
                         occurred_at: any.occurred_at,
-                    })
-                }
+                    }),
+                )
+            }
 
-                #[cfg(feature = "apideck-crm")]
-                EventType::CrmOpportunityUpdated => {
+            #[cfg(feature = "apideck-crm")]
+            EventType::CrmOpportunityUpdated => {
+                Some(
                     Event::CrmOpportunityUpdated(super::payloads::UnifiedEvent {
                         event_type: any.event_type,
                         event_id: any.event_id,
@@ -3066,11 +3209,13 @@ impl<'a> Event<'a> {
                         entity_url: any.entity_url,
                         execution_attempt: any.execution_attempt,
                         occurred_at: any.occurred_at,
-                    })
-                }
+                    }),
+                )
+            }
 
-                #[cfg(feature = "apideck-ecommerce")]
-                EventType::EcommerceCustomerCreated => {
+            #[cfg(feature = "apideck-ecommerce")]
+            EventType::EcommerceCustomerCreated => {
+                Some(
                     Event::EcommerceCustomerCreated(super::payloads::UnifiedEvent {
                         event_type: any.event_type,
                         event_id: any.event_id,
@@ -3082,11 +3227,13 @@ impl<'a> Event<'a> {
                         entity_url: any.entity_url,
                         execution_attempt: any.execution_attempt,
                         occurred_at: any.occurred_at,
-                    })
-                }
+                    }),
+                )
+            }
 
-                #[cfg(feature = "apideck-ecommerce")]
-                EventType::EcommerceCustomerDeleted => {
+            #[cfg(feature = "apideck-ecommerce")]
+            EventType::EcommerceCustomerDeleted => {
+                Some(
                     Event::EcommerceCustomerDeleted(super::payloads::UnifiedEvent {
                         event_type: any.event_type,
                         event_id: any.event_id,
@@ -3098,11 +3245,13 @@ impl<'a> Event<'a> {
                         entity_url: any.entity_url,
                         execution_attempt: any.execution_attempt,
                         occurred_at: any.occurred_at,
-                    })
-                }
+                    }),
+                )
+            }
 
-                #[cfg(feature = "apideck-ecommerce")]
-                EventType::EcommerceCustomerUpdated => {
+            #[cfg(feature = "apideck-ecommerce")]
+            EventType::EcommerceCustomerUpdated => {
+                Some(
                     Event::EcommerceCustomerUpdated(super::payloads::UnifiedEvent {
                         event_type: any.event_type,
                         event_id: any.event_id,
@@ -3114,11 +3263,13 @@ impl<'a> Event<'a> {
                         entity_url: any.entity_url,
                         execution_attempt: any.execution_attempt,
                         occurred_at: any.occurred_at,
-                    })
-                }
+                    }),
+                )
+            }
 
-                #[cfg(feature = "apideck-ecommerce")]
-                EventType::EcommerceOrderCreated => {
+            #[cfg(feature = "apideck-ecommerce")]
+            EventType::EcommerceOrderCreated => {
+                Some(
                     Event::EcommerceOrderCreated(super::payloads::UnifiedEvent {
                         event_type: any.event_type,
                         event_id: any.event_id,
@@ -3130,11 +3281,13 @@ impl<'a> Event<'a> {
                         entity_url: any.entity_url,
                         execution_attempt: any.execution_attempt,
                         occurred_at: any.occurred_at,
-                    })
-                }
+                    }),
+                )
+            }
 
-                #[cfg(feature = "apideck-ecommerce")]
-                EventType::EcommerceOrderDeleted => {
+            #[cfg(feature = "apideck-ecommerce")]
+            EventType::EcommerceOrderDeleted => {
+                Some(
                     Event::EcommerceOrderDeleted(super::payloads::UnifiedEvent {
                         event_type: any.event_type,
                         event_id: any.event_id,
@@ -3146,11 +3299,13 @@ impl<'a> Event<'a> {
                         entity_url: any.entity_url,
                         execution_attempt: any.execution_attempt,
                         occurred_at: any.occurred_at,
-                    })
-                }
+                    }),
+                )
+            }
 
-                #[cfg(feature = "apideck-ecommerce")]
-                EventType::EcommerceOrderUpdated => {
+            #[cfg(feature = "apideck-ecommerce")]
+            EventType::EcommerceOrderUpdated => {
+                Some(
                     Event::EcommerceOrderUpdated(super::payloads::UnifiedEvent {
                         event_type: any.event_type,
                         event_id: any.event_id,
@@ -3162,11 +3317,13 @@ impl<'a> Event<'a> {
                         entity_url: any.entity_url,
                         execution_attempt: any.execution_attempt,
                         occurred_at: any.occurred_at,
-                    })
-                }
+                    }),
+                )
+            }
 
-                #[cfg(feature = "apideck-ecommerce")]
-                EventType::EcommerceProductCreated => {
+            #[cfg(feature = "apideck-ecommerce")]
+            EventType::EcommerceProductCreated => {
+                Some(
                     Event::EcommerceProductCreated(super::payloads::UnifiedEvent {
                         event_type: any.event_type,
                         event_id: any.event_id,
@@ -3178,11 +3335,13 @@ impl<'a> Event<'a> {
                         entity_url: any.entity_url,
                         execution_attempt: any.execution_attempt,
                         occurred_at: any.occurred_at,
-                    })
-                }
+                    }),
+                )
+            }
 
-                #[cfg(feature = "apideck-ecommerce")]
-                EventType::EcommerceProductDeleted => {
+            #[cfg(feature = "apideck-ecommerce")]
+            EventType::EcommerceProductDeleted => {
+                Some(
                     Event::EcommerceProductDeleted(super::payloads::UnifiedEvent {
                         event_type: any.event_type,
                         event_id: any.event_id,
@@ -3194,11 +3353,13 @@ impl<'a> Event<'a> {
                         entity_url: any.entity_url,
                         execution_attempt: any.execution_attempt,
                         occurred_at: any.occurred_at,
-                    })
-                }
+                    }),
+                )
+            }
 
-                #[cfg(feature = "apideck-ecommerce")]
-                EventType::EcommerceProductUpdated => {
+            #[cfg(feature = "apideck-ecommerce")]
+            EventType::EcommerceProductUpdated => {
+                Some(
                     Event::EcommerceProductUpdated(super::payloads::UnifiedEvent {
                         event_type: any.event_type,
                         event_id: any.event_id,
@@ -3210,11 +3371,13 @@ impl<'a> Event<'a> {
                         entity_url: any.entity_url,
                         execution_attempt: any.execution_attempt,
                         occurred_at: any.occurred_at,
-                    })
-                }
+                    }),
+                )
+            }
 
-                #[cfg(feature = "apideck-file-storage")]
-                EventType::FileStorageDriveUpdated => {
+            #[cfg(feature = "apideck-file-storage")]
+            EventType::FileStorageDriveUpdated => {
+                Some(
                     Event::FileStorageDriveUpdated(super::payloads::UnifiedEvent {
                         event_type: any.event_type,
                         event_id: any.event_id,
@@ -3226,11 +3389,13 @@ impl<'a> Event<'a> {
                         entity_url: any.entity_url,
                         execution_attempt: any.execution_attempt,
                         occurred_at: any.occurred_at,
-                    })
-                }
+                    }),
+                )
+            }
 
-                #[cfg(feature = "apideck-file-storage")]
-                EventType::FileStorageFileCreated => {
+            #[cfg(feature = "apideck-file-storage")]
+            EventType::FileStorageFileCreated => {
+                Some(
                     Event::FileStorageFileCreated(super::payloads::UnifiedEvent {
                         event_type: any.event_type,
                         event_id: any.event_id,
@@ -3242,11 +3407,13 @@ impl<'a> Event<'a> {
                         entity_url: any.entity_url,
                         execution_attempt: any.execution_attempt,
                         occurred_at: any.occurred_at,
-                    })
-                }
+                    }),
+                )
+            }
 
-                #[cfg(feature = "apideck-file-storage")]
-                EventType::FileStorageFileDeleted => {
+            #[cfg(feature = "apideck-file-storage")]
+            EventType::FileStorageFileDeleted => {
+                Some(
                     Event::FileStorageFileDeleted(super::payloads::UnifiedEvent {
                         event_type: any.event_type,
                         event_id: any.event_id,
@@ -3258,11 +3425,13 @@ impl<'a> Event<'a> {
                         entity_url: any.entity_url,
                         execution_attempt: any.execution_attempt,
                         occurred_at: any.occurred_at,
-                    })
-                }
+                    }),
+                )
+            }
 
-                #[cfg(feature = "apideck-file-storage")]
-                EventType::FileStorageFileUpdated => {
+            #[cfg(feature = "apideck-file-storage")]
+            EventType::FileStorageFileUpdated => {
+                Some(
                     Event::FileStorageFileUpdated(super::payloads::UnifiedEvent {
                         event_type: any.event_type,
                         event_id: any.event_id,
@@ -3274,11 +3443,13 @@ impl<'a> Event<'a> {
                         entity_url: any.entity_url,
                         execution_attempt: any.execution_attempt,
                         occurred_at: any.occurred_at,
-                    })
-                }
+                    }),
+                )
+            }
 
-                #[cfg(feature = "apideck-hris")]
-                EventType::HrisCompanyCreated => {
+            #[cfg(feature = "apideck-hris")]
+            EventType::HrisCompanyCreated => {
+                Some(
                     Event::HrisCompanyCreated(super::payloads::UnifiedEvent {
                         event_type: any.event_type,
                         event_id: any.event_id,
@@ -3290,11 +3461,13 @@ impl<'a> Event<'a> {
                         entity_url: any.entity_url,
                         execution_attempt: any.execution_attempt,
                         occurred_at: any.occurred_at,
-                    })
-                }
+                    }),
+                )
+            }
 
-                #[cfg(feature = "apideck-hris")]
-                EventType::HrisCompanyDeleted => {
+            #[cfg(feature = "apideck-hris")]
+            EventType::HrisCompanyDeleted => {
+                Some(
                     Event::HrisCompanyDeleted(super::payloads::UnifiedEvent {
                         event_type: any.event_type,
                         event_id: any.event_id,
@@ -3306,11 +3479,13 @@ impl<'a> Event<'a> {
                         entity_url: any.entity_url,
                         execution_attempt: any.execution_attempt,
                         occurred_at: any.occurred_at,
-                    })
-                }
+                    }),
+                )
+            }
 
-                #[cfg(feature = "apideck-hris")]
-                EventType::HrisCompanyUpdated => {
+            #[cfg(feature = "apideck-hris")]
+            EventType::HrisCompanyUpdated => {
+                Some(
                     Event::HrisCompanyUpdated(super::payloads::UnifiedEvent {
                         event_type: any.event_type,
                         event_id: any.event_id,
@@ -3322,11 +3497,13 @@ impl<'a> Event<'a> {
                         entity_url: any.entity_url,
                         execution_attempt: any.execution_attempt,
                         occurred_at: any.occurred_at,
-                    })
-                }
+                    }),
+                )
+            }
 
-                #[cfg(feature = "apideck-hris")]
-                EventType::HrisEmployeeCreated => {
+            #[cfg(feature = "apideck-hris")]
+            EventType::HrisEmployeeCreated => {
+                Some(
                     Event::HrisEmployeeCreated(super::payloads::UnifiedEvent {
                         event_type: any.event_type,
                         event_id: any.event_id,
@@ -3338,11 +3515,13 @@ impl<'a> Event<'a> {
                         entity_url: any.entity_url,
                         execution_attempt: any.execution_attempt,
                         occurred_at: any.occurred_at,
-                    })
-                }
+                    }),
+                )
+            }
 
-                #[cfg(feature = "apideck-hris")]
-                EventType::HrisEmployeeDeleted => {
+            #[cfg(feature = "apideck-hris")]
+            EventType::HrisEmployeeDeleted => {
+                Some(
                     Event::HrisEmployeeDeleted(super::payloads::UnifiedEvent {
                         event_type: any.event_type,
                         event_id: any.event_id,
@@ -3354,11 +3533,13 @@ impl<'a> Event<'a> {
                         entity_url: any.entity_url,
                         execution_attempt: any.execution_attempt,
                         occurred_at: any.occurred_at,
-                    })
-                }
+                    }),
+                )
+            }
 
-                #[cfg(feature = "apideck-hris")]
-                EventType::HrisEmployeeTerminated => {
+            #[cfg(feature = "apideck-hris")]
+            EventType::HrisEmployeeTerminated => {
+                Some(
                     Event::HrisEmployeeTerminated(super::payloads::UnifiedEvent {
                         event_type: any.event_type,
                         event_id: any.event_id,
@@ -3370,11 +3551,13 @@ impl<'a> Event<'a> {
                         entity_url: any.entity_url,
                         execution_attempt: any.execution_attempt,
                         occurred_at: any.occurred_at,
-                    })
-                }
+                    }),
+                )
+            }
 
-                #[cfg(feature = "apideck-hris")]
-                EventType::HrisEmployeeUpdated => {
+            #[cfg(feature = "apideck-hris")]
+            EventType::HrisEmployeeUpdated => {
+                Some(
                     Event::HrisEmployeeUpdated(super::payloads::UnifiedEvent {
                         event_type: any.event_type,
                         event_id: any.event_id,
@@ -3386,11 +3569,13 @@ impl<'a> Event<'a> {
                         entity_url: any.entity_url,
                         execution_attempt: any.execution_attempt,
                         occurred_at: any.occurred_at,
-                    })
-                }
+                    }),
+                )
+            }
 
-                #[cfg(feature = "apideck-hris")]
-                EventType::HrisTimeOffRequestCreated => {
+            #[cfg(feature = "apideck-hris")]
+            EventType::HrisTimeOffRequestCreated => {
+                Some(
                     Event::HrisTimeOffRequestCreated(super::payloads::UnifiedEvent {
                         event_type: any.event_type,
                         event_id: any.event_id,
@@ -3402,11 +3587,13 @@ impl<'a> Event<'a> {
                         entity_url: any.entity_url,
                         execution_attempt: any.execution_attempt,
                         occurred_at: any.occurred_at,
-                    })
-                }
+                    }),
+                )
+            }
 
-                #[cfg(feature = "apideck-hris")]
-                EventType::HrisTimeOffRequestDeleted => {
+            #[cfg(feature = "apideck-hris")]
+            EventType::HrisTimeOffRequestDeleted => {
+                Some(
                     Event::HrisTimeOffRequestDeleted(super::payloads::UnifiedEvent {
                         event_type: any.event_type,
                         event_id: any.event_id,
@@ -3418,11 +3605,13 @@ impl<'a> Event<'a> {
                         entity_url: any.entity_url,
                         execution_attempt: any.execution_attempt,
                         occurred_at: any.occurred_at,
-                    })
-                }
+                    }),
+                )
+            }
 
-                #[cfg(feature = "apideck-hris")]
-                EventType::HrisTimeOffRequestUpdated => {
+            #[cfg(feature = "apideck-hris")]
+            EventType::HrisTimeOffRequestUpdated => {
+                Some(
                     Event::HrisTimeOffRequestUpdated(super::payloads::UnifiedEvent {
                         event_type: any.event_type,
                         event_id: any.event_id,
@@ -3434,11 +3623,13 @@ impl<'a> Event<'a> {
                         entity_url: any.entity_url,
                         execution_attempt: any.execution_attempt,
                         occurred_at: any.occurred_at,
-                    })
-                }
+                    }),
+                )
+            }
 
-                #[cfg(feature = "apideck-issue-tracking")]
-                EventType::IssueTrackingTicketCreated => {
+            #[cfg(feature = "apideck-issue-tracking")]
+            EventType::IssueTrackingTicketCreated => {
+                Some(
                     Event::IssueTrackingTicketCreated(super::payloads::UnifiedEvent {
                         event_type: any.event_type,
                         event_id: any.event_id,
@@ -3450,11 +3641,13 @@ impl<'a> Event<'a> {
                         entity_url: any.entity_url,
                         execution_attempt: any.execution_attempt,
                         occurred_at: any.occurred_at,
-                    })
-                }
+                    }),
+                )
+            }
 
-                #[cfg(feature = "apideck-issue-tracking")]
-                EventType::IssueTrackingTicketDeleted => {
+            #[cfg(feature = "apideck-issue-tracking")]
+            EventType::IssueTrackingTicketDeleted => {
+                Some(
                     Event::IssueTrackingTicketDeleted(super::payloads::UnifiedEvent {
                         event_type: any.event_type,
                         event_id: any.event_id,
@@ -3466,11 +3659,13 @@ impl<'a> Event<'a> {
                         entity_url: any.entity_url,
                         execution_attempt: any.execution_attempt,
                         occurred_at: any.occurred_at,
-                    })
-                }
+                    }),
+                )
+            }
 
-                #[cfg(feature = "apideck-issue-tracking")]
-                EventType::IssueTrackingTicketUpdated => {
+            #[cfg(feature = "apideck-issue-tracking")]
+            EventType::IssueTrackingTicketUpdated => {
+                Some(
                     Event::IssueTrackingTicketUpdated(super::payloads::UnifiedEvent {
                         event_type: any.event_type,
                         event_id: any.event_id,
@@ -3482,11 +3677,13 @@ impl<'a> Event<'a> {
                         entity_url: any.entity_url,
                         execution_attempt: any.execution_attempt,
                         occurred_at: any.occurred_at,
-                    })
-                }
+                    }),
+                )
+            }
 
-                #[cfg(feature = "apideck-lead")]
-                EventType::LeadLeadCreated => {
+            #[cfg(feature = "apideck-lead")]
+            EventType::LeadLeadCreated => {
+                Some(
                     Event::LeadLeadCreated(super::payloads::UnifiedEvent {
                         event_type: any.event_type,
                         event_id: any.event_id,
@@ -3498,11 +3695,13 @@ impl<'a> Event<'a> {
                         entity_url: any.entity_url,
                         execution_attempt: any.execution_attempt,
                         occurred_at: any.occurred_at,
-                    })
-                }
+                    }),
+                )
+            }
 
-                #[cfg(feature = "apideck-lead")]
-                EventType::LeadLeadDeleted => {
+            #[cfg(feature = "apideck-lead")]
+            EventType::LeadLeadDeleted => {
+                Some(
                     Event::LeadLeadDeleted(super::payloads::UnifiedEvent {
                         event_type: any.event_type,
                         event_id: any.event_id,
@@ -3514,11 +3713,13 @@ impl<'a> Event<'a> {
                         entity_url: any.entity_url,
                         execution_attempt: any.execution_attempt,
                         occurred_at: any.occurred_at,
-                    })
-                }
+                    }),
+                )
+            }
 
-                #[cfg(feature = "apideck-lead")]
-                EventType::LeadLeadUpdated => {
+            #[cfg(feature = "apideck-lead")]
+            EventType::LeadLeadUpdated => {
+                Some(
                     Event::LeadLeadUpdated(super::payloads::UnifiedEvent {
                         event_type: any.event_type,
                         event_id: any.event_id,
@@ -3530,11 +3731,13 @@ impl<'a> Event<'a> {
                         entity_url: any.entity_url,
                         execution_attempt: any.execution_attempt,
                         occurred_at: any.occurred_at,
-                    })
-                }
+                    }),
+                )
+            }
 
-                #[cfg(feature = "apideck-pos")]
-                EventType::PosItemCreated => {
+            #[cfg(feature = "apideck-pos")]
+            EventType::PosItemCreated => {
+                Some(
                     Event::PosItemCreated(super::payloads::UnifiedEvent {
                         event_type: any.event_type,
                         event_id: any.event_id,
@@ -3546,11 +3749,13 @@ impl<'a> Event<'a> {
                         entity_url: any.entity_url,
                         execution_attempt: any.execution_attempt,
                         occurred_at: any.occurred_at,
-                    })
-                }
+                    }),
+                )
+            }
 
-                #[cfg(feature = "apideck-pos")]
-                EventType::PosItemDeleted => {
+            #[cfg(feature = "apideck-pos")]
+            EventType::PosItemDeleted => {
+                Some(
                     Event::PosItemDeleted(super::payloads::UnifiedEvent {
                         event_type: any.event_type,
                         event_id: any.event_id,
@@ -3562,11 +3767,13 @@ impl<'a> Event<'a> {
                         entity_url: any.entity_url,
                         execution_attempt: any.execution_attempt,
                         occurred_at: any.occurred_at,
-                    })
-                }
+                    }),
+                )
+            }
 
-                #[cfg(feature = "apideck-pos")]
-                EventType::PosItemUpdated => {
+            #[cfg(feature = "apideck-pos")]
+            EventType::PosItemUpdated => {
+                Some(
                     Event::PosItemUpdated(super::payloads::UnifiedEvent {
                         event_type: any.event_type,
                         event_id: any.event_id,
@@ -3578,11 +3785,13 @@ impl<'a> Event<'a> {
                         entity_url: any.entity_url,
                         execution_attempt: any.execution_attempt,
                         occurred_at: any.occurred_at,
-                    })
-                }
+                    }),
+                )
+            }
 
-                #[cfg(feature = "apideck-pos")]
-                EventType::PosLocationCreated => {
+            #[cfg(feature = "apideck-pos")]
+            EventType::PosLocationCreated => {
+                Some(
                     Event::PosLocationCreated(super::payloads::UnifiedEvent {
                         event_type: any.event_type,
                         event_id: any.event_id,
@@ -3594,11 +3803,13 @@ impl<'a> Event<'a> {
                         entity_url: any.entity_url,
                         execution_attempt: any.execution_attempt,
                         occurred_at: any.occurred_at,
-                    })
-                }
+                    }),
+                )
+            }
 
-                #[cfg(feature = "apideck-pos")]
-                EventType::PosLocationDeleted => {
+            #[cfg(feature = "apideck-pos")]
+            EventType::PosLocationDeleted => {
+                Some(
                     Event::PosLocationDeleted(super::payloads::UnifiedEvent {
                         event_type: any.event_type,
                         event_id: any.event_id,
@@ -3610,11 +3821,13 @@ impl<'a> Event<'a> {
                         entity_url: any.entity_url,
                         execution_attempt: any.execution_attempt,
                         occurred_at: any.occurred_at,
-                    })
-                }
+                    }),
+                )
+            }
 
-                #[cfg(feature = "apideck-pos")]
-                EventType::PosLocationUpdated => {
+            #[cfg(feature = "apideck-pos")]
+            EventType::PosLocationUpdated => {
+                Some(
                     Event::PosLocationUpdated(super::payloads::UnifiedEvent {
                         event_type: any.event_type,
                         event_id: any.event_id,
@@ -3626,11 +3839,13 @@ impl<'a> Event<'a> {
                         entity_url: any.entity_url,
                         execution_attempt: any.execution_attempt,
                         occurred_at: any.occurred_at,
-                    })
-                }
+                    }),
+                )
+            }
 
-                #[cfg(feature = "apideck-pos")]
-                EventType::PosMerchantCreated => {
+            #[cfg(feature = "apideck-pos")]
+            EventType::PosMerchantCreated => {
+                Some(
                     Event::PosMerchantCreated(super::payloads::UnifiedEvent {
                         event_type: any.event_type,
                         event_id: any.event_id,
@@ -3642,11 +3857,13 @@ impl<'a> Event<'a> {
                         entity_url: any.entity_url,
                         execution_attempt: any.execution_attempt,
                         occurred_at: any.occurred_at,
-                    })
-                }
+                    }),
+                )
+            }
 
-                #[cfg(feature = "apideck-pos")]
-                EventType::PosMerchantDeleted => {
+            #[cfg(feature = "apideck-pos")]
+            EventType::PosMerchantDeleted => {
+                Some(
                     Event::PosMerchantDeleted(super::payloads::UnifiedEvent {
                         event_type: any.event_type,
                         event_id: any.event_id,
@@ -3658,11 +3875,13 @@ impl<'a> Event<'a> {
                         entity_url: any.entity_url,
                         execution_attempt: any.execution_attempt,
                         occurred_at: any.occurred_at,
-                    })
-                }
+                    }),
+                )
+            }
 
-                #[cfg(feature = "apideck-pos")]
-                EventType::PosMerchantUpdated => {
+            #[cfg(feature = "apideck-pos")]
+            EventType::PosMerchantUpdated => {
+                Some(
                     Event::PosMerchantUpdated(super::payloads::UnifiedEvent {
                         event_type: any.event_type,
                         event_id: any.event_id,
@@ -3674,11 +3893,13 @@ impl<'a> Event<'a> {
                         entity_url: any.entity_url,
                         execution_attempt: any.execution_attempt,
                         occurred_at: any.occurred_at,
-                    })
-                }
+                    }),
+                )
+            }
 
-                #[cfg(feature = "apideck-pos")]
-                EventType::PosModifierCreated => {
+            #[cfg(feature = "apideck-pos")]
+            EventType::PosModifierCreated => {
+                Some(
                     Event::PosModifierCreated(super::payloads::UnifiedEvent {
                         event_type: any.event_type,
                         event_id: any.event_id,
@@ -3690,11 +3911,13 @@ impl<'a> Event<'a> {
                         entity_url: any.entity_url,
                         execution_attempt: any.execution_attempt,
                         occurred_at: any.occurred_at,
-                    })
-                }
+                    }),
+                )
+            }
 
-                #[cfg(feature = "apideck-pos")]
-                EventType::PosModifierDeleted => {
+            #[cfg(feature = "apideck-pos")]
+            EventType::PosModifierDeleted => {
+                Some(
                     Event::PosModifierDeleted(super::payloads::UnifiedEvent {
                         event_type: any.event_type,
                         event_id: any.event_id,
@@ -3706,11 +3929,13 @@ impl<'a> Event<'a> {
                         entity_url: any.entity_url,
                         execution_attempt: any.execution_attempt,
                         occurred_at: any.occurred_at,
-                    })
-                }
+                    }),
+                )
+            }
 
-                #[cfg(feature = "apideck-pos")]
-                EventType::PosModifierUpdated => {
+            #[cfg(feature = "apideck-pos")]
+            EventType::PosModifierUpdated => {
+                Some(
                     Event::PosModifierUpdated(super::payloads::UnifiedEvent {
                         event_type: any.event_type,
                         event_id: any.event_id,
@@ -3722,11 +3947,13 @@ impl<'a> Event<'a> {
                         entity_url: any.entity_url,
                         execution_attempt: any.execution_attempt,
                         occurred_at: any.occurred_at,
-                    })
-                }
+                    }),
+                )
+            }
 
-                #[cfg(feature = "apideck-pos")]
-                EventType::PosModifierGroupCreated => {
+            #[cfg(feature = "apideck-pos")]
+            EventType::PosModifierGroupCreated => {
+                Some(
                     Event::PosModifierGroupCreated(super::payloads::UnifiedEvent {
                         event_type: any.event_type,
                         event_id: any.event_id,
@@ -3738,11 +3965,13 @@ impl<'a> Event<'a> {
                         entity_url: any.entity_url,
                         execution_attempt: any.execution_attempt,
                         occurred_at: any.occurred_at,
-                    })
-                }
+                    }),
+                )
+            }
 
-                #[cfg(feature = "apideck-pos")]
-                EventType::PosModifierGroupDeleted => {
+            #[cfg(feature = "apideck-pos")]
+            EventType::PosModifierGroupDeleted => {
+                Some(
                     Event::PosModifierGroupDeleted(super::payloads::UnifiedEvent {
                         event_type: any.event_type,
                         event_id: any.event_id,
@@ -3754,11 +3983,13 @@ impl<'a> Event<'a> {
                         entity_url: any.entity_url,
                         execution_attempt: any.execution_attempt,
                         occurred_at: any.occurred_at,
-                    })
-                }
+                    }),
+                )
+            }
 
-                #[cfg(feature = "apideck-pos")]
-                EventType::PosModifierGroupUpdated => {
+            #[cfg(feature = "apideck-pos")]
+            EventType::PosModifierGroupUpdated => {
+                Some(
                     Event::PosModifierGroupUpdated(super::payloads::UnifiedEvent {
                         event_type: any.event_type,
                         event_id: any.event_id,
@@ -3770,11 +4001,13 @@ impl<'a> Event<'a> {
                         entity_url: any.entity_url,
                         execution_attempt: any.execution_attempt,
                         occurred_at: any.occurred_at,
-                    })
-                }
+                    }),
+                )
+            }
 
-                #[cfg(feature = "apideck-pos")]
-                EventType::PosOrderCreated => {
+            #[cfg(feature = "apideck-pos")]
+            EventType::PosOrderCreated => {
+                Some(
                     Event::PosOrderCreated(super::payloads::UnifiedEvent {
                         event_type: any.event_type,
                         event_id: any.event_id,
@@ -3786,11 +4019,13 @@ impl<'a> Event<'a> {
                         entity_url: any.entity_url,
                         execution_attempt: any.execution_attempt,
                         occurred_at: any.occurred_at,
-                    })
-                }
+                    }),
+                )
+            }
 
-                #[cfg(feature = "apideck-pos")]
-                EventType::PosOrderDeleted => {
+            #[cfg(feature = "apideck-pos")]
+            EventType::PosOrderDeleted => {
+                Some(
                     Event::PosOrderDeleted(super::payloads::UnifiedEvent {
                         event_type: any.event_type,
                         event_id: any.event_id,
@@ -3802,11 +4037,13 @@ impl<'a> Event<'a> {
                         entity_url: any.entity_url,
                         execution_attempt: any.execution_attempt,
                         occurred_at: any.occurred_at,
-                    })
-                }
+                    }),
+                )
+            }
 
-                #[cfg(feature = "apideck-pos")]
-                EventType::PosOrderUpdated => {
+            #[cfg(feature = "apideck-pos")]
+            EventType::PosOrderUpdated => {
+                Some(
                     Event::PosOrderUpdated(super::payloads::UnifiedEvent {
                         event_type: any.event_type,
                         event_id: any.event_id,
@@ -3818,11 +4055,13 @@ impl<'a> Event<'a> {
                         entity_url: any.entity_url,
                         execution_attempt: any.execution_attempt,
                         occurred_at: any.occurred_at,
-                    })
-                }
+                    }),
+                )
+            }
 
-                #[cfg(feature = "apideck-pos")]
-                EventType::PosPaymentCreated => {
+            #[cfg(feature = "apideck-pos")]
+            EventType::PosPaymentCreated => {
+                Some(
                     Event::PosPaymentCreated(super::payloads::UnifiedEvent {
                         event_type: any.event_type,
                         event_id: any.event_id,
@@ -3834,11 +4073,13 @@ impl<'a> Event<'a> {
                         entity_url: any.entity_url,
                         execution_attempt: any.execution_attempt,
                         occurred_at: any.occurred_at,
-                    })
-                }
+                    }),
+                )
+            }
 
-                #[cfg(feature = "apideck-pos")]
-                EventType::PosPaymentDeleted => {
+            #[cfg(feature = "apideck-pos")]
+            EventType::PosPaymentDeleted => {
+                Some(
                     Event::PosPaymentDeleted(super::payloads::UnifiedEvent {
                         event_type: any.event_type,
                         event_id: any.event_id,
@@ -3850,11 +4091,13 @@ impl<'a> Event<'a> {
                         entity_url: any.entity_url,
                         execution_attempt: any.execution_attempt,
                         occurred_at: any.occurred_at,
-                    })
-                }
+                    }),
+                )
+            }
 
-                #[cfg(feature = "apideck-pos")]
-                EventType::PosPaymentUpdated => {
+            #[cfg(feature = "apideck-pos")]
+            EventType::PosPaymentUpdated => {
+                Some(
                     Event::PosPaymentUpdated(super::payloads::UnifiedEvent {
                         event_type: any.event_type,
                         event_id: any.event_id,
@@ -3866,11 +4109,13 @@ impl<'a> Event<'a> {
                         entity_url: any.entity_url,
                         execution_attempt: any.execution_attempt,
                         occurred_at: any.occurred_at,
-                    })
-                }
+                    }),
+                )
+            }
 
-                #[cfg(feature = "apideck-pos")]
-                EventType::PosProductCreated => {
+            #[cfg(feature = "apideck-pos")]
+            EventType::PosProductCreated => {
+                Some(
                     Event::PosProductCreated(super::payloads::UnifiedEvent {
                         event_type: any.event_type,
                         event_id: any.event_id,
@@ -3882,11 +4127,13 @@ impl<'a> Event<'a> {
                         entity_url: any.entity_url,
                         execution_attempt: any.execution_attempt,
                         occurred_at: any.occurred_at,
-                    })
-                }
+                    }),
+                )
+            }
 
-                #[cfg(feature = "apideck-pos")]
-                EventType::PosProductDeleted => {
+            #[cfg(feature = "apideck-pos")]
+            EventType::PosProductDeleted => {
+                Some(
                     Event::PosProductDeleted(super::payloads::UnifiedEvent {
                         event_type: any.event_type,
                         event_id: any.event_id,
@@ -3898,11 +4145,13 @@ impl<'a> Event<'a> {
                         entity_url: any.entity_url,
                         execution_attempt: any.execution_attempt,
                         occurred_at: any.occurred_at,
-                    })
-                }
+                    }),
+                )
+            }
 
-                #[cfg(feature = "apideck-pos")]
-                EventType::PosProductUpdated => {
+            #[cfg(feature = "apideck-pos")]
+            EventType::PosProductUpdated => {
+                Some(
                     Event::PosProductUpdated(super::payloads::UnifiedEvent {
                         event_type: any.event_type,
                         event_id: any.event_id,
@@ -3914,11 +4163,13 @@ impl<'a> Event<'a> {
                         entity_url: any.entity_url,
                         execution_attempt: any.execution_attempt,
                         occurred_at: any.occurred_at,
-                    })
-                }
+                    }),
+                )
+            }
 
-                #[cfg(feature = "apideck-vault")]
-                EventType::VaultConnectionCallable => {
+            #[cfg(feature = "apideck-vault")]
+            EventType::VaultConnectionCallable => {
+                Some(
                     Event::VaultConnectionCallable(
                         ::std::boxed::Box::new(super::payloads::ConnectionEvent {
                             event_type: any.event_type,
@@ -3930,11 +4181,13 @@ impl<'a> Event<'a> {
                             execution_attempt: any.execution_attempt,
                             occurred_at: any.occurred_at,
                         }),
-                    )
-                }
+                    ),
+                )
+            }
 
-                #[cfg(feature = "apideck-vault")]
-                EventType::VaultConnectionCreated => {
+            #[cfg(feature = "apideck-vault")]
+            EventType::VaultConnectionCreated => {
+                Some(
                     Event::VaultConnectionCreated(
                         ::std::boxed::Box::new(super::payloads::ConnectionEvent {
                             event_type: any.event_type,
@@ -3946,11 +4199,13 @@ impl<'a> Event<'a> {
                             execution_attempt: any.execution_attempt,
                             occurred_at: any.occurred_at,
                         }),
-                    )
-                }
+                    ),
+                )
+            }
 
-                #[cfg(feature = "apideck-vault")]
-                EventType::VaultConnectionDeleted => {
+            #[cfg(feature = "apideck-vault")]
+            EventType::VaultConnectionDeleted => {
+                Some(
                     Event::VaultConnectionDeleted(
                         ::std::boxed::Box::new(super::payloads::ConnectionEvent {
                             event_type: any.event_type,
@@ -3962,11 +4217,13 @@ impl<'a> Event<'a> {
                             execution_attempt: any.execution_attempt,
                             occurred_at: any.occurred_at,
                         }),
-                    )
-                }
+                    ),
+                )
+            }
 
-                #[cfg(feature = "apideck-vault")]
-                EventType::VaultConnectionDisabled => {
+            #[cfg(feature = "apideck-vault")]
+            EventType::VaultConnectionDisabled => {
+                Some(
                     Event::VaultConnectionDisabled(
                         ::std::boxed::Box::new(super::payloads::ConnectionEvent {
                             event_type: any.event_type,
@@ -3978,11 +4235,13 @@ impl<'a> Event<'a> {
                             execution_attempt: any.execution_attempt,
                             occurred_at: any.occurred_at,
                         }),
-                    )
-                }
+                    ),
+                )
+            }
 
-                #[cfg(feature = "apideck-vault")]
-                EventType::VaultConnectionDownstreamDegraded => {
+            #[cfg(feature = "apideck-vault")]
+            EventType::VaultConnectionDownstreamDegraded => {
+                Some(
                     Event::VaultConnectionDownstreamDegraded(
                         ::std::boxed::Box::new(super::payloads::ConnectionEvent {
                             event_type: any.event_type,
@@ -3994,11 +4253,13 @@ impl<'a> Event<'a> {
                             execution_attempt: any.execution_attempt,
                             occurred_at: any.occurred_at,
                         }),
-                    )
-                }
+                    ),
+                )
+            }
 
-                #[cfg(feature = "apideck-vault")]
-                EventType::VaultConnectionDownstreamRecovered => {
+            #[cfg(feature = "apideck-vault")]
+            EventType::VaultConnectionDownstreamRecovered => {
+                Some(
                     Event::VaultConnectionDownstreamRecovered(
                         ::std::boxed::Box::new(super::payloads::ConnectionEvent {
                             event_type: any.event_type,
@@ -4010,11 +4271,13 @@ impl<'a> Event<'a> {
                             execution_attempt: any.execution_attempt,
                             occurred_at: any.occurred_at,
                         }),
-                    )
-                }
+                    ),
+                )
+            }
 
-                #[cfg(feature = "apideck-vault")]
-                EventType::VaultConnectionMigrated => {
+            #[cfg(feature = "apideck-vault")]
+            EventType::VaultConnectionMigrated => {
+                Some(
                     Event::VaultConnectionMigrated(
                         ::std::boxed::Box::new(super::payloads::ConnectionEvent {
                             event_type: any.event_type,
@@ -4026,11 +4289,13 @@ impl<'a> Event<'a> {
                             execution_attempt: any.execution_attempt,
                             occurred_at: any.occurred_at,
                         }),
-                    )
-                }
+                    ),
+                )
+            }
 
-                #[cfg(feature = "apideck-vault")]
-                EventType::VaultConnectionRevoked => {
+            #[cfg(feature = "apideck-vault")]
+            EventType::VaultConnectionRevoked => {
+                Some(
                     Event::VaultConnectionRevoked(
                         ::std::boxed::Box::new(super::payloads::ConnectionEvent {
                             event_type: any.event_type,
@@ -4042,11 +4307,13 @@ impl<'a> Event<'a> {
                             execution_attempt: any.execution_attempt,
                             occurred_at: any.occurred_at,
                         }),
-                    )
-                }
+                    ),
+                )
+            }
 
-                #[cfg(feature = "apideck-vault")]
-                EventType::VaultConnectionTokenRefreshFailed => {
+            #[cfg(feature = "apideck-vault")]
+            EventType::VaultConnectionTokenRefreshFailed => {
+                Some(
                     Event::VaultConnectionTokenRefreshFailed(
                         ::std::boxed::Box::new(super::payloads::ConnectionEvent {
                             event_type: any.event_type,
@@ -4058,11 +4325,13 @@ impl<'a> Event<'a> {
                             execution_attempt: any.execution_attempt,
                             occurred_at: any.occurred_at,
                         }),
-                    )
-                }
+                    ),
+                )
+            }
 
-                #[cfg(feature = "apideck-vault")]
-                EventType::VaultConnectionTokenRefreshPending => {
+            #[cfg(feature = "apideck-vault")]
+            EventType::VaultConnectionTokenRefreshPending => {
+                Some(
                     Event::VaultConnectionTokenRefreshPending(
                         ::std::boxed::Box::new(super::payloads::ConnectionEvent {
                             event_type: any.event_type,
@@ -4074,11 +4343,13 @@ impl<'a> Event<'a> {
                             execution_attempt: any.execution_attempt,
                             occurred_at: any.occurred_at,
                         }),
-                    )
-                }
+                    ),
+                )
+            }
 
-                #[cfg(feature = "apideck-vault")]
-                EventType::VaultConnectionTokenRefreshRecovered => {
+            #[cfg(feature = "apideck-vault")]
+            EventType::VaultConnectionTokenRefreshRecovered => {
+                Some(
                     Event::VaultConnectionTokenRefreshRecovered(
                         ::std::boxed::Box::new(super::payloads::ConnectionEvent {
                             event_type: any.event_type,
@@ -4090,11 +4361,13 @@ impl<'a> Event<'a> {
                             execution_attempt: any.execution_attempt,
                             occurred_at: any.occurred_at,
                         }),
-                    )
-                }
+                    ),
+                )
+            }
 
-                #[cfg(feature = "apideck-vault")]
-                EventType::VaultConnectionUpdated => {
+            #[cfg(feature = "apideck-vault")]
+            EventType::VaultConnectionUpdated => {
+                Some(
                     Event::VaultConnectionUpdated(
                         ::std::boxed::Box::new(super::payloads::ConnectionEvent {
                             event_type: any.event_type,
@@ -4106,11 +4379,11 @@ impl<'a> Event<'a> {
                             execution_attempt: any.execution_attempt,
                             occurred_at: any.occurred_at,
                         }),
-                    )
-                }
-                _ => return None,
-            },
-        )
+                    ),
+                )
+            }
+            _ => None,
+        }
     }
 }
 

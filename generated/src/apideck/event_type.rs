@@ -956,6 +956,7 @@ impl EventType {
 
     /// The wire name (the current one, for a variant parsed from an alias).
     pub fn as_str(&self) -> &str {
+        #[allow(unreachable_patterns)]
         match (self, self.info()) {
             (EventType::Unknown(name), _) => name,
             (_, Some(info)) => info.event_type,

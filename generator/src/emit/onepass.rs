@@ -77,10 +77,12 @@ pub fn emit(p: &Provider) -> Option<TokenStream> {
         });
         let value = quote!(super::payloads::#name { #(#moves),* });
         let value = if o.boxed { quote!(::std::boxed::Box::new(#value)) } else { value };
-        Some(quote!(#cfg EventType::#v => Event::#v(#value),))
+        Some(quote!(#cfg EventType::#v => Some(Event::#v(#value)),))
     });
     Some(quote! {
         /// Every field of every payload shape, for reading a body in one pass.
+        // A shape whose apis' features are all off has fields no arm reads.
+        #[allow(dead_code)]
         #[derive(::serde::Deserialize)]
         struct AnyPayload<'a> {
             #(#struct_fields)*
@@ -95,10 +97,10 @@ pub fn emit(p: &Provider) -> Option<TokenStream> {
                 let text = ::core::str::from_utf8(body).ok()?;
                 let any = #read;
                 let event_type = EventType::known(any.#event_type_field.as_deref()?)?;
-                Some(match event_type {
+                match event_type {
                     #(#arms)*
-                    _ => return None,
-                })
+                    _ => None,
+                }
             }
         }
     })
