@@ -1910,6 +1910,44 @@ struct AnyEnvelope<'a> {
     payload: AnyPayload<'a>,
 }
 
+impl<'a> AnyPayload<'a> {
+    /// Moves the fields of `ConnectionEvent` out; `None` if a required one is missing.
+    #[allow(dead_code)]
+    fn into_connection_event(
+        any: AnyPayload<'a>,
+    ) -> ::core::option::Option<super::payloads::ConnectionEvent<'a>> {
+        Some(super::payloads::ConnectionEvent {
+            event_type: any.event_type,
+            event_id: any.event_id,
+            service_id: any.service_id,
+            entity_id: any.entity_id,
+            entity_type: any.entity_type,
+            entity: any.entity,
+            execution_attempt: any.execution_attempt,
+            occurred_at: any.occurred_at,
+        })
+    }
+
+    /// Moves the fields of `UnifiedEvent` out; `None` if a required one is missing.
+    #[allow(dead_code)]
+    fn into_unified_event(
+        any: AnyPayload<'a>,
+    ) -> ::core::option::Option<super::payloads::UnifiedEvent<'a>> {
+        Some(super::payloads::UnifiedEvent {
+            event_type: any.event_type,
+            event_id: any.event_id,
+            unified_api: any.unified_api,
+            service_id: any.service_id,
+            consumer_id: any.consumer_id,
+            entity_id: any.entity_id,
+            entity_type: any.entity_type,
+            entity_url: any.entity_url,
+            execution_attempt: any.execution_attempt,
+            occurred_at: any.occurred_at,
+        })
+    }
+}
+
 impl<'a> Event<'a> {
     /// The common case in one typed pass; `None` sends the body to the precise parser.
     fn parse_fast(body: &'a [u8]) -> ::core::option::Option<Self> {
@@ -1919,2268 +1957,804 @@ impl<'a> Event<'a> {
         match event_type {
             #[cfg(feature = "apideck-accounting")]
             EventType::AccountingBillCreated => {
-                Some(
-                    Event::AccountingBillCreated(super::payloads::UnifiedEvent {
-                        event_type: any.event_type,
-                        event_id: any.event_id,
-                        unified_api: any.unified_api,
-                        service_id: any.service_id,
-                        consumer_id: any.consumer_id,
-                        entity_id: any.entity_id,
-                        entity_type: any.entity_type,
-                        entity_url: any.entity_url,
-                        execution_attempt: any.execution_attempt,
-                        occurred_at: any.occurred_at,
-                    }),
-                )
+                Some(Event::AccountingBillCreated(AnyPayload::into_unified_event(any)?))
             }
 
             #[cfg(feature = "apideck-accounting")]
             EventType::AccountingBillDeleted => {
-                Some(
-                    Event::AccountingBillDeleted(super::payloads::UnifiedEvent {
-                        event_type: any.event_type,
-                        event_id: any.event_id,
-                        unified_api: any.unified_api,
-                        service_id: any.service_id,
-                        consumer_id: any.consumer_id,
-                        entity_id: any.entity_id,
-                        entity_type: any.entity_type,
-                        entity_url: any.entity_url,
-                        execution_attempt: any.execution_attempt,
-                        occurred_at: any.occurred_at,
-                    }),
-                )
+                Some(Event::AccountingBillDeleted(AnyPayload::into_unified_event(any)?))
             }
 
             #[cfg(feature = "apideck-accounting")]
             EventType::AccountingBillUpdated => {
-                Some(
-                    Event::AccountingBillUpdated(super::payloads::UnifiedEvent {
-                        event_type: any.event_type,
-                        event_id: any.event_id,
-                        unified_api: any.unified_api,
-                        service_id: any.service_id,
-                        consumer_id: any.consumer_id,
-                        entity_id: any.entity_id,
-                        entity_type: any.entity_type,
-                        entity_url: any.entity_url,
-                        execution_attempt: any.execution_attempt,
-                        occurred_at: any.occurred_at,
-                    }),
-                )
+                Some(Event::AccountingBillUpdated(AnyPayload::into_unified_event(any)?))
             }
 
             #[cfg(feature = "apideck-accounting")]
             EventType::AccountingBillPaymentCreated => {
                 Some(
-                    Event::AccountingBillPaymentCreated(super::payloads::UnifiedEvent {
-                        event_type: any.event_type,
-                        event_id: any.event_id,
-                        unified_api: any.unified_api,
-                        service_id: any.service_id,
-                        consumer_id: any.consumer_id,
-                        entity_id: any.entity_id,
-                        entity_type: any.entity_type,
-                        entity_url: any.entity_url,
-                        execution_attempt: any.execution_attempt,
-                        occurred_at: any.occurred_at,
-                    }),
+                    Event::AccountingBillPaymentCreated(
+                        AnyPayload::into_unified_event(any)?,
+                    ),
                 )
             }
 
             #[cfg(feature = "apideck-accounting")]
             EventType::AccountingBillPaymentDeleted => {
                 Some(
-                    Event::AccountingBillPaymentDeleted(super::payloads::UnifiedEvent {
-                        event_type: any.event_type,
-                        event_id: any.event_id,
-                        unified_api: any.unified_api,
-                        service_id: any.service_id,
-                        consumer_id: any.consumer_id,
-                        entity_id: any.entity_id,
-                        entity_type: any.entity_type,
-                        entity_url: any.entity_url,
-                        execution_attempt: any.execution_attempt,
-                        occurred_at: any.occurred_at,
-                    }),
+                    Event::AccountingBillPaymentDeleted(
+                        AnyPayload::into_unified_event(any)?,
+                    ),
                 )
             }
 
             #[cfg(feature = "apideck-accounting")]
             EventType::AccountingBillPaymentUpdated => {
                 Some(
-                    Event::AccountingBillPaymentUpdated(super::payloads::UnifiedEvent {
-                        event_type: any.event_type,
-                        event_id: any.event_id,
-                        unified_api: any.unified_api,
-                        service_id: any.service_id,
-                        consumer_id: any.consumer_id,
-                        entity_id: any.entity_id,
-                        entity_type: any.entity_type,
-                        entity_url: any.entity_url,
-                        execution_attempt: any.execution_attempt,
-                        occurred_at: any.occurred_at,
-                    }),
+                    Event::AccountingBillPaymentUpdated(
+                        AnyPayload::into_unified_event(any)?,
+                    ),
                 )
             }
 
             #[cfg(feature = "apideck-accounting")]
             EventType::AccountingCreditNoteCreated => {
                 Some(
-                    Event::AccountingCreditNoteCreated(super::payloads::UnifiedEvent {
-                        event_type: any.event_type,
-                        event_id: any.event_id,
-                        unified_api: any.unified_api,
-                        service_id: any.service_id,
-                        consumer_id: any.consumer_id,
-                        entity_id: any.entity_id,
-                        entity_type: any.entity_type,
-                        entity_url: any.entity_url,
-                        execution_attempt: any.execution_attempt,
-                        occurred_at: any.occurred_at,
-                    }),
+                    Event::AccountingCreditNoteCreated(
+                        AnyPayload::into_unified_event(any)?,
+                    ),
                 )
             }
 
             #[cfg(feature = "apideck-accounting")]
             EventType::AccountingCreditNoteDeleted => {
                 Some(
-                    Event::AccountingCreditNoteDeleted(super::payloads::UnifiedEvent {
-                        event_type: any.event_type,
-                        event_id: any.event_id,
-                        unified_api: any.unified_api,
-                        service_id: any.service_id,
-                        consumer_id: any.consumer_id,
-                        entity_id: any.entity_id,
-                        entity_type: any.entity_type,
-                        entity_url: any.entity_url,
-                        execution_attempt: any.execution_attempt,
-                        occurred_at: any.occurred_at,
-                    }),
+                    Event::AccountingCreditNoteDeleted(
+                        AnyPayload::into_unified_event(any)?,
+                    ),
                 )
             }
 
             #[cfg(feature = "apideck-accounting")]
             EventType::AccountingCreditNoteUpdated => {
                 Some(
-                    Event::AccountingCreditNoteUpdated(super::payloads::UnifiedEvent {
-                        event_type: any.event_type,
-                        event_id: any.event_id,
-                        unified_api: any.unified_api,
-                        service_id: any.service_id,
-                        consumer_id: any.consumer_id,
-                        entity_id: any.entity_id,
-                        entity_type: any.entity_type,
-                        entity_url: any.entity_url,
-                        execution_attempt: any.execution_attempt,
-                        occurred_at: any.occurred_at,
-                    }),
+                    Event::AccountingCreditNoteUpdated(
+                        AnyPayload::into_unified_event(any)?,
+                    ),
                 )
             }
 
             #[cfg(feature = "apideck-accounting")]
             EventType::AccountingCustomerCreated => {
                 Some(
-                    Event::AccountingCustomerCreated(super::payloads::UnifiedEvent {
-                        event_type: any.event_type,
-                        event_id: any.event_id,
-                        unified_api: any.unified_api,
-                        service_id: any.service_id,
-                        consumer_id: any.consumer_id,
-                        entity_id: any.entity_id,
-                        entity_type: any.entity_type,
-                        entity_url: any.entity_url,
-                        execution_attempt: any.execution_attempt,
-                        occurred_at: any.occurred_at,
-                    }),
+                    Event::AccountingCustomerCreated(
+                        AnyPayload::into_unified_event(any)?,
+                    ),
                 )
             }
 
             #[cfg(feature = "apideck-accounting")]
             EventType::AccountingCustomerDeleted => {
                 Some(
-                    Event::AccountingCustomerDeleted(super::payloads::UnifiedEvent {
-                        event_type: any.event_type,
-                        event_id: any.event_id,
-                        unified_api: any.unified_api,
-                        service_id: any.service_id,
-                        consumer_id: any.consumer_id,
-                        entity_id: any.entity_id,
-                        entity_type: any.entity_type,
-                        entity_url: any.entity_url,
-                        execution_attempt: any.execution_attempt,
-                        occurred_at: any.occurred_at,
-                    }),
+                    Event::AccountingCustomerDeleted(
+                        AnyPayload::into_unified_event(any)?,
+                    ),
                 )
             }
 
             #[cfg(feature = "apideck-accounting")]
             EventType::AccountingCustomerUpdated => {
                 Some(
-                    Event::AccountingCustomerUpdated(super::payloads::UnifiedEvent {
-                        event_type: any.event_type,
-                        event_id: any.event_id,
-                        unified_api: any.unified_api,
-                        service_id: any.service_id,
-                        consumer_id: any.consumer_id,
-                        entity_id: any.entity_id,
-                        entity_type: any.entity_type,
-                        entity_url: any.entity_url,
-                        execution_attempt: any.execution_attempt,
-                        occurred_at: any.occurred_at,
-                    }),
+                    Event::AccountingCustomerUpdated(
+                        AnyPayload::into_unified_event(any)?,
+                    ),
                 )
             }
 
             #[cfg(feature = "apideck-accounting")]
             EventType::AccountingExpenseCreated => {
                 Some(
-                    Event::AccountingExpenseCreated(super::payloads::UnifiedEvent {
-                        event_type: any.event_type,
-                        event_id: any.event_id,
-                        unified_api: any.unified_api,
-                        service_id: any.service_id,
-                        consumer_id: any.consumer_id,
-                        entity_id: any.entity_id,
-                        entity_type: any.entity_type,
-                        entity_url: any.entity_url,
-                        execution_attempt: any.execution_attempt,
-                        occurred_at: any.occurred_at,
-                    }),
+                    Event::AccountingExpenseCreated(AnyPayload::into_unified_event(any)?),
                 )
             }
 
             #[cfg(feature = "apideck-accounting")]
             EventType::AccountingExpenseDeleted => {
                 Some(
-                    Event::AccountingExpenseDeleted(super::payloads::UnifiedEvent {
-                        event_type: any.event_type,
-                        event_id: any.event_id,
-                        unified_api: any.unified_api,
-                        service_id: any.service_id,
-                        consumer_id: any.consumer_id,
-                        entity_id: any.entity_id,
-                        entity_type: any.entity_type,
-                        entity_url: any.entity_url,
-                        execution_attempt: any.execution_attempt,
-                        occurred_at: any.occurred_at,
-                    }),
+                    Event::AccountingExpenseDeleted(AnyPayload::into_unified_event(any)?),
                 )
             }
 
             #[cfg(feature = "apideck-accounting")]
             EventType::AccountingExpenseUpdated => {
                 Some(
-                    Event::AccountingExpenseUpdated(super::payloads::UnifiedEvent {
-                        event_type: any.event_type,
-                        event_id: any.event_id,
-                        unified_api: any.unified_api,
-                        service_id: any.service_id,
-                        consumer_id: any.consumer_id,
-                        entity_id: any.entity_id,
-                        entity_type: any.entity_type,
-                        entity_url: any.entity_url,
-                        execution_attempt: any.execution_attempt,
-                        occurred_at: any.occurred_at,
-                    }),
+                    Event::AccountingExpenseUpdated(AnyPayload::into_unified_event(any)?),
                 )
             }
 
             #[cfg(feature = "apideck-accounting")]
             EventType::AccountingInvoiceCreated => {
                 Some(
-                    Event::AccountingInvoiceCreated(super::payloads::UnifiedEvent {
-                        event_type: any.event_type,
-                        event_id: any.event_id,
-                        unified_api: any.unified_api,
-                        service_id: any.service_id,
-                        consumer_id: any.consumer_id,
-                        entity_id: any.entity_id,
-                        entity_type: any.entity_type,
-                        entity_url: any.entity_url,
-                        execution_attempt: any.execution_attempt,
-                        occurred_at: any.occurred_at,
-                    }),
+                    Event::AccountingInvoiceCreated(AnyPayload::into_unified_event(any)?),
                 )
             }
 
             #[cfg(feature = "apideck-accounting")]
             EventType::AccountingInvoiceDeleted => {
                 Some(
-                    Event::AccountingInvoiceDeleted(super::payloads::UnifiedEvent {
-                        event_type: any.event_type,
-                        event_id: any.event_id,
-                        unified_api: any.unified_api,
-                        service_id: any.service_id,
-                        consumer_id: any.consumer_id,
-                        entity_id: any.entity_id,
-                        entity_type: any.entity_type,
-                        entity_url: any.entity_url,
-                        execution_attempt: any.execution_attempt,
-                        occurred_at: any.occurred_at,
-                    }),
+                    Event::AccountingInvoiceDeleted(AnyPayload::into_unified_event(any)?),
                 )
             }
 
             #[cfg(feature = "apideck-accounting")]
             EventType::AccountingInvoiceUpdated => {
                 Some(
-                    Event::AccountingInvoiceUpdated(super::payloads::UnifiedEvent {
-                        event_type: any.event_type,
-                        event_id: any.event_id,
-                        unified_api: any.unified_api,
-                        service_id: any.service_id,
-                        consumer_id: any.consumer_id,
-                        entity_id: any.entity_id,
-                        entity_type: any.entity_type,
-                        entity_url: any.entity_url,
-                        execution_attempt: any.execution_attempt,
-                        occurred_at: any.occurred_at,
-                    }),
+                    Event::AccountingInvoiceUpdated(AnyPayload::into_unified_event(any)?),
                 )
             }
 
             #[cfg(feature = "apideck-accounting")]
             EventType::AccountingInvoiceItemCreated => {
                 Some(
-                    Event::AccountingInvoiceItemCreated(super::payloads::UnifiedEvent {
-                        event_type: any.event_type,
-                        event_id: any.event_id,
-                        unified_api: any.unified_api,
-                        service_id: any.service_id,
-                        consumer_id: any.consumer_id,
-                        entity_id: any.entity_id,
-                        entity_type: any.entity_type,
-                        entity_url: any.entity_url,
-                        execution_attempt: any.execution_attempt,
-                        occurred_at: any.occurred_at,
-                    }),
+                    Event::AccountingInvoiceItemCreated(
+                        AnyPayload::into_unified_event(any)?,
+                    ),
                 )
             }
 
             #[cfg(feature = "apideck-accounting")]
             EventType::AccountingInvoiceItemDeleted => {
                 Some(
-                    Event::AccountingInvoiceItemDeleted(super::payloads::UnifiedEvent {
-                        event_type: any.event_type,
-                        event_id: any.event_id,
-                        unified_api: any.unified_api,
-                        service_id: any.service_id,
-                        consumer_id: any.consumer_id,
-                        entity_id: any.entity_id,
-                        entity_type: any.entity_type,
-                        entity_url: any.entity_url,
-                        execution_attempt: any.execution_attempt,
-                        occurred_at: any.occurred_at,
-                    }),
+                    Event::AccountingInvoiceItemDeleted(
+                        AnyPayload::into_unified_event(any)?,
+                    ),
                 )
             }
 
             #[cfg(feature = "apideck-accounting")]
             EventType::AccountingInvoiceItemUpdated => {
                 Some(
-                    Event::AccountingInvoiceItemUpdated(super::payloads::UnifiedEvent {
-                        event_type: any.event_type,
-                        event_id: any.event_id,
-                        unified_api: any.unified_api,
-                        service_id: any.service_id,
-                        consumer_id: any.consumer_id,
-                        entity_id: any.entity_id,
-                        entity_type: any.entity_type,
-                        entity_url: any.entity_url,
-                        execution_attempt: any.execution_attempt,
-                        occurred_at: any.occurred_at,
-                    }),
+                    Event::AccountingInvoiceItemUpdated(
+                        AnyPayload::into_unified_event(any)?,
+                    ),
                 )
             }
 
             #[cfg(feature = "apideck-accounting")]
             EventType::AccountingLedgerAccountCreated => {
                 Some(
-                    Event::AccountingLedgerAccountCreated(super::payloads::UnifiedEvent {
-                        event_type: any.event_type,
-                        event_id: any.event_id,
-                        unified_api: any.unified_api,
-                        service_id: any.service_id,
-                        consumer_id: any.consumer_id,
-                        entity_id: any.entity_id,
-                        entity_type: any.entity_type,
-                        entity_url: any.entity_url,
-                        execution_attempt: any.execution_attempt,
-                        occurred_at: any.occurred_at,
-                    }),
+                    Event::AccountingLedgerAccountCreated(
+                        AnyPayload::into_unified_event(any)?,
+                    ),
                 )
             }
 
             #[cfg(feature = "apideck-accounting")]
             EventType::AccountingLedgerAccountDeleted => {
                 Some(
-                    Event::AccountingLedgerAccountDeleted(super::payloads::UnifiedEvent {
-                        event_type: any.event_type,
-                        event_id: any.event_id,
-                        unified_api: any.unified_api,
-                        service_id: any.service_id,
-                        consumer_id: any.consumer_id,
-                        entity_id: any.entity_id,
-                        entity_type: any.entity_type,
-                        entity_url: any.entity_url,
-                        execution_attempt: any.execution_attempt,
-                        occurred_at: any.occurred_at,
-                    }),
+                    Event::AccountingLedgerAccountDeleted(
+                        AnyPayload::into_unified_event(any)?,
+                    ),
                 )
             }
 
             #[cfg(feature = "apideck-accounting")]
             EventType::AccountingLedgerAccountUpdated => {
                 Some(
-                    Event::AccountingLedgerAccountUpdated(super::payloads::UnifiedEvent {
-                        event_type: any.event_type,
-                        event_id: any.event_id,
-                        unified_api: any.unified_api,
-                        service_id: any.service_id,
-                        consumer_id: any.consumer_id,
-                        entity_id: any.entity_id,
-                        entity_type: any.entity_type,
-                        entity_url: any.entity_url,
-                        execution_attempt: any.execution_attempt,
-                        occurred_at: any.occurred_at,
-                    }),
+                    Event::AccountingLedgerAccountUpdated(
+                        AnyPayload::into_unified_event(any)?,
+                    ),
                 )
             }
 
             #[cfg(feature = "apideck-accounting")]
             EventType::AccountingPaymentCreated => {
                 Some(
-                    Event::AccountingPaymentCreated(super::payloads::UnifiedEvent {
-                        event_type: any.event_type,
-                        event_id: any.event_id,
-                        unified_api: any.unified_api,
-                        service_id: any.service_id,
-                        consumer_id: any.consumer_id,
-                        entity_id: any.entity_id,
-                        entity_type: any.entity_type,
-                        entity_url: any.entity_url,
-                        execution_attempt: any.execution_attempt,
-                        occurred_at: any.occurred_at,
-                    }),
+                    Event::AccountingPaymentCreated(AnyPayload::into_unified_event(any)?),
                 )
             }
 
             #[cfg(feature = "apideck-accounting")]
             EventType::AccountingPaymentDeleted => {
                 Some(
-                    Event::AccountingPaymentDeleted(super::payloads::UnifiedEvent {
-                        event_type: any.event_type,
-                        event_id: any.event_id,
-                        unified_api: any.unified_api,
-                        service_id: any.service_id,
-                        consumer_id: any.consumer_id,
-                        entity_id: any.entity_id,
-                        entity_type: any.entity_type,
-                        entity_url: any.entity_url,
-                        execution_attempt: any.execution_attempt,
-                        occurred_at: any.occurred_at,
-                    }),
+                    Event::AccountingPaymentDeleted(AnyPayload::into_unified_event(any)?),
                 )
             }
 
             #[cfg(feature = "apideck-accounting")]
             EventType::AccountingPaymentUpdated => {
                 Some(
-                    Event::AccountingPaymentUpdated(super::payloads::UnifiedEvent {
-                        event_type: any.event_type,
-                        event_id: any.event_id,
-                        unified_api: any.unified_api,
-                        service_id: any.service_id,
-                        consumer_id: any.consumer_id,
-                        entity_id: any.entity_id,
-                        entity_type: any.entity_type,
-                        entity_url: any.entity_url,
-                        execution_attempt: any.execution_attempt,
-                        occurred_at: any.occurred_at,
-                    }),
+                    Event::AccountingPaymentUpdated(AnyPayload::into_unified_event(any)?),
                 )
             }
 
             #[cfg(feature = "apideck-accounting")]
             EventType::AccountingProjectCreated => {
                 Some(
-                    Event::AccountingProjectCreated(super::payloads::UnifiedEvent {
-                        event_type: any.event_type,
-                        event_id: any.event_id,
-                        unified_api: any.unified_api,
-                        service_id: any.service_id,
-                        consumer_id: any.consumer_id,
-                        entity_id: any.entity_id,
-                        entity_type: any.entity_type,
-                        entity_url: any.entity_url,
-                        execution_attempt: any.execution_attempt,
-                        occurred_at: any.occurred_at,
-                    }),
+                    Event::AccountingProjectCreated(AnyPayload::into_unified_event(any)?),
                 )
             }
 
             #[cfg(feature = "apideck-accounting")]
             EventType::AccountingProjectDeleted => {
                 Some(
-                    Event::AccountingProjectDeleted(super::payloads::UnifiedEvent {
-                        event_type: any.event_type,
-                        event_id: any.event_id,
-                        unified_api: any.unified_api,
-                        service_id: any.service_id,
-                        consumer_id: any.consumer_id,
-                        entity_id: any.entity_id,
-                        entity_type: any.entity_type,
-                        entity_url: any.entity_url,
-                        execution_attempt: any.execution_attempt,
-                        occurred_at: any.occurred_at,
-                    }),
+                    Event::AccountingProjectDeleted(AnyPayload::into_unified_event(any)?),
                 )
             }
 
             #[cfg(feature = "apideck-accounting")]
             EventType::AccountingProjectUpdated => {
                 Some(
-                    Event::AccountingProjectUpdated(super::payloads::UnifiedEvent {
-                        event_type: any.event_type,
-                        event_id: any.event_id,
-                        unified_api: any.unified_api,
-                        service_id: any.service_id,
-                        consumer_id: any.consumer_id,
-                        entity_id: any.entity_id,
-                        entity_type: any.entity_type,
-                        entity_url: any.entity_url,
-                        execution_attempt: any.execution_attempt,
-                        occurred_at: any.occurred_at,
-                    }),
+                    Event::AccountingProjectUpdated(AnyPayload::into_unified_event(any)?),
                 )
             }
 
             #[cfg(feature = "apideck-accounting")]
             EventType::AccountingPurchaseOrderCreated => {
                 Some(
-                    Event::AccountingPurchaseOrderCreated(super::payloads::UnifiedEvent {
-                        event_type: any.event_type,
-                        event_id: any.event_id,
-                        unified_api: any.unified_api,
-                        service_id: any.service_id,
-                        consumer_id: any.consumer_id,
-                        entity_id: any.entity_id,
-                        entity_type: any.entity_type,
-                        entity_url: any.entity_url,
-                        execution_attempt: any.execution_attempt,
-                        occurred_at: any.occurred_at,
-                    }),
+                    Event::AccountingPurchaseOrderCreated(
+                        AnyPayload::into_unified_event(any)?,
+                    ),
                 )
             }
 
             #[cfg(feature = "apideck-accounting")]
             EventType::AccountingPurchaseOrderDeleted => {
                 Some(
-                    Event::AccountingPurchaseOrderDeleted(super::payloads::UnifiedEvent {
-                        event_type: any.event_type,
-                        event_id: any.event_id,
-                        unified_api: any.unified_api,
-                        service_id: any.service_id,
-                        consumer_id: any.consumer_id,
-                        entity_id: any.entity_id,
-                        entity_type: any.entity_type,
-                        entity_url: any.entity_url,
-                        execution_attempt: any.execution_attempt,
-                        occurred_at: any.occurred_at,
-                    }),
+                    Event::AccountingPurchaseOrderDeleted(
+                        AnyPayload::into_unified_event(any)?,
+                    ),
                 )
             }
 
             #[cfg(feature = "apideck-accounting")]
             EventType::AccountingPurchaseOrderUpdated => {
                 Some(
-                    Event::AccountingPurchaseOrderUpdated(super::payloads::UnifiedEvent {
-                        event_type: any.event_type,
-                        event_id: any.event_id,
-                        unified_api: any.unified_api,
-                        service_id: any.service_id,
-                        consumer_id: any.consumer_id,
-                        entity_id: any.entity_id,
-                        entity_type: any.entity_type,
-                        entity_url: any.entity_url,
-                        execution_attempt: any.execution_attempt,
-                        occurred_at: any.occurred_at,
-                    }),
+                    Event::AccountingPurchaseOrderUpdated(
+                        AnyPayload::into_unified_event(any)?,
+                    ),
                 )
             }
 
             #[cfg(feature = "apideck-accounting")]
             EventType::AccountingQuoteCreated => {
-                Some(
-                    Event::AccountingQuoteCreated(super::payloads::UnifiedEvent {
-                        event_type: any.event_type,
-                        event_id: any.event_id,
-                        unified_api: any.unified_api,
-                        service_id: any.service_id,
-                        consumer_id: any.consumer_id,
-                        entity_id: any.entity_id,
-                        entity_type: any.entity_type,
-                        entity_url: any.entity_url,
-                        execution_attempt: any.execution_attempt,
-                        occurred_at: any.occurred_at,
-                    }),
-                )
+                Some(Event::AccountingQuoteCreated(AnyPayload::into_unified_event(any)?))
             }
 
             #[cfg(feature = "apideck-accounting")]
             EventType::AccountingQuoteDeleted => {
-                Some(
-                    Event::AccountingQuoteDeleted(super::payloads::UnifiedEvent {
-                        event_type: any.event_type,
-                        event_id: any.event_id,
-                        unified_api: any.unified_api,
-                        service_id: any.service_id,
-                        consumer_id: any.consumer_id,
-                        entity_id: any.entity_id,
-                        entity_type: any.entity_type,
-                        entity_url: any.entity_url,
-                        execution_attempt: any.execution_attempt,
-                        occurred_at: any.occurred_at,
-                    }),
-                )
+                Some(Event::AccountingQuoteDeleted(AnyPayload::into_unified_event(any)?))
             }
 
             #[cfg(feature = "apideck-accounting")]
             EventType::AccountingQuoteUpdated => {
-                Some(
-                    Event::AccountingQuoteUpdated(super::payloads::UnifiedEvent {
-                        event_type: any.event_type,
-                        event_id: any.event_id,
-                        unified_api: any.unified_api,
-                        service_id: any.service_id,
-                        consumer_id: any.consumer_id,
-                        entity_id: any.entity_id,
-                        entity_type: any.entity_type,
-                        entity_url: any.entity_url,
-                        execution_attempt: any.execution_attempt,
-                        occurred_at: any.occurred_at,
-                    }),
-                )
+                Some(Event::AccountingQuoteUpdated(AnyPayload::into_unified_event(any)?))
             }
 
             #[cfg(feature = "apideck-accounting")]
             EventType::AccountingSupplierCreated => {
                 Some(
-                    Event::AccountingSupplierCreated(super::payloads::UnifiedEvent {
-                        event_type: any.event_type,
-                        event_id: any.event_id,
-                        unified_api: any.unified_api,
-                        service_id: any.service_id,
-                        consumer_id: any.consumer_id,
-                        entity_id: any.entity_id,
-                        entity_type: any.entity_type,
-                        entity_url: any.entity_url,
-                        execution_attempt: any.execution_attempt,
-                        occurred_at: any.occurred_at,
-                    }),
+                    Event::AccountingSupplierCreated(
+                        AnyPayload::into_unified_event(any)?,
+                    ),
                 )
             }
 
             #[cfg(feature = "apideck-accounting")]
             EventType::AccountingSupplierDeleted => {
                 Some(
-                    Event::AccountingSupplierDeleted(super::payloads::UnifiedEvent {
-                        event_type: any.event_type,
-                        event_id: any.event_id,
-                        unified_api: any.unified_api,
-                        service_id: any.service_id,
-                        consumer_id: any.consumer_id,
-                        entity_id: any.entity_id,
-                        entity_type: any.entity_type,
-                        entity_url: any.entity_url,
-                        execution_attempt: any.execution_attempt,
-                        occurred_at: any.occurred_at,
-                    }),
+                    Event::AccountingSupplierDeleted(
+                        AnyPayload::into_unified_event(any)?,
+                    ),
                 )
             }
 
             #[cfg(feature = "apideck-accounting")]
             EventType::AccountingSupplierUpdated => {
                 Some(
-                    Event::AccountingSupplierUpdated(super::payloads::UnifiedEvent {
-                        event_type: any.event_type,
-                        event_id: any.event_id,
-                        unified_api: any.unified_api,
-                        service_id: any.service_id,
-                        consumer_id: any.consumer_id,
-                        entity_id: any.entity_id,
-                        entity_type: any.entity_type,
-                        entity_url: any.entity_url,
-                        execution_attempt: any.execution_attempt,
-                        occurred_at: any.occurred_at,
-                    }),
+                    Event::AccountingSupplierUpdated(
+                        AnyPayload::into_unified_event(any)?,
+                    ),
                 )
             }
 
             #[cfg(feature = "apideck-accounting")]
             EventType::AccountingTaxRateCreated => {
                 Some(
-                    Event::AccountingTaxRateCreated(super::payloads::UnifiedEvent {
-                        event_type: any.event_type,
-                        event_id: any.event_id,
-                        unified_api: any.unified_api,
-                        service_id: any.service_id,
-                        consumer_id: any.consumer_id,
-                        entity_id: any.entity_id,
-                        entity_type: any.entity_type,
-                        entity_url: any.entity_url,
-                        execution_attempt: any.execution_attempt,
-                        occurred_at: any.occurred_at,
-                    }),
+                    Event::AccountingTaxRateCreated(AnyPayload::into_unified_event(any)?),
                 )
             }
 
             #[cfg(feature = "apideck-accounting")]
             EventType::AccountingTaxRateDeleted => {
                 Some(
-                    Event::AccountingTaxRateDeleted(super::payloads::UnifiedEvent {
-                        event_type: any.event_type,
-                        event_id: any.event_id,
-                        unified_api: any.unified_api,
-                        service_id: any.service_id,
-                        consumer_id: any.consumer_id,
-                        entity_id: any.entity_id,
-                        entity_type: any.entity_type,
-                        entity_url: any.entity_url,
-                        execution_attempt: any.execution_attempt,
-                        occurred_at: any.occurred_at,
-                    }),
+                    Event::AccountingTaxRateDeleted(AnyPayload::into_unified_event(any)?),
                 )
             }
 
             #[cfg(feature = "apideck-accounting")]
             EventType::AccountingTaxRateUpdated => {
                 Some(
-                    Event::AccountingTaxRateUpdated(super::payloads::UnifiedEvent {
-                        event_type: any.event_type,
-                        event_id: any.event_id,
-                        unified_api: any.unified_api,
-                        service_id: any.service_id,
-                        consumer_id: any.consumer_id,
-                        entity_id: any.entity_id,
-                        entity_type: any.entity_type,
-                        entity_url: any.entity_url,
-                        execution_attempt: any.execution_attempt,
-                        occurred_at: any.occurred_at,
-                    }),
+                    Event::AccountingTaxRateUpdated(AnyPayload::into_unified_event(any)?),
                 )
             }
 
             #[cfg(feature = "apideck-accounting")]
             EventType::AccountingTrackingCategoryCreated => {
                 Some(
-                    Event::AccountingTrackingCategoryCreated(super::payloads::UnifiedEvent {
-                        event_type: any.event_type,
-                        event_id: any.event_id,
-                        unified_api: any.unified_api,
-                        service_id: any.service_id,
-                        consumer_id: any.consumer_id,
-                        entity_id: any.entity_id,
-                        entity_type: any.entity_type,
-                        entity_url: any.entity_url,
-                        execution_attempt: any.execution_attempt,
-                        occurred_at: any.occurred_at,
-                    }),
+                    Event::AccountingTrackingCategoryCreated(
+                        AnyPayload::into_unified_event(any)?,
+                    ),
                 )
             }
 
             #[cfg(feature = "apideck-accounting")]
             EventType::AccountingTrackingCategoryDeleted => {
                 Some(
-                    Event::AccountingTrackingCategoryDeleted(super::payloads::UnifiedEvent {
-                        event_type: any.event_type,
-                        event_id: any.event_id,
-                        unified_api: any.unified_api,
-                        service_id: any.service_id,
-                        consumer_id: any.consumer_id,
-                        entity_id: any.entity_id,
-                        entity_type: any.entity_type,
-                        entity_url: any.entity_url,
-                        execution_attempt: any.execution_attempt,
-                        occurred_at: any.occurred_at,
-                    }),
+                    Event::AccountingTrackingCategoryDeleted(
+                        AnyPayload::into_unified_event(any)?,
+                    ),
                 )
             }
 
             #[cfg(feature = "apideck-accounting")]
             EventType::AccountingTrackingCategoryUpdated => {
                 Some(
-                    Event::AccountingTrackingCategoryUpdated(super::payloads::UnifiedEvent {
-                        event_type: any.event_type,
-                        event_id: any.event_id,
-                        unified_api: any.unified_api,
-                        service_id: any.service_id,
-                        consumer_id: any.consumer_id,
-                        entity_id: any.entity_id,
-                        entity_type: any.entity_type,
-                        entity_url: any.entity_url,
-                        execution_attempt: any.execution_attempt,
-                        occurred_at: any.occurred_at,
-                    }),
+                    Event::AccountingTrackingCategoryUpdated(
+                        AnyPayload::into_unified_event(any)?,
+                    ),
                 )
             }
 
             #[cfg(feature = "apideck-ats")]
             EventType::AtsApplicantCreated => {
-                Some(
-                    Event::AtsApplicantCreated(super::payloads::UnifiedEvent {
-                        event_type: any.event_type,
-                        event_id: any.event_id,
-                        unified_api: any.unified_api,
-                        service_id: any.service_id,
-                        consumer_id: any.consumer_id,
-                        entity_id: any.entity_id,
-                        entity_type: any.entity_type,
-                        entity_url: any.entity_url,
-                        execution_attempt: any.execution_attempt,
-                        occurred_at: any.occurred_at,
-                    }),
-                )
+                Some(Event::AtsApplicantCreated(AnyPayload::into_unified_event(any)?))
             }
 
             #[cfg(feature = "apideck-ats")]
             EventType::AtsApplicantDeleted => {
-                Some(
-                    Event::AtsApplicantDeleted(super::payloads::UnifiedEvent {
-                        event_type: any.event_type,
-                        event_id: any.event_id,
-                        unified_api: any.unified_api,
-                        service_id: any.service_id,
-                        consumer_id: any.consumer_id,
-                        entity_id: any.entity_id,
-                        entity_type: any.entity_type,
-                        entity_url: any.entity_url,
-                        execution_attempt: any.execution_attempt,
-                        occurred_at: any.occurred_at,
-                    }),
-                )
+                Some(Event::AtsApplicantDeleted(AnyPayload::into_unified_event(any)?))
             }
 
             #[cfg(feature = "apideck-ats")]
             EventType::AtsApplicantUpdated => {
-                Some(
-                    Event::AtsApplicantUpdated(super::payloads::UnifiedEvent {
-                        event_type: any.event_type,
-                        event_id: any.event_id,
-                        unified_api: any.unified_api,
-                        service_id: any.service_id,
-                        consumer_id: any.consumer_id,
-                        entity_id: any.entity_id,
-                        entity_type: any.entity_type,
-                        entity_url: any.entity_url,
-                        execution_attempt: any.execution_attempt,
-                        occurred_at: any.occurred_at,
-                    }),
-                )
+                Some(Event::AtsApplicantUpdated(AnyPayload::into_unified_event(any)?))
             }
 
             #[cfg(feature = "apideck-ats")]
             EventType::AtsApplicationCreated => {
-                Some(
-                    Event::AtsApplicationCreated(super::payloads::UnifiedEvent {
-                        event_type: any.event_type,
-                        event_id: any.event_id,
-                        unified_api: any.unified_api,
-                        service_id: any.service_id,
-                        consumer_id: any.consumer_id,
-                        entity_id: any.entity_id,
-                        entity_type: any.entity_type,
-                        entity_url: any.entity_url,
-                        execution_attempt: any.execution_attempt,
-                        occurred_at: any.occurred_at,
-                    }),
-                )
+                Some(Event::AtsApplicationCreated(AnyPayload::into_unified_event(any)?))
             }
 
             #[cfg(feature = "apideck-ats")]
             EventType::AtsApplicationDeleted => {
-                Some(
-                    Event::AtsApplicationDeleted(super::payloads::UnifiedEvent {
-                        event_type: any.event_type,
-                        event_id: any.event_id,
-                        unified_api: any.unified_api,
-                        service_id: any.service_id,
-                        consumer_id: any.consumer_id,
-                        entity_id: any.entity_id,
-                        entity_type: any.entity_type,
-                        entity_url: any.entity_url,
-                        execution_attempt: any.execution_attempt,
-                        occurred_at: any.occurred_at,
-                    }),
-                )
+                Some(Event::AtsApplicationDeleted(AnyPayload::into_unified_event(any)?))
             }
 
             #[cfg(feature = "apideck-ats")]
             EventType::AtsApplicationUpdated => {
-                Some(
-                    Event::AtsApplicationUpdated(super::payloads::UnifiedEvent {
-                        event_type: any.event_type,
-                        event_id: any.event_id,
-                        unified_api: any.unified_api,
-                        service_id: any.service_id,
-                        consumer_id: any.consumer_id,
-                        entity_id: any.entity_id,
-                        entity_type: any.entity_type,
-                        entity_url: any.entity_url,
-                        execution_attempt: any.execution_attempt,
-                        occurred_at: any.occurred_at,
-                    }),
-                )
+                Some(Event::AtsApplicationUpdated(AnyPayload::into_unified_event(any)?))
             }
 
             #[cfg(feature = "apideck-ats")]
             EventType::AtsJobCreated => {
-                Some(
-                    Event::AtsJobCreated(super::payloads::UnifiedEvent {
-                        event_type: any.event_type,
-                        event_id: any.event_id,
-                        unified_api: any.unified_api,
-                        service_id: any.service_id,
-                        consumer_id: any.consumer_id,
-                        entity_id: any.entity_id,
-                        entity_type: any.entity_type,
-                        entity_url: any.entity_url,
-                        execution_attempt: any.execution_attempt,
-                        occurred_at: any.occurred_at,
-                    }),
-                )
+                Some(Event::AtsJobCreated(AnyPayload::into_unified_event(any)?))
             }
 
             #[cfg(feature = "apideck-ats")]
             EventType::AtsJobDeleted => {
-                Some(
-                    Event::AtsJobDeleted(super::payloads::UnifiedEvent {
-                        event_type: any.event_type,
-                        event_id: any.event_id,
-                        unified_api: any.unified_api,
-                        service_id: any.service_id,
-                        consumer_id: any.consumer_id,
-                        entity_id: any.entity_id,
-                        entity_type: any.entity_type,
-                        entity_url: any.entity_url,
-                        execution_attempt: any.execution_attempt,
-                        occurred_at: any.occurred_at,
-                    }),
-                )
+                Some(Event::AtsJobDeleted(AnyPayload::into_unified_event(any)?))
             }
 
             #[cfg(feature = "apideck-ats")]
             EventType::AtsJobUpdated => {
-                Some(
-                    Event::AtsJobUpdated(super::payloads::UnifiedEvent {
-                        event_type: any.event_type,
-                        event_id: any.event_id,
-                        unified_api: any.unified_api,
-                        service_id: any.service_id,
-                        consumer_id: any.consumer_id,
-                        entity_id: any.entity_id,
-                        entity_type: any.entity_type,
-                        entity_url: any.entity_url,
-                        execution_attempt: any.execution_attempt,
-                        occurred_at: any.occurred_at,
-                    }),
-                )
+                Some(Event::AtsJobUpdated(AnyPayload::into_unified_event(any)?))
             }
 
             #[cfg(feature = "apideck-crm")]
             EventType::CrmActivityCreated => {
-                Some(
-                    Event::CrmActivityCreated(super::payloads::UnifiedEvent {
-                        event_type: any.event_type,
-                        event_id: any.event_id,
-                        unified_api: any.unified_api,
-                        service_id: any.service_id,
-                        consumer_id: any.consumer_id,
-                        entity_id: any.entity_id,
-                        entity_type: any.entity_type,
-                        entity_url: any.entity_url,
-                        execution_attempt: any.execution_attempt,
-                        occurred_at: any.occurred_at,
-                    }),
-                )
+                Some(Event::CrmActivityCreated(AnyPayload::into_unified_event(any)?))
             }
 
             #[cfg(feature = "apideck-crm")]
             EventType::CrmActivityDeleted => {
-                Some(
-                    Event::CrmActivityDeleted(super::payloads::UnifiedEvent {
-                        event_type: any.event_type,
-                        event_id: any.event_id,
-                        unified_api: any.unified_api,
-                        service_id: any.service_id,
-                        consumer_id: any.consumer_id,
-                        entity_id: any.entity_id,
-                        entity_type: any.entity_type,
-                        entity_url: any.entity_url,
-                        execution_attempt: any.execution_attempt,
-                        occurred_at: any.occurred_at,
-                    }),
-                )
+                Some(Event::CrmActivityDeleted(AnyPayload::into_unified_event(any)?))
             }
 
             #[cfg(feature = "apideck-crm")]
             EventType::CrmActivityUpdated => {
-                Some(
-                    Event::CrmActivityUpdated(super::payloads::UnifiedEvent {
-                        event_type: any.event_type,
-                        event_id: any.event_id,
-                        unified_api: any.unified_api,
-                        service_id: any.service_id,
-                        consumer_id: any.consumer_id,
-                        entity_id: any.entity_id,
-                        entity_type: any.entity_type,
-                        entity_url: any.entity_url,
-                        execution_attempt: any.execution_attempt,
-                        occurred_at: any.occurred_at,
-                    }),
-                )
+                Some(Event::CrmActivityUpdated(AnyPayload::into_unified_event(any)?))
             }
 
             #[cfg(feature = "apideck-crm")]
             EventType::CrmCompanyCreated => {
-                Some(
-                    Event::CrmCompanyCreated(super::payloads::UnifiedEvent {
-                        event_type: any.event_type,
-                        event_id: any.event_id,
-                        unified_api: any.unified_api,
-                        service_id: any.service_id,
-                        consumer_id: any.consumer_id,
-                        entity_id: any.entity_id,
-                        entity_type: any.entity_type,
-                        entity_url: any.entity_url,
-                        execution_attempt: any.execution_attempt,
-                        occurred_at: any.occurred_at,
-                    }),
-                )
+                Some(Event::CrmCompanyCreated(AnyPayload::into_unified_event(any)?))
             }
 
             #[cfg(feature = "apideck-crm")]
             EventType::CrmCompanyDeleted => {
-                Some(
-                    Event::CrmCompanyDeleted(super::payloads::UnifiedEvent {
-                        event_type: any.event_type,
-                        event_id: any.event_id,
-                        unified_api: any.unified_api,
-                        service_id: any.service_id,
-                        consumer_id: any.consumer_id,
-                        entity_id: any.entity_id,
-                        entity_type: any.entity_type,
-                        entity_url: any.entity_url,
-                        execution_attempt: any.execution_attempt,
-                        occurred_at: any.occurred_at,
-                    }),
-                )
+                Some(Event::CrmCompanyDeleted(AnyPayload::into_unified_event(any)?))
             }
 
             #[cfg(feature = "apideck-crm")]
             EventType::CrmCompanyUpdated => {
-                Some(
-                    Event::CrmCompanyUpdated(super::payloads::UnifiedEvent {
-                        event_type: any.event_type,
-                        event_id: any.event_id,
-                        unified_api: any.unified_api,
-                        service_id: any.service_id,
-                        consumer_id: any.consumer_id,
-                        entity_id: any.entity_id,
-                        entity_type: any.entity_type,
-                        entity_url: any.entity_url,
-                        execution_attempt: any.execution_attempt,
-                        occurred_at: any.occurred_at,
-                    }),
-                )
+                Some(Event::CrmCompanyUpdated(AnyPayload::into_unified_event(any)?))
             }
 
             #[cfg(feature = "apideck-crm")]
             EventType::CrmContactCreated => {
-                Some(
-                    Event::CrmContactCreated(super::payloads::UnifiedEvent {
-                        event_type: any.event_type,
-                        event_id: any.event_id,
-                        unified_api: any.unified_api,
-                        service_id: any.service_id,
-                        consumer_id: any.consumer_id,
-                        entity_id: any.entity_id,
-                        entity_type: any.entity_type,
-                        entity_url: any.entity_url,
-                        execution_attempt: any.execution_attempt,
-                        occurred_at: any.occurred_at,
-                    }),
-                )
+                Some(Event::CrmContactCreated(AnyPayload::into_unified_event(any)?))
             }
 
             #[cfg(feature = "apideck-crm")]
             EventType::CrmContactDeleted => {
-                Some(
-                    Event::CrmContactDeleted(super::payloads::UnifiedEvent {
-                        event_type: any.event_type,
-                        event_id: any.event_id,
-                        unified_api: any.unified_api,
-                        service_id: any.service_id,
-                        consumer_id: any.consumer_id,
-                        entity_id: any.entity_id,
-                        entity_type: any.entity_type,
-                        entity_url: any.entity_url,
-                        execution_attempt: any.execution_attempt,
-                        occurred_at: any.occurred_at,
-                    }),
-                )
+                Some(Event::CrmContactDeleted(AnyPayload::into_unified_event(any)?))
             }
 
             #[cfg(feature = "apideck-crm")]
             EventType::CrmContactUpdated => {
-                Some(
-                    Event::CrmContactUpdated(super::payloads::UnifiedEvent {
-                        event_type: any.event_type,
-                        event_id: any.event_id,
-                        unified_api: any.unified_api,
-                        service_id: any.service_id,
-                        consumer_id: any.consumer_id,
-                        entity_id: any.entity_id,
-                        entity_type: any.entity_type,
-                        entity_url: any.entity_url,
-                        execution_attempt: any.execution_attempt,
-                        occurred_at: any.occurred_at,
-                    }),
-                )
+                Some(Event::CrmContactUpdated(AnyPayload::into_unified_event(any)?))
             }
 
             #[cfg(feature = "apideck-crm")]
             EventType::CrmLeadCreated => {
-                Some(
-                    Event::CrmLeadCreated(super::payloads::UnifiedEvent {
-                        event_type: any.event_type,
-                        event_id: any.event_id,
-                        unified_api: any.unified_api,
-                        service_id: any.service_id,
-                        consumer_id: any.consumer_id,
-                        entity_id: any.entity_id,
-                        entity_type: any.entity_type,
-                        entity_url: any.entity_url,
-                        execution_attempt: any.execution_attempt,
-                        occurred_at: any.occurred_at,
-                    }),
-                )
+                Some(Event::CrmLeadCreated(AnyPayload::into_unified_event(any)?))
             }
 
             #[cfg(feature = "apideck-crm")]
             EventType::CrmLeadDeleted => {
-                Some(
-                    Event::CrmLeadDeleted(super::payloads::UnifiedEvent {
-                        event_type: any.event_type,
-                        event_id: any.event_id,
-                        unified_api: any.unified_api,
-                        service_id: any.service_id,
-                        consumer_id: any.consumer_id,
-                        entity_id: any.entity_id,
-                        entity_type: any.entity_type,
-                        entity_url: any.entity_url,
-                        execution_attempt: any.execution_attempt,
-                        occurred_at: any.occurred_at,
-                    }),
-                )
+                Some(Event::CrmLeadDeleted(AnyPayload::into_unified_event(any)?))
             }
 
             #[cfg(feature = "apideck-crm")]
             EventType::CrmLeadUpdated => {
-                Some(
-                    Event::CrmLeadUpdated(super::payloads::UnifiedEvent {
-                        event_type: any.event_type,
-                        event_id: any.event_id,
-                        unified_api: any.unified_api,
-                        service_id: any.service_id,
-                        consumer_id: any.consumer_id,
-                        entity_id: any.entity_id,
-                        entity_type: any.entity_type,
-                        entity_url: any.entity_url,
-                        execution_attempt: any.execution_attempt,
-                        occurred_at: any.occurred_at,
-                    }),
-                )
+                Some(Event::CrmLeadUpdated(AnyPayload::into_unified_event(any)?))
             }
 
             #[cfg(feature = "apideck-crm")]
             EventType::CrmNoteCreated => {
-                Some(
-                    Event::CrmNoteCreated(super::payloads::UnifiedEvent {
-                        event_type: any.event_type,
-                        event_id: any.event_id,
-                        unified_api: any.unified_api,
-                        service_id: any.service_id,
-                        consumer_id: any.consumer_id,
-                        entity_id: any.entity_id,
-                        entity_type: any.entity_type,
-                        entity_url: any.entity_url,
-                        execution_attempt: any.execution_attempt,
-                        occurred_at: any.occurred_at,
-                    }),
-                )
+                Some(Event::CrmNoteCreated(AnyPayload::into_unified_event(any)?))
             }
 
             #[cfg(feature = "apideck-crm")]
             EventType::CrmNoteDeleted => {
-                Some(
-                    Event::CrmNoteDeleted(super::payloads::UnifiedEvent {
-                        event_type: any.event_type,
-                        event_id: any.event_id,
-                        unified_api: any.unified_api,
-                        service_id: any.service_id,
-                        consumer_id: any.consumer_id,
-                        entity_id: any.entity_id,
-                        entity_type: any.entity_type,
-                        entity_url: any.entity_url,
-                        execution_attempt: any.execution_attempt,
-                        occurred_at: any.occurred_at,
-                    }),
-                )
+                Some(Event::CrmNoteDeleted(AnyPayload::into_unified_event(any)?))
             }
 
             #[cfg(feature = "apideck-crm")]
             EventType::CrmNoteUpdated => {
-                Some(
-                    Event::CrmNoteUpdated(super::payloads::UnifiedEvent {
-                        event_type: any.event_type,
-                        event_id: any.event_id,
-                        unified_api: any.unified_api,
-                        service_id: any.service_id,
-                        consumer_id: any.consumer_id,
-                        entity_id: any.entity_id,
-                        entity_type: any.entity_type,
-                        entity_url: any.entity_url,
-                        execution_attempt: any.execution_attempt,
-                        occurred_at: any.occurred_at,
-                    }),
-                )
+                Some(Event::CrmNoteUpdated(AnyPayload::into_unified_event(any)?))
             }
 
             #[cfg(feature = "apideck-crm")]
             EventType::CrmOpportunityCreated => {
-                Some(
-                    Event::CrmOpportunityCreated(super::payloads::UnifiedEvent {
-                        event_type: any.event_type,
-                        event_id: any.event_id,
-                        unified_api: any.unified_api,
-                        service_id: any.service_id,
-                        consumer_id: any.consumer_id,
-                        entity_id: any.entity_id,
-                        entity_type: any.entity_type,
-                        entity_url: any.entity_url,
-                        execution_attempt: any.execution_attempt,
-                        occurred_at: any.occurred_at,
-                    }),
-                )
+                Some(Event::CrmOpportunityCreated(AnyPayload::into_unified_event(any)?))
             }
 
             #[cfg(feature = "apideck-crm")]
             EventType::CrmOpportunityDeleted => {
-                Some(
-                    Event::CrmOpportunityDeleted(super::payloads::UnifiedEvent {
-                        event_type: any.event_type,
-                        event_id: any.event_id,
-                        unified_api: any.unified_api,
-                        service_id: any.service_id,
-                        consumer_id: any.consumer_id,
-                        entity_id: any.entity_id,
-                        entity_type: any.entity_type,
-                        entity_url: any.entity_url,
-                        execution_attempt: any.execution_attempt,
-                        occurred_at: any.occurred_at,
-                    }),
-                )
+                Some(Event::CrmOpportunityDeleted(AnyPayload::into_unified_event(any)?))
             }
 
             #[cfg(feature = "apideck-crm")]
             EventType::CrmOpportunityUpdated => {
-                Some(
-                    Event::CrmOpportunityUpdated(super::payloads::UnifiedEvent {
-                        event_type: any.event_type,
-                        event_id: any.event_id,
-                        unified_api: any.unified_api,
-                        service_id: any.service_id,
-                        consumer_id: any.consumer_id,
-                        entity_id: any.entity_id,
-                        entity_type: any.entity_type,
-                        entity_url: any.entity_url,
-                        execution_attempt: any.execution_attempt,
-                        occurred_at: any.occurred_at,
-                    }),
-                )
+                Some(Event::CrmOpportunityUpdated(AnyPayload::into_unified_event(any)?))
             }
 
             #[cfg(feature = "apideck-ecommerce")]
             EventType::EcommerceCustomerCreated => {
                 Some(
-                    Event::EcommerceCustomerCreated(super::payloads::UnifiedEvent {
-                        event_type: any.event_type,
-                        event_id: any.event_id,
-                        unified_api: any.unified_api,
-                        service_id: any.service_id,
-                        consumer_id: any.consumer_id,
-                        entity_id: any.entity_id,
-                        entity_type: any.entity_type,
-                        entity_url: any.entity_url,
-                        execution_attempt: any.execution_attempt,
-                        occurred_at: any.occurred_at,
-                    }),
+                    Event::EcommerceCustomerCreated(AnyPayload::into_unified_event(any)?),
                 )
             }
 
             #[cfg(feature = "apideck-ecommerce")]
             EventType::EcommerceCustomerDeleted => {
                 Some(
-                    Event::EcommerceCustomerDeleted(super::payloads::UnifiedEvent {
-                        event_type: any.event_type,
-                        event_id: any.event_id,
-                        unified_api: any.unified_api,
-                        service_id: any.service_id,
-                        consumer_id: any.consumer_id,
-                        entity_id: any.entity_id,
-                        entity_type: any.entity_type,
-                        entity_url: any.entity_url,
-                        execution_attempt: any.execution_attempt,
-                        occurred_at: any.occurred_at,
-                    }),
+                    Event::EcommerceCustomerDeleted(AnyPayload::into_unified_event(any)?),
                 )
             }
 
             #[cfg(feature = "apideck-ecommerce")]
             EventType::EcommerceCustomerUpdated => {
                 Some(
-                    Event::EcommerceCustomerUpdated(super::payloads::UnifiedEvent {
-                        event_type: any.event_type,
-                        event_id: any.event_id,
-                        unified_api: any.unified_api,
-                        service_id: any.service_id,
-                        consumer_id: any.consumer_id,
-                        entity_id: any.entity_id,
-                        entity_type: any.entity_type,
-                        entity_url: any.entity_url,
-                        execution_attempt: any.execution_attempt,
-                        occurred_at: any.occurred_at,
-                    }),
+                    Event::EcommerceCustomerUpdated(AnyPayload::into_unified_event(any)?),
                 )
             }
 
             #[cfg(feature = "apideck-ecommerce")]
             EventType::EcommerceOrderCreated => {
-                Some(
-                    Event::EcommerceOrderCreated(super::payloads::UnifiedEvent {
-                        event_type: any.event_type,
-                        event_id: any.event_id,
-                        unified_api: any.unified_api,
-                        service_id: any.service_id,
-                        consumer_id: any.consumer_id,
-                        entity_id: any.entity_id,
-                        entity_type: any.entity_type,
-                        entity_url: any.entity_url,
-                        execution_attempt: any.execution_attempt,
-                        occurred_at: any.occurred_at,
-                    }),
-                )
+                Some(Event::EcommerceOrderCreated(AnyPayload::into_unified_event(any)?))
             }
 
             #[cfg(feature = "apideck-ecommerce")]
             EventType::EcommerceOrderDeleted => {
-                Some(
-                    Event::EcommerceOrderDeleted(super::payloads::UnifiedEvent {
-                        event_type: any.event_type,
-                        event_id: any.event_id,
-                        unified_api: any.unified_api,
-                        service_id: any.service_id,
-                        consumer_id: any.consumer_id,
-                        entity_id: any.entity_id,
-                        entity_type: any.entity_type,
-                        entity_url: any.entity_url,
-                        execution_attempt: any.execution_attempt,
-                        occurred_at: any.occurred_at,
-                    }),
-                )
+                Some(Event::EcommerceOrderDeleted(AnyPayload::into_unified_event(any)?))
             }
 
             #[cfg(feature = "apideck-ecommerce")]
             EventType::EcommerceOrderUpdated => {
-                Some(
-                    Event::EcommerceOrderUpdated(super::payloads::UnifiedEvent {
-                        event_type: any.event_type,
-                        event_id: any.event_id,
-                        unified_api: any.unified_api,
-                        service_id: any.service_id,
-                        consumer_id: any.consumer_id,
-                        entity_id: any.entity_id,
-                        entity_type: any.entity_type,
-                        entity_url: any.entity_url,
-                        execution_attempt: any.execution_attempt,
-                        occurred_at: any.occurred_at,
-                    }),
-                )
+                Some(Event::EcommerceOrderUpdated(AnyPayload::into_unified_event(any)?))
             }
 
             #[cfg(feature = "apideck-ecommerce")]
             EventType::EcommerceProductCreated => {
                 Some(
-                    Event::EcommerceProductCreated(super::payloads::UnifiedEvent {
-                        event_type: any.event_type,
-                        event_id: any.event_id,
-                        unified_api: any.unified_api,
-                        service_id: any.service_id,
-                        consumer_id: any.consumer_id,
-                        entity_id: any.entity_id,
-                        entity_type: any.entity_type,
-                        entity_url: any.entity_url,
-                        execution_attempt: any.execution_attempt,
-                        occurred_at: any.occurred_at,
-                    }),
+                    Event::EcommerceProductCreated(AnyPayload::into_unified_event(any)?),
                 )
             }
 
             #[cfg(feature = "apideck-ecommerce")]
             EventType::EcommerceProductDeleted => {
                 Some(
-                    Event::EcommerceProductDeleted(super::payloads::UnifiedEvent {
-                        event_type: any.event_type,
-                        event_id: any.event_id,
-                        unified_api: any.unified_api,
-                        service_id: any.service_id,
-                        consumer_id: any.consumer_id,
-                        entity_id: any.entity_id,
-                        entity_type: any.entity_type,
-                        entity_url: any.entity_url,
-                        execution_attempt: any.execution_attempt,
-                        occurred_at: any.occurred_at,
-                    }),
+                    Event::EcommerceProductDeleted(AnyPayload::into_unified_event(any)?),
                 )
             }
 
             #[cfg(feature = "apideck-ecommerce")]
             EventType::EcommerceProductUpdated => {
                 Some(
-                    Event::EcommerceProductUpdated(super::payloads::UnifiedEvent {
-                        event_type: any.event_type,
-                        event_id: any.event_id,
-                        unified_api: any.unified_api,
-                        service_id: any.service_id,
-                        consumer_id: any.consumer_id,
-                        entity_id: any.entity_id,
-                        entity_type: any.entity_type,
-                        entity_url: any.entity_url,
-                        execution_attempt: any.execution_attempt,
-                        occurred_at: any.occurred_at,
-                    }),
+                    Event::EcommerceProductUpdated(AnyPayload::into_unified_event(any)?),
                 )
             }
 
             #[cfg(feature = "apideck-file-storage")]
             EventType::FileStorageDriveUpdated => {
                 Some(
-                    Event::FileStorageDriveUpdated(super::payloads::UnifiedEvent {
-                        event_type: any.event_type,
-                        event_id: any.event_id,
-                        unified_api: any.unified_api,
-                        service_id: any.service_id,
-                        consumer_id: any.consumer_id,
-                        entity_id: any.entity_id,
-                        entity_type: any.entity_type,
-                        entity_url: any.entity_url,
-                        execution_attempt: any.execution_attempt,
-                        occurred_at: any.occurred_at,
-                    }),
+                    Event::FileStorageDriveUpdated(AnyPayload::into_unified_event(any)?),
                 )
             }
 
             #[cfg(feature = "apideck-file-storage")]
             EventType::FileStorageFileCreated => {
-                Some(
-                    Event::FileStorageFileCreated(super::payloads::UnifiedEvent {
-                        event_type: any.event_type,
-                        event_id: any.event_id,
-                        unified_api: any.unified_api,
-                        service_id: any.service_id,
-                        consumer_id: any.consumer_id,
-                        entity_id: any.entity_id,
-                        entity_type: any.entity_type,
-                        entity_url: any.entity_url,
-                        execution_attempt: any.execution_attempt,
-                        occurred_at: any.occurred_at,
-                    }),
-                )
+                Some(Event::FileStorageFileCreated(AnyPayload::into_unified_event(any)?))
             }
 
             #[cfg(feature = "apideck-file-storage")]
             EventType::FileStorageFileDeleted => {
-                Some(
-                    Event::FileStorageFileDeleted(super::payloads::UnifiedEvent {
-                        event_type: any.event_type,
-                        event_id: any.event_id,
-                        unified_api: any.unified_api,
-                        service_id: any.service_id,
-                        consumer_id: any.consumer_id,
-                        entity_id: any.entity_id,
-                        entity_type: any.entity_type,
-                        entity_url: any.entity_url,
-                        execution_attempt: any.execution_attempt,
-                        occurred_at: any.occurred_at,
-                    }),
-                )
+                Some(Event::FileStorageFileDeleted(AnyPayload::into_unified_event(any)?))
             }
 
             #[cfg(feature = "apideck-file-storage")]
             EventType::FileStorageFileUpdated => {
-                Some(
-                    Event::FileStorageFileUpdated(super::payloads::UnifiedEvent {
-                        event_type: any.event_type,
-                        event_id: any.event_id,
-                        unified_api: any.unified_api,
-                        service_id: any.service_id,
-                        consumer_id: any.consumer_id,
-                        entity_id: any.entity_id,
-                        entity_type: any.entity_type,
-                        entity_url: any.entity_url,
-                        execution_attempt: any.execution_attempt,
-                        occurred_at: any.occurred_at,
-                    }),
-                )
+                Some(Event::FileStorageFileUpdated(AnyPayload::into_unified_event(any)?))
             }
 
             #[cfg(feature = "apideck-hris")]
             EventType::HrisCompanyCreated => {
-                Some(
-                    Event::HrisCompanyCreated(super::payloads::UnifiedEvent {
-                        event_type: any.event_type,
-                        event_id: any.event_id,
-                        unified_api: any.unified_api,
-                        service_id: any.service_id,
-                        consumer_id: any.consumer_id,
-                        entity_id: any.entity_id,
-                        entity_type: any.entity_type,
-                        entity_url: any.entity_url,
-                        execution_attempt: any.execution_attempt,
-                        occurred_at: any.occurred_at,
-                    }),
-                )
+                Some(Event::HrisCompanyCreated(AnyPayload::into_unified_event(any)?))
             }
 
             #[cfg(feature = "apideck-hris")]
             EventType::HrisCompanyDeleted => {
-                Some(
-                    Event::HrisCompanyDeleted(super::payloads::UnifiedEvent {
-                        event_type: any.event_type,
-                        event_id: any.event_id,
-                        unified_api: any.unified_api,
-                        service_id: any.service_id,
-                        consumer_id: any.consumer_id,
-                        entity_id: any.entity_id,
-                        entity_type: any.entity_type,
-                        entity_url: any.entity_url,
-                        execution_attempt: any.execution_attempt,
-                        occurred_at: any.occurred_at,
-                    }),
-                )
+                Some(Event::HrisCompanyDeleted(AnyPayload::into_unified_event(any)?))
             }
 
             #[cfg(feature = "apideck-hris")]
             EventType::HrisCompanyUpdated => {
-                Some(
-                    Event::HrisCompanyUpdated(super::payloads::UnifiedEvent {
-                        event_type: any.event_type,
-                        event_id: any.event_id,
-                        unified_api: any.unified_api,
-                        service_id: any.service_id,
-                        consumer_id: any.consumer_id,
-                        entity_id: any.entity_id,
-                        entity_type: any.entity_type,
-                        entity_url: any.entity_url,
-                        execution_attempt: any.execution_attempt,
-                        occurred_at: any.occurred_at,
-                    }),
-                )
+                Some(Event::HrisCompanyUpdated(AnyPayload::into_unified_event(any)?))
             }
 
             #[cfg(feature = "apideck-hris")]
             EventType::HrisEmployeeCreated => {
-                Some(
-                    Event::HrisEmployeeCreated(super::payloads::UnifiedEvent {
-                        event_type: any.event_type,
-                        event_id: any.event_id,
-                        unified_api: any.unified_api,
-                        service_id: any.service_id,
-                        consumer_id: any.consumer_id,
-                        entity_id: any.entity_id,
-                        entity_type: any.entity_type,
-                        entity_url: any.entity_url,
-                        execution_attempt: any.execution_attempt,
-                        occurred_at: any.occurred_at,
-                    }),
-                )
+                Some(Event::HrisEmployeeCreated(AnyPayload::into_unified_event(any)?))
             }
 
             #[cfg(feature = "apideck-hris")]
             EventType::HrisEmployeeDeleted => {
-                Some(
-                    Event::HrisEmployeeDeleted(super::payloads::UnifiedEvent {
-                        event_type: any.event_type,
-                        event_id: any.event_id,
-                        unified_api: any.unified_api,
-                        service_id: any.service_id,
-                        consumer_id: any.consumer_id,
-                        entity_id: any.entity_id,
-                        entity_type: any.entity_type,
-                        entity_url: any.entity_url,
-                        execution_attempt: any.execution_attempt,
-                        occurred_at: any.occurred_at,
-                    }),
-                )
+                Some(Event::HrisEmployeeDeleted(AnyPayload::into_unified_event(any)?))
             }
 
             #[cfg(feature = "apideck-hris")]
             EventType::HrisEmployeeTerminated => {
-                Some(
-                    Event::HrisEmployeeTerminated(super::payloads::UnifiedEvent {
-                        event_type: any.event_type,
-                        event_id: any.event_id,
-                        unified_api: any.unified_api,
-                        service_id: any.service_id,
-                        consumer_id: any.consumer_id,
-                        entity_id: any.entity_id,
-                        entity_type: any.entity_type,
-                        entity_url: any.entity_url,
-                        execution_attempt: any.execution_attempt,
-                        occurred_at: any.occurred_at,
-                    }),
-                )
+                Some(Event::HrisEmployeeTerminated(AnyPayload::into_unified_event(any)?))
             }
 
             #[cfg(feature = "apideck-hris")]
             EventType::HrisEmployeeUpdated => {
-                Some(
-                    Event::HrisEmployeeUpdated(super::payloads::UnifiedEvent {
-                        event_type: any.event_type,
-                        event_id: any.event_id,
-                        unified_api: any.unified_api,
-                        service_id: any.service_id,
-                        consumer_id: any.consumer_id,
-                        entity_id: any.entity_id,
-                        entity_type: any.entity_type,
-                        entity_url: any.entity_url,
-                        execution_attempt: any.execution_attempt,
-                        occurred_at: any.occurred_at,
-                    }),
-                )
+                Some(Event::HrisEmployeeUpdated(AnyPayload::into_unified_event(any)?))
             }
 
             #[cfg(feature = "apideck-hris")]
             EventType::HrisTimeOffRequestCreated => {
                 Some(
-                    Event::HrisTimeOffRequestCreated(super::payloads::UnifiedEvent {
-                        event_type: any.event_type,
-                        event_id: any.event_id,
-                        unified_api: any.unified_api,
-                        service_id: any.service_id,
-                        consumer_id: any.consumer_id,
-                        entity_id: any.entity_id,
-                        entity_type: any.entity_type,
-                        entity_url: any.entity_url,
-                        execution_attempt: any.execution_attempt,
-                        occurred_at: any.occurred_at,
-                    }),
+                    Event::HrisTimeOffRequestCreated(
+                        AnyPayload::into_unified_event(any)?,
+                    ),
                 )
             }
 
             #[cfg(feature = "apideck-hris")]
             EventType::HrisTimeOffRequestDeleted => {
                 Some(
-                    Event::HrisTimeOffRequestDeleted(super::payloads::UnifiedEvent {
-                        event_type: any.event_type,
-                        event_id: any.event_id,
-                        unified_api: any.unified_api,
-                        service_id: any.service_id,
-                        consumer_id: any.consumer_id,
-                        entity_id: any.entity_id,
-                        entity_type: any.entity_type,
-                        entity_url: any.entity_url,
-                        execution_attempt: any.execution_attempt,
-                        occurred_at: any.occurred_at,
-                    }),
+                    Event::HrisTimeOffRequestDeleted(
+                        AnyPayload::into_unified_event(any)?,
+                    ),
                 )
             }
 
             #[cfg(feature = "apideck-hris")]
             EventType::HrisTimeOffRequestUpdated => {
                 Some(
-                    Event::HrisTimeOffRequestUpdated(super::payloads::UnifiedEvent {
-                        event_type: any.event_type,
-                        event_id: any.event_id,
-                        unified_api: any.unified_api,
-                        service_id: any.service_id,
-                        consumer_id: any.consumer_id,
-                        entity_id: any.entity_id,
-                        entity_type: any.entity_type,
-                        entity_url: any.entity_url,
-                        execution_attempt: any.execution_attempt,
-                        occurred_at: any.occurred_at,
-                    }),
+                    Event::HrisTimeOffRequestUpdated(
+                        AnyPayload::into_unified_event(any)?,
+                    ),
                 )
             }
 
             #[cfg(feature = "apideck-issue-tracking")]
             EventType::IssueTrackingTicketCreated => {
                 Some(
-                    Event::IssueTrackingTicketCreated(super::payloads::UnifiedEvent {
-                        event_type: any.event_type,
-                        event_id: any.event_id,
-                        unified_api: any.unified_api,
-                        service_id: any.service_id,
-                        consumer_id: any.consumer_id,
-                        entity_id: any.entity_id,
-                        entity_type: any.entity_type,
-                        entity_url: any.entity_url,
-                        execution_attempt: any.execution_attempt,
-                        occurred_at: any.occurred_at,
-                    }),
+                    Event::IssueTrackingTicketCreated(
+                        AnyPayload::into_unified_event(any)?,
+                    ),
                 )
             }
 
             #[cfg(feature = "apideck-issue-tracking")]
             EventType::IssueTrackingTicketDeleted => {
                 Some(
-                    Event::IssueTrackingTicketDeleted(super::payloads::UnifiedEvent {
-                        event_type: any.event_type,
-                        event_id: any.event_id,
-                        unified_api: any.unified_api,
-                        service_id: any.service_id,
-                        consumer_id: any.consumer_id,
-                        entity_id: any.entity_id,
-                        entity_type: any.entity_type,
-                        entity_url: any.entity_url,
-                        execution_attempt: any.execution_attempt,
-                        occurred_at: any.occurred_at,
-                    }),
+                    Event::IssueTrackingTicketDeleted(
+                        AnyPayload::into_unified_event(any)?,
+                    ),
                 )
             }
 
             #[cfg(feature = "apideck-issue-tracking")]
             EventType::IssueTrackingTicketUpdated => {
                 Some(
-                    Event::IssueTrackingTicketUpdated(super::payloads::UnifiedEvent {
-                        event_type: any.event_type,
-                        event_id: any.event_id,
-                        unified_api: any.unified_api,
-                        service_id: any.service_id,
-                        consumer_id: any.consumer_id,
-                        entity_id: any.entity_id,
-                        entity_type: any.entity_type,
-                        entity_url: any.entity_url,
-                        execution_attempt: any.execution_attempt,
-                        occurred_at: any.occurred_at,
-                    }),
+                    Event::IssueTrackingTicketUpdated(
+                        AnyPayload::into_unified_event(any)?,
+                    ),
                 )
             }
 
             #[cfg(feature = "apideck-lead")]
             EventType::LeadLeadCreated => {
-                Some(
-                    Event::LeadLeadCreated(super::payloads::UnifiedEvent {
-                        event_type: any.event_type,
-                        event_id: any.event_id,
-                        unified_api: any.unified_api,
-                        service_id: any.service_id,
-                        consumer_id: any.consumer_id,
-                        entity_id: any.entity_id,
-                        entity_type: any.entity_type,
-                        entity_url: any.entity_url,
-                        execution_attempt: any.execution_attempt,
-                        occurred_at: any.occurred_at,
-                    }),
-                )
+                Some(Event::LeadLeadCreated(AnyPayload::into_unified_event(any)?))
             }
 
             #[cfg(feature = "apideck-lead")]
             EventType::LeadLeadDeleted => {
-                Some(
-                    Event::LeadLeadDeleted(super::payloads::UnifiedEvent {
-                        event_type: any.event_type,
-                        event_id: any.event_id,
-                        unified_api: any.unified_api,
-                        service_id: any.service_id,
-                        consumer_id: any.consumer_id,
-                        entity_id: any.entity_id,
-                        entity_type: any.entity_type,
-                        entity_url: any.entity_url,
-                        execution_attempt: any.execution_attempt,
-                        occurred_at: any.occurred_at,
-                    }),
-                )
+                Some(Event::LeadLeadDeleted(AnyPayload::into_unified_event(any)?))
             }
 
             #[cfg(feature = "apideck-lead")]
             EventType::LeadLeadUpdated => {
-                Some(
-                    Event::LeadLeadUpdated(super::payloads::UnifiedEvent {
-                        event_type: any.event_type,
-                        event_id: any.event_id,
-                        unified_api: any.unified_api,
-                        service_id: any.service_id,
-                        consumer_id: any.consumer_id,
-                        entity_id: any.entity_id,
-                        entity_type: any.entity_type,
-                        entity_url: any.entity_url,
-                        execution_attempt: any.execution_attempt,
-                        occurred_at: any.occurred_at,
-                    }),
-                )
+                Some(Event::LeadLeadUpdated(AnyPayload::into_unified_event(any)?))
             }
 
             #[cfg(feature = "apideck-pos")]
             EventType::PosItemCreated => {
-                Some(
-                    Event::PosItemCreated(super::payloads::UnifiedEvent {
-                        event_type: any.event_type,
-                        event_id: any.event_id,
-                        unified_api: any.unified_api,
-                        service_id: any.service_id,
-                        consumer_id: any.consumer_id,
-                        entity_id: any.entity_id,
-                        entity_type: any.entity_type,
-                        entity_url: any.entity_url,
-                        execution_attempt: any.execution_attempt,
-                        occurred_at: any.occurred_at,
-                    }),
-                )
+                Some(Event::PosItemCreated(AnyPayload::into_unified_event(any)?))
             }
 
             #[cfg(feature = "apideck-pos")]
             EventType::PosItemDeleted => {
-                Some(
-                    Event::PosItemDeleted(super::payloads::UnifiedEvent {
-                        event_type: any.event_type,
-                        event_id: any.event_id,
-                        unified_api: any.unified_api,
-                        service_id: any.service_id,
-                        consumer_id: any.consumer_id,
-                        entity_id: any.entity_id,
-                        entity_type: any.entity_type,
-                        entity_url: any.entity_url,
-                        execution_attempt: any.execution_attempt,
-                        occurred_at: any.occurred_at,
-                    }),
-                )
+                Some(Event::PosItemDeleted(AnyPayload::into_unified_event(any)?))
             }
 
             #[cfg(feature = "apideck-pos")]
             EventType::PosItemUpdated => {
-                Some(
-                    Event::PosItemUpdated(super::payloads::UnifiedEvent {
-                        event_type: any.event_type,
-                        event_id: any.event_id,
-                        unified_api: any.unified_api,
-                        service_id: any.service_id,
-                        consumer_id: any.consumer_id,
-                        entity_id: any.entity_id,
-                        entity_type: any.entity_type,
-                        entity_url: any.entity_url,
-                        execution_attempt: any.execution_attempt,
-                        occurred_at: any.occurred_at,
-                    }),
-                )
+                Some(Event::PosItemUpdated(AnyPayload::into_unified_event(any)?))
             }
 
             #[cfg(feature = "apideck-pos")]
             EventType::PosLocationCreated => {
-                Some(
-                    Event::PosLocationCreated(super::payloads::UnifiedEvent {
-                        event_type: any.event_type,
-                        event_id: any.event_id,
-                        unified_api: any.unified_api,
-                        service_id: any.service_id,
-                        consumer_id: any.consumer_id,
-                        entity_id: any.entity_id,
-                        entity_type: any.entity_type,
-                        entity_url: any.entity_url,
-                        execution_attempt: any.execution_attempt,
-                        occurred_at: any.occurred_at,
-                    }),
-                )
+                Some(Event::PosLocationCreated(AnyPayload::into_unified_event(any)?))
             }
 
             #[cfg(feature = "apideck-pos")]
             EventType::PosLocationDeleted => {
-                Some(
-                    Event::PosLocationDeleted(super::payloads::UnifiedEvent {
-                        event_type: any.event_type,
-                        event_id: any.event_id,
-                        unified_api: any.unified_api,
-                        service_id: any.service_id,
-                        consumer_id: any.consumer_id,
-                        entity_id: any.entity_id,
-                        entity_type: any.entity_type,
-                        entity_url: any.entity_url,
-                        execution_attempt: any.execution_attempt,
-                        occurred_at: any.occurred_at,
-                    }),
-                )
+                Some(Event::PosLocationDeleted(AnyPayload::into_unified_event(any)?))
             }
 
             #[cfg(feature = "apideck-pos")]
             EventType::PosLocationUpdated => {
-                Some(
-                    Event::PosLocationUpdated(super::payloads::UnifiedEvent {
-                        event_type: any.event_type,
-                        event_id: any.event_id,
-                        unified_api: any.unified_api,
-                        service_id: any.service_id,
-                        consumer_id: any.consumer_id,
-                        entity_id: any.entity_id,
-                        entity_type: any.entity_type,
-                        entity_url: any.entity_url,
-                        execution_attempt: any.execution_attempt,
-                        occurred_at: any.occurred_at,
-                    }),
-                )
+                Some(Event::PosLocationUpdated(AnyPayload::into_unified_event(any)?))
             }
 
             #[cfg(feature = "apideck-pos")]
             EventType::PosMerchantCreated => {
-                Some(
-                    Event::PosMerchantCreated(super::payloads::UnifiedEvent {
-                        event_type: any.event_type,
-                        event_id: any.event_id,
-                        unified_api: any.unified_api,
-                        service_id: any.service_id,
-                        consumer_id: any.consumer_id,
-                        entity_id: any.entity_id,
-                        entity_type: any.entity_type,
-                        entity_url: any.entity_url,
-                        execution_attempt: any.execution_attempt,
-                        occurred_at: any.occurred_at,
-                    }),
-                )
+                Some(Event::PosMerchantCreated(AnyPayload::into_unified_event(any)?))
             }
 
             #[cfg(feature = "apideck-pos")]
             EventType::PosMerchantDeleted => {
-                Some(
-                    Event::PosMerchantDeleted(super::payloads::UnifiedEvent {
-                        event_type: any.event_type,
-                        event_id: any.event_id,
-                        unified_api: any.unified_api,
-                        service_id: any.service_id,
-                        consumer_id: any.consumer_id,
-                        entity_id: any.entity_id,
-                        entity_type: any.entity_type,
-                        entity_url: any.entity_url,
-                        execution_attempt: any.execution_attempt,
-                        occurred_at: any.occurred_at,
-                    }),
-                )
+                Some(Event::PosMerchantDeleted(AnyPayload::into_unified_event(any)?))
             }
 
             #[cfg(feature = "apideck-pos")]
             EventType::PosMerchantUpdated => {
-                Some(
-                    Event::PosMerchantUpdated(super::payloads::UnifiedEvent {
-                        event_type: any.event_type,
-                        event_id: any.event_id,
-                        unified_api: any.unified_api,
-                        service_id: any.service_id,
-                        consumer_id: any.consumer_id,
-                        entity_id: any.entity_id,
-                        entity_type: any.entity_type,
-                        entity_url: any.entity_url,
-                        execution_attempt: any.execution_attempt,
-                        occurred_at: any.occurred_at,
-                    }),
-                )
+                Some(Event::PosMerchantUpdated(AnyPayload::into_unified_event(any)?))
             }
 
             #[cfg(feature = "apideck-pos")]
             EventType::PosModifierCreated => {
-                Some(
-                    Event::PosModifierCreated(super::payloads::UnifiedEvent {
-                        event_type: any.event_type,
-                        event_id: any.event_id,
-                        unified_api: any.unified_api,
-                        service_id: any.service_id,
-                        consumer_id: any.consumer_id,
-                        entity_id: any.entity_id,
-                        entity_type: any.entity_type,
-                        entity_url: any.entity_url,
-                        execution_attempt: any.execution_attempt,
-                        occurred_at: any.occurred_at,
-                    }),
-                )
+                Some(Event::PosModifierCreated(AnyPayload::into_unified_event(any)?))
             }
 
             #[cfg(feature = "apideck-pos")]
             EventType::PosModifierDeleted => {
-                Some(
-                    Event::PosModifierDeleted(super::payloads::UnifiedEvent {
-                        event_type: any.event_type,
-                        event_id: any.event_id,
-                        unified_api: any.unified_api,
-                        service_id: any.service_id,
-                        consumer_id: any.consumer_id,
-                        entity_id: any.entity_id,
-                        entity_type: any.entity_type,
-                        entity_url: any.entity_url,
-                        execution_attempt: any.execution_attempt,
-                        occurred_at: any.occurred_at,
-                    }),
-                )
+                Some(Event::PosModifierDeleted(AnyPayload::into_unified_event(any)?))
             }
 
             #[cfg(feature = "apideck-pos")]
             EventType::PosModifierUpdated => {
-                Some(
-                    Event::PosModifierUpdated(super::payloads::UnifiedEvent {
-                        event_type: any.event_type,
-                        event_id: any.event_id,
-                        unified_api: any.unified_api,
-                        service_id: any.service_id,
-                        consumer_id: any.consumer_id,
-                        entity_id: any.entity_id,
-                        entity_type: any.entity_type,
-                        entity_url: any.entity_url,
-                        execution_attempt: any.execution_attempt,
-                        occurred_at: any.occurred_at,
-                    }),
-                )
+                Some(Event::PosModifierUpdated(AnyPayload::into_unified_event(any)?))
             }
 
             #[cfg(feature = "apideck-pos")]
             EventType::PosModifierGroupCreated => {
                 Some(
-                    Event::PosModifierGroupCreated(super::payloads::UnifiedEvent {
-                        event_type: any.event_type,
-                        event_id: any.event_id,
-                        unified_api: any.unified_api,
-                        service_id: any.service_id,
-                        consumer_id: any.consumer_id,
-                        entity_id: any.entity_id,
-                        entity_type: any.entity_type,
-                        entity_url: any.entity_url,
-                        execution_attempt: any.execution_attempt,
-                        occurred_at: any.occurred_at,
-                    }),
+                    Event::PosModifierGroupCreated(AnyPayload::into_unified_event(any)?),
                 )
             }
 
             #[cfg(feature = "apideck-pos")]
             EventType::PosModifierGroupDeleted => {
                 Some(
-                    Event::PosModifierGroupDeleted(super::payloads::UnifiedEvent {
-                        event_type: any.event_type,
-                        event_id: any.event_id,
-                        unified_api: any.unified_api,
-                        service_id: any.service_id,
-                        consumer_id: any.consumer_id,
-                        entity_id: any.entity_id,
-                        entity_type: any.entity_type,
-                        entity_url: any.entity_url,
-                        execution_attempt: any.execution_attempt,
-                        occurred_at: any.occurred_at,
-                    }),
+                    Event::PosModifierGroupDeleted(AnyPayload::into_unified_event(any)?),
                 )
             }
 
             #[cfg(feature = "apideck-pos")]
             EventType::PosModifierGroupUpdated => {
                 Some(
-                    Event::PosModifierGroupUpdated(super::payloads::UnifiedEvent {
-                        event_type: any.event_type,
-                        event_id: any.event_id,
-                        unified_api: any.unified_api,
-                        service_id: any.service_id,
-                        consumer_id: any.consumer_id,
-                        entity_id: any.entity_id,
-                        entity_type: any.entity_type,
-                        entity_url: any.entity_url,
-                        execution_attempt: any.execution_attempt,
-                        occurred_at: any.occurred_at,
-                    }),
+                    Event::PosModifierGroupUpdated(AnyPayload::into_unified_event(any)?),
                 )
             }
 
             #[cfg(feature = "apideck-pos")]
             EventType::PosOrderCreated => {
-                Some(
-                    Event::PosOrderCreated(super::payloads::UnifiedEvent {
-                        event_type: any.event_type,
-                        event_id: any.event_id,
-                        unified_api: any.unified_api,
-                        service_id: any.service_id,
-                        consumer_id: any.consumer_id,
-                        entity_id: any.entity_id,
-                        entity_type: any.entity_type,
-                        entity_url: any.entity_url,
-                        execution_attempt: any.execution_attempt,
-                        occurred_at: any.occurred_at,
-                    }),
-                )
+                Some(Event::PosOrderCreated(AnyPayload::into_unified_event(any)?))
             }
 
             #[cfg(feature = "apideck-pos")]
             EventType::PosOrderDeleted => {
-                Some(
-                    Event::PosOrderDeleted(super::payloads::UnifiedEvent {
-                        event_type: any.event_type,
-                        event_id: any.event_id,
-                        unified_api: any.unified_api,
-                        service_id: any.service_id,
-                        consumer_id: any.consumer_id,
-                        entity_id: any.entity_id,
-                        entity_type: any.entity_type,
-                        entity_url: any.entity_url,
-                        execution_attempt: any.execution_attempt,
-                        occurred_at: any.occurred_at,
-                    }),
-                )
+                Some(Event::PosOrderDeleted(AnyPayload::into_unified_event(any)?))
             }
 
             #[cfg(feature = "apideck-pos")]
             EventType::PosOrderUpdated => {
-                Some(
-                    Event::PosOrderUpdated(super::payloads::UnifiedEvent {
-                        event_type: any.event_type,
-                        event_id: any.event_id,
-                        unified_api: any.unified_api,
-                        service_id: any.service_id,
-                        consumer_id: any.consumer_id,
-                        entity_id: any.entity_id,
-                        entity_type: any.entity_type,
-                        entity_url: any.entity_url,
-                        execution_attempt: any.execution_attempt,
-                        occurred_at: any.occurred_at,
-                    }),
-                )
+                Some(Event::PosOrderUpdated(AnyPayload::into_unified_event(any)?))
             }
 
             #[cfg(feature = "apideck-pos")]
             EventType::PosPaymentCreated => {
-                Some(
-                    Event::PosPaymentCreated(super::payloads::UnifiedEvent {
-                        event_type: any.event_type,
-                        event_id: any.event_id,
-                        unified_api: any.unified_api,
-                        service_id: any.service_id,
-                        consumer_id: any.consumer_id,
-                        entity_id: any.entity_id,
-                        entity_type: any.entity_type,
-                        entity_url: any.entity_url,
-                        execution_attempt: any.execution_attempt,
-                        occurred_at: any.occurred_at,
-                    }),
-                )
+                Some(Event::PosPaymentCreated(AnyPayload::into_unified_event(any)?))
             }
 
             #[cfg(feature = "apideck-pos")]
             EventType::PosPaymentDeleted => {
-                Some(
-                    Event::PosPaymentDeleted(super::payloads::UnifiedEvent {
-                        event_type: any.event_type,
-                        event_id: any.event_id,
-                        unified_api: any.unified_api,
-                        service_id: any.service_id,
-                        consumer_id: any.consumer_id,
-                        entity_id: any.entity_id,
-                        entity_type: any.entity_type,
-                        entity_url: any.entity_url,
-                        execution_attempt: any.execution_attempt,
-                        occurred_at: any.occurred_at,
-                    }),
-                )
+                Some(Event::PosPaymentDeleted(AnyPayload::into_unified_event(any)?))
             }
 
             #[cfg(feature = "apideck-pos")]
             EventType::PosPaymentUpdated => {
-                Some(
-                    Event::PosPaymentUpdated(super::payloads::UnifiedEvent {
-                        event_type: any.event_type,
-                        event_id: any.event_id,
-                        unified_api: any.unified_api,
-                        service_id: any.service_id,
-                        consumer_id: any.consumer_id,
-                        entity_id: any.entity_id,
-                        entity_type: any.entity_type,
-                        entity_url: any.entity_url,
-                        execution_attempt: any.execution_attempt,
-                        occurred_at: any.occurred_at,
-                    }),
-                )
+                Some(Event::PosPaymentUpdated(AnyPayload::into_unified_event(any)?))
             }
 
             #[cfg(feature = "apideck-pos")]
             EventType::PosProductCreated => {
-                Some(
-                    Event::PosProductCreated(super::payloads::UnifiedEvent {
-                        event_type: any.event_type,
-                        event_id: any.event_id,
-                        unified_api: any.unified_api,
-                        service_id: any.service_id,
-                        consumer_id: any.consumer_id,
-                        entity_id: any.entity_id,
-                        entity_type: any.entity_type,
-                        entity_url: any.entity_url,
-                        execution_attempt: any.execution_attempt,
-                        occurred_at: any.occurred_at,
-                    }),
-                )
+                Some(Event::PosProductCreated(AnyPayload::into_unified_event(any)?))
             }
 
             #[cfg(feature = "apideck-pos")]
             EventType::PosProductDeleted => {
-                Some(
-                    Event::PosProductDeleted(super::payloads::UnifiedEvent {
-                        event_type: any.event_type,
-                        event_id: any.event_id,
-                        unified_api: any.unified_api,
-                        service_id: any.service_id,
-                        consumer_id: any.consumer_id,
-                        entity_id: any.entity_id,
-                        entity_type: any.entity_type,
-                        entity_url: any.entity_url,
-                        execution_attempt: any.execution_attempt,
-                        occurred_at: any.occurred_at,
-                    }),
-                )
+                Some(Event::PosProductDeleted(AnyPayload::into_unified_event(any)?))
             }
 
             #[cfg(feature = "apideck-pos")]
             EventType::PosProductUpdated => {
-                Some(
-                    Event::PosProductUpdated(super::payloads::UnifiedEvent {
-                        event_type: any.event_type,
-                        event_id: any.event_id,
-                        unified_api: any.unified_api,
-                        service_id: any.service_id,
-                        consumer_id: any.consumer_id,
-                        entity_id: any.entity_id,
-                        entity_type: any.entity_type,
-                        entity_url: any.entity_url,
-                        execution_attempt: any.execution_attempt,
-                        occurred_at: any.occurred_at,
-                    }),
-                )
+                Some(Event::PosProductUpdated(AnyPayload::into_unified_event(any)?))
             }
 
             #[cfg(feature = "apideck-vault")]
             EventType::VaultConnectionCallable => {
                 Some(
                     Event::VaultConnectionCallable(
-                        ::std::boxed::Box::new(super::payloads::ConnectionEvent {
-                            event_type: any.event_type,
-                            event_id: any.event_id,
-                            service_id: any.service_id,
-                            entity_id: any.entity_id,
-                            entity_type: any.entity_type,
-                            entity: any.entity,
-                            execution_attempt: any.execution_attempt,
-                            occurred_at: any.occurred_at,
-                        }),
+                        ::std::boxed::Box::new(AnyPayload::into_connection_event(any)?),
                     ),
                 )
             }
@@ -4189,16 +2763,7 @@ impl<'a> Event<'a> {
             EventType::VaultConnectionCreated => {
                 Some(
                     Event::VaultConnectionCreated(
-                        ::std::boxed::Box::new(super::payloads::ConnectionEvent {
-                            event_type: any.event_type,
-                            event_id: any.event_id,
-                            service_id: any.service_id,
-                            entity_id: any.entity_id,
-                            entity_type: any.entity_type,
-                            entity: any.entity,
-                            execution_attempt: any.execution_attempt,
-                            occurred_at: any.occurred_at,
-                        }),
+                        ::std::boxed::Box::new(AnyPayload::into_connection_event(any)?),
                     ),
                 )
             }
@@ -4207,16 +2772,7 @@ impl<'a> Event<'a> {
             EventType::VaultConnectionDeleted => {
                 Some(
                     Event::VaultConnectionDeleted(
-                        ::std::boxed::Box::new(super::payloads::ConnectionEvent {
-                            event_type: any.event_type,
-                            event_id: any.event_id,
-                            service_id: any.service_id,
-                            entity_id: any.entity_id,
-                            entity_type: any.entity_type,
-                            entity: any.entity,
-                            execution_attempt: any.execution_attempt,
-                            occurred_at: any.occurred_at,
-                        }),
+                        ::std::boxed::Box::new(AnyPayload::into_connection_event(any)?),
                     ),
                 )
             }
@@ -4225,16 +2781,7 @@ impl<'a> Event<'a> {
             EventType::VaultConnectionDisabled => {
                 Some(
                     Event::VaultConnectionDisabled(
-                        ::std::boxed::Box::new(super::payloads::ConnectionEvent {
-                            event_type: any.event_type,
-                            event_id: any.event_id,
-                            service_id: any.service_id,
-                            entity_id: any.entity_id,
-                            entity_type: any.entity_type,
-                            entity: any.entity,
-                            execution_attempt: any.execution_attempt,
-                            occurred_at: any.occurred_at,
-                        }),
+                        ::std::boxed::Box::new(AnyPayload::into_connection_event(any)?),
                     ),
                 )
             }
@@ -4243,16 +2790,7 @@ impl<'a> Event<'a> {
             EventType::VaultConnectionDownstreamDegraded => {
                 Some(
                     Event::VaultConnectionDownstreamDegraded(
-                        ::std::boxed::Box::new(super::payloads::ConnectionEvent {
-                            event_type: any.event_type,
-                            event_id: any.event_id,
-                            service_id: any.service_id,
-                            entity_id: any.entity_id,
-                            entity_type: any.entity_type,
-                            entity: any.entity,
-                            execution_attempt: any.execution_attempt,
-                            occurred_at: any.occurred_at,
-                        }),
+                        ::std::boxed::Box::new(AnyPayload::into_connection_event(any)?),
                     ),
                 )
             }
@@ -4261,16 +2799,7 @@ impl<'a> Event<'a> {
             EventType::VaultConnectionDownstreamRecovered => {
                 Some(
                     Event::VaultConnectionDownstreamRecovered(
-                        ::std::boxed::Box::new(super::payloads::ConnectionEvent {
-                            event_type: any.event_type,
-                            event_id: any.event_id,
-                            service_id: any.service_id,
-                            entity_id: any.entity_id,
-                            entity_type: any.entity_type,
-                            entity: any.entity,
-                            execution_attempt: any.execution_attempt,
-                            occurred_at: any.occurred_at,
-                        }),
+                        ::std::boxed::Box::new(AnyPayload::into_connection_event(any)?),
                     ),
                 )
             }
@@ -4279,16 +2808,7 @@ impl<'a> Event<'a> {
             EventType::VaultConnectionMigrated => {
                 Some(
                     Event::VaultConnectionMigrated(
-                        ::std::boxed::Box::new(super::payloads::ConnectionEvent {
-                            event_type: any.event_type,
-                            event_id: any.event_id,
-                            service_id: any.service_id,
-                            entity_id: any.entity_id,
-                            entity_type: any.entity_type,
-                            entity: any.entity,
-                            execution_attempt: any.execution_attempt,
-                            occurred_at: any.occurred_at,
-                        }),
+                        ::std::boxed::Box::new(AnyPayload::into_connection_event(any)?),
                     ),
                 )
             }
@@ -4297,16 +2817,7 @@ impl<'a> Event<'a> {
             EventType::VaultConnectionRevoked => {
                 Some(
                     Event::VaultConnectionRevoked(
-                        ::std::boxed::Box::new(super::payloads::ConnectionEvent {
-                            event_type: any.event_type,
-                            event_id: any.event_id,
-                            service_id: any.service_id,
-                            entity_id: any.entity_id,
-                            entity_type: any.entity_type,
-                            entity: any.entity,
-                            execution_attempt: any.execution_attempt,
-                            occurred_at: any.occurred_at,
-                        }),
+                        ::std::boxed::Box::new(AnyPayload::into_connection_event(any)?),
                     ),
                 )
             }
@@ -4315,16 +2826,7 @@ impl<'a> Event<'a> {
             EventType::VaultConnectionTokenRefreshFailed => {
                 Some(
                     Event::VaultConnectionTokenRefreshFailed(
-                        ::std::boxed::Box::new(super::payloads::ConnectionEvent {
-                            event_type: any.event_type,
-                            event_id: any.event_id,
-                            service_id: any.service_id,
-                            entity_id: any.entity_id,
-                            entity_type: any.entity_type,
-                            entity: any.entity,
-                            execution_attempt: any.execution_attempt,
-                            occurred_at: any.occurred_at,
-                        }),
+                        ::std::boxed::Box::new(AnyPayload::into_connection_event(any)?),
                     ),
                 )
             }
@@ -4333,16 +2835,7 @@ impl<'a> Event<'a> {
             EventType::VaultConnectionTokenRefreshPending => {
                 Some(
                     Event::VaultConnectionTokenRefreshPending(
-                        ::std::boxed::Box::new(super::payloads::ConnectionEvent {
-                            event_type: any.event_type,
-                            event_id: any.event_id,
-                            service_id: any.service_id,
-                            entity_id: any.entity_id,
-                            entity_type: any.entity_type,
-                            entity: any.entity,
-                            execution_attempt: any.execution_attempt,
-                            occurred_at: any.occurred_at,
-                        }),
+                        ::std::boxed::Box::new(AnyPayload::into_connection_event(any)?),
                     ),
                 )
             }
@@ -4351,16 +2844,7 @@ impl<'a> Event<'a> {
             EventType::VaultConnectionTokenRefreshRecovered => {
                 Some(
                     Event::VaultConnectionTokenRefreshRecovered(
-                        ::std::boxed::Box::new(super::payloads::ConnectionEvent {
-                            event_type: any.event_type,
-                            event_id: any.event_id,
-                            service_id: any.service_id,
-                            entity_id: any.entity_id,
-                            entity_type: any.entity_type,
-                            entity: any.entity,
-                            execution_attempt: any.execution_attempt,
-                            occurred_at: any.occurred_at,
-                        }),
+                        ::std::boxed::Box::new(AnyPayload::into_connection_event(any)?),
                     ),
                 )
             }
@@ -4369,16 +2853,7 @@ impl<'a> Event<'a> {
             EventType::VaultConnectionUpdated => {
                 Some(
                     Event::VaultConnectionUpdated(
-                        ::std::boxed::Box::new(super::payloads::ConnectionEvent {
-                            event_type: any.event_type,
-                            event_id: any.event_id,
-                            service_id: any.service_id,
-                            entity_id: any.entity_id,
-                            entity_type: any.entity_type,
-                            entity: any.entity,
-                            execution_attempt: any.execution_attempt,
-                            occurred_at: any.occurred_at,
-                        }),
+                        ::std::boxed::Box::new(AnyPayload::into_connection_event(any)?),
                     ),
                 )
             }

@@ -63,10 +63,13 @@ pub fn emit(p: &Provider) -> Option<TokenStream> {
         }
         None => quote!(::serde_json::from_str::<AnyPayload<'a>>(text).ok()?),
     };
-    let arms = p.events.iter().filter_map(|e| {
-        let Payload::Object(i) = e.payload else { return None };
+    // One conversion per payload shape; each event's arm only calls its shape's.
+    let used: std::collections::BTreeSet<usize> =
+        p.events.iter().filter_map(|e| if let Payload::Object(i) = e.payload { Some(i) } else { None }).collect();
+    let converters = used.iter().map(|&i| {
         let o = &p.objects[i];
-        let (cfg, v, name) = (super::cfg(&p.apis[e.api]), ident(&e.variant), ident(&o.rust));
+        let name = ident(&o.rust);
+        let func = ident(&format!("into_{}", o.name));
         let moves = o.fields.iter().map(|f| {
             let n = ident(&f.rust);
             if f.required {
@@ -75,8 +78,22 @@ pub fn emit(p: &Provider) -> Option<TokenStream> {
                 quote!(#n: any.#n)
             }
         });
-        let value = quote!(super::payloads::#name { #(#moves),* });
-        let value = if o.boxed { quote!(::std::boxed::Box::new(#value)) } else { value };
+        let ty = if o.borrows { quote!(super::payloads::#name<'a>) } else { quote!(super::payloads::#name) };
+        let doc = format!(" Moves the fields of `{}` out; `None` if a required one is missing.", o.rust);
+        quote! {
+            #[doc = #doc]
+            #[allow(dead_code)] // unused when every api with this shape is off
+            fn #func(any: AnyPayload<'a>) -> ::core::option::Option<#ty> {
+                Some(super::payloads::#name { #(#moves),* })
+            }
+        }
+    });
+    let arms = p.events.iter().filter_map(|e| {
+        let Payload::Object(i) = e.payload else { return None };
+        let o = &p.objects[i];
+        let (cfg, v) = (super::cfg(&p.apis[e.api]), ident(&e.variant));
+        let func = ident(&format!("into_{}", o.name));
+        let value = if o.boxed { quote!(::std::boxed::Box::new(AnyPayload::#func(any)?)) } else { quote!(AnyPayload::#func(any)?) };
         Some(quote!(#cfg EventType::#v => Some(Event::#v(#value)),))
     });
     Some(quote! {
@@ -89,6 +106,10 @@ pub fn emit(p: &Provider) -> Option<TokenStream> {
         }
 
         #envelope
+
+        impl<'a> AnyPayload<'a> {
+            #(#converters)*
+        }
 
         impl<'a> Event<'a> {
             /// The common case in one typed pass; `None` sends the body to the precise parser.
