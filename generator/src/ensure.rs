@@ -176,3 +176,18 @@ fn remove_empty_parents(root: &Path, file: &Path) -> io::Result<()> {
     }
     Ok(())
 }
+
+/// Brings one file outside the output directory in line (the catalog's JSON Schema), or compares
+/// it in check mode; `None` when it is already as generated.
+pub fn ensure_one(path: &Path, contents: &str, mode: Mode) -> io::Result<Option<Difference>> {
+    let difference = match fs::read(path) {
+        Ok(bytes) if bytes == contents.as_bytes() => return Ok(None),
+        Ok(_) => Difference::Stale,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Difference::Missing,
+        Err(e) => return Err(e),
+    };
+    if mode == Mode::Write {
+        write_atomically(path, contents.as_bytes())?;
+    }
+    Ok(Some(difference))
+}

@@ -14,6 +14,7 @@ pub mod emit;
 pub mod ensure;
 pub mod ir;
 pub mod load;
+pub mod schema;
 pub mod validate;
 
 use std::collections::BTreeMap;
@@ -46,6 +47,14 @@ pub struct Summary {
     pub events: usize,
     /// How the output differed (check mode) or what was fixed (write mode).
     pub report: ensure::Report,
+    /// How the catalog's JSON Schema differed, if it did.
+    pub schema: Option<ensure::Difference>,
+    /// How many files were generated.
+    pub files: usize,
+    /// Time spent generating every file in memory.
+    pub generating: std::time::Duration,
+    /// Time spent comparing and writing them.
+    pub writing: std::time::Duration,
 }
 
 /// Why [`run`] failed.
@@ -71,7 +80,11 @@ impl std::error::Error for RunError {}
 /// Generates from `spec_dir` and brings `out_dir` in line (or compares, in check mode). On a
 /// catalog error nothing is written.
 pub fn run(spec_dir: &Path, out_dir: &Path, mode: ensure::Mode) -> Result<Summary, RunError> {
+    let started = std::time::Instant::now();
     let generated = generate(spec_dir).map_err(RunError::Catalog)?;
+    let generating = started.elapsed();
     let report = ensure::ensure(out_dir, &generated.files, mode).map_err(RunError::Io)?;
-    Ok(Summary { events: generated.events, report })
+    let schema = ensure::ensure_one(&spec_dir.join(schema::FILE_NAME), &schema::catalog_schema(), mode).map_err(RunError::Io)?;
+    let writing = started.elapsed() - generating;
+    Ok(Summary { events: generated.events, report, schema, files: generated.files.len(), generating, writing })
 }

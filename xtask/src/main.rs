@@ -149,33 +149,31 @@ fn peak_memory() -> String {
 
 fn codegen_inner(options: &Options) -> ExitCode {
     let mode = if options.check { Mode::Check } else { Mode::Write };
-    let started = Instant::now();
-    let generated = match webhook_codegen::generate(&options.spec) {
-        Ok(g) => g,
-        Err(diagnostics) => {
-            eprintln!("{diagnostics}");
-            return ExitCode::FAILURE;
-        }
-    };
-    let generating = started.elapsed();
-    let report = match webhook_codegen::ensure::ensure(&options.out, &generated.files, mode) {
-        Ok(r) => r,
+    let summary = match webhook_codegen::run(&options.spec, &options.out, mode) {
+        Ok(s) => s,
         Err(e) => {
-            eprintln!("error: {e}");
+            eprintln!("{e}");
             return ExitCode::FAILURE;
         }
     };
     if options.stats {
         println!(
             "stats: {:.3} s generating {} files in memory, {:.3} s comparing and writing them",
-            generating.as_secs_f64(),
-            generated.files.len(),
-            (started.elapsed() - generating).as_secs_f64()
+            summary.generating.as_secs_f64(),
+            summary.files,
+            summary.writing.as_secs_f64()
         );
     }
-    let summary = webhook_codegen::Summary { events: generated.events, report };
+    let schema_path = options.spec.join(webhook_codegen::schema::FILE_NAME);
     let (report, out) = (&summary.report, options.out.display());
     if options.check {
+        if let Some(difference) = &summary.schema {
+            eprintln!("error: {difference:<8} {} (the catalog's JSON Schema)", schema_path.display());
+            if report.differences.is_empty() {
+                eprintln!("run `cargo xtask codegen` to regenerate it");
+                return ExitCode::FAILURE;
+            }
+        }
         if report.differences.is_empty() {
             println!("codegen --check: {out} is up to date ({} events, {} files)", summary.events, report.unchanged);
             return ExitCode::SUCCESS;
@@ -188,11 +186,12 @@ fn codegen_inner(options: &Options) -> ExitCode {
         return ExitCode::FAILURE;
     }
     let removed = report.differences.iter().filter(|(_, d)| *d == Difference::Orphan).count();
+    let written = report.differences.len() - removed + usize::from(summary.schema.is_some());
     println!(
         "codegen: {} events, {} files written, {} unchanged, {} removed ({out})",
         summary.events,
-        report.differences.len() - removed,
-        report.unchanged,
+        written,
+        report.unchanged + usize::from(summary.schema.is_none()),
         removed
     );
     ExitCode::SUCCESS

@@ -5,10 +5,11 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use serde::de::{Deserializer, MapAccess, Visitor};
+use schemars::JsonSchema;
 use serde::Deserialize;
 
 /// `spec/<provider>/provider.yaml`: what every event of one vendor shares.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, expecting = "a provider file: `provider`, `title`, `description`, `event_name`, `envelope`, `payload`, ...")]
 pub struct RawProvider {
     /// The provider's id, e.g. `apideck`; also its Rust module name.
@@ -52,7 +53,7 @@ pub struct RawProvider {
 }
 
 /// Where the event sits in a request body.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, expecting = "an envelope: `{ wrapper, event_type_field, note }`, each optional")]
 pub struct RawEnvelope {
     /// The key wrapping the event (`{"payload": {...}}`); absent when the body is the event.
@@ -70,7 +71,7 @@ pub struct RawEnvelope {
 }
 
 /// The signing scheme of a provider.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, expecting = "a signing scheme: `{ scheme, note }`")]
 pub struct RawSigning {
     /// `apideck-hmac-sha256`, `standard-webhooks`, or `none` (undocumented: nothing is verified).
@@ -81,7 +82,7 @@ pub struct RawSigning {
 }
 
 /// Header names, all optional.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, expecting = "header names: `{ event_type, signature, idempotency_key }`")]
 pub struct RawHeaders {
     /// The header naming the event type.
@@ -96,7 +97,7 @@ pub struct RawHeaders {
 }
 
 /// How entity urls are built.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, expecting = "`{ base, template }`")]
 pub struct RawUrls {
     /// Everything before the api segment, e.g. `https://unify.apideck.com`.
@@ -106,7 +107,7 @@ pub struct RawUrls {
 }
 
 /// `spec/<provider>/<api>.yaml`: one api's events.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, expecting = "an api file: `api`, `title`, `events`, and optional overrides")]
 pub struct RawApi {
     /// The api's id as it appears in event names, e.g. `file-storage`.
@@ -133,7 +134,7 @@ pub struct RawApi {
 }
 
 /// Overrides for one entity.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, expecting = "entity overrides such as `{ plural: people }`")]
 pub struct RawEntity {
     /// The plural as it appears in urls, e.g. `people` (derived by English rules otherwise).
@@ -151,7 +152,7 @@ pub struct RawEntity {
 }
 
 /// Overrides for one event. An event with none is written as `name:` alone.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, expecting = "event overrides such as `{ status: upcoming }`, or nothing")]
 pub struct RawEvent {
     /// `available` (the default), `upcoming`, `deprecated` or `undocumented`.
@@ -175,7 +176,7 @@ pub struct RawEvent {
 }
 
 /// A payload or model shape: an object with named fields.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, expecting = "an object: `{ description, fields, example }`")]
 pub struct RawObject {
     /// What the object is.
@@ -188,7 +189,7 @@ pub struct RawObject {
 }
 
 /// One field of an object.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, expecting = "a field: `{ type, description, required }`")]
 pub struct RawField {
     /// `string`, `number`, `integer`, `boolean`, `json`, `secret`, `event_type`, `event_code`,
@@ -203,7 +204,7 @@ pub struct RawField {
 }
 
 /// A closed set of strings. Decoding keeps unknown values in a fallback variant.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, expecting = "an enum: `{ description, values }`")]
 pub struct RawEnum {
     /// What the set means.
@@ -246,6 +247,38 @@ macro_rules! ordered_map {
 }
 
 ordered_map!(RawEvents, RawEvent, "a mapping from event names to their overrides (`pos.order.created:`)");
+
+impl JsonSchema for RawEvents {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Events".into()
+    }
+
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let event = generator.subschema_for::<Option<RawEvent>>();
+        schemars::json_schema!({
+            "description": "Event names (`api.entity.action`), each with optional overrides.",
+            "type": "object",
+            "minProperties": 1,
+            "propertyNames": { "pattern": "^[a-z][a-z0-9_-]*(\\.[a-z][a-z0-9_-]*)+$" },
+            "additionalProperties": event
+        })
+    }
+}
+
+impl JsonSchema for RawFields {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Fields".into()
+    }
+
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let field = generator.subschema_for::<RawField>();
+        schemars::json_schema!({
+            "description": "Field names (the JSON keys), each with its type and description.",
+            "type": "object",
+            "additionalProperties": field
+        })
+    }
+}
 
 impl<'de> Deserialize<'de> for RawFields {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
