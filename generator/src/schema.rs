@@ -18,9 +18,9 @@ pub const MODELINE: &str = "# yaml-language-server: $schema=../catalog.schema.js
 #[allow(dead_code)] // only its schema is used; files are read as the concrete types
 enum CatalogFile {
     /// `provider.yaml`.
-    Provider(RawProvider),
+    Provider(Box<RawProvider>),
     /// An api file.
-    Api(RawApi),
+    Api(Box<RawApi>),
 }
 
 /// The schema, pretty-printed with a final newline (keys sorted by serde_json, so it is stable).
