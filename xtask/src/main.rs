@@ -164,10 +164,18 @@ fn codegen_inner(options: &Options) -> ExitCode {
             summary.writing.as_secs_f64()
         );
     }
+    // The catalog's JSON Schema sits next to the catalog, for the modeline in every file.
     let schema_path = options.spec.join(webhook_codegen::schema::FILE_NAME);
+    let schema = match webhook_codegen::ensure::ensure_one(&schema_path, &webhook_codegen::schema::catalog_schema(), mode) {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("error: {}: {e}", schema_path.display());
+            return ExitCode::FAILURE;
+        }
+    };
     let (report, out) = (&summary.report, options.out.display());
     if options.check {
-        if let Some(difference) = &summary.schema {
+        if let Some(difference) = &schema {
             eprintln!("error: {difference:<8} {} (the catalog's JSON Schema)", schema_path.display());
             if report.differences.is_empty() {
                 eprintln!("run `cargo xtask codegen` to regenerate it");
@@ -186,12 +194,12 @@ fn codegen_inner(options: &Options) -> ExitCode {
         return ExitCode::FAILURE;
     }
     let removed = report.differences.iter().filter(|(_, d)| *d == Difference::Orphan).count();
-    let written = report.differences.len() - removed + usize::from(summary.schema.is_some());
+    let written = report.differences.len() - removed + usize::from(schema.is_some());
     println!(
         "codegen: {} events, {} files written, {} unchanged, {} removed ({out})",
         summary.events,
         written,
-        report.unchanged + usize::from(summary.schema.is_none()),
+        report.unchanged + usize::from(schema.is_none()),
         removed
     );
     ExitCode::SUCCESS
