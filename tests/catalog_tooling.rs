@@ -79,3 +79,117 @@ fn catalog_md_lists_every_event_with_its_variant_and_status() {
     }
     assert!(text.contains("| `pos.modifier_group.created`<br>alias `pos.modifier-group.created` |"));
 }
+
+// ---------------------------------------------------------------- drift against upstream
+
+fn openapi_files() -> Vec<PathBuf> {
+    let dir = webhook_tests::shared_dir().join("reference/apideck-openapi");
+    let mut files: Vec<PathBuf> =
+        std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).filter(|p| p.extension().is_some_and(|e| e == "yml")).collect();
+    files.sort();
+    files
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let path = entry.unwrap().path();
+        let target = to.join(path.file_name().unwrap());
+        if path.is_dir() {
+            copy_dir(&path, &target);
+        } else {
+            std::fs::copy(&path, &target).unwrap();
+        }
+    }
+}
+
+fn edit(path: &Path, from: &str, to: &str) {
+    let text = std::fs::read_to_string(path).unwrap();
+    assert!(text.contains(from), "{} has no `{from}`", path.display());
+    std::fs::write(path, text.replacen(from, to, 1)).unwrap();
+}
+
+fn xtask(args: &[&std::ffi::OsStr]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO"))
+        .args(["run", "--quiet", "--package", "xtask", "--"])
+        .args(args)
+        .current_dir(workspace_root())
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn the_shipped_catalog_has_no_drift_against_the_published_specs() {
+    use webhook_codegen::drift;
+    let upstream = drift::read_upstream(&openapi_files()).unwrap();
+    let catalog = drift::load_catalog(&workspace_root().join("spec")).unwrap();
+    let report = drift::compare(&catalog, "apideck", &upstream).unwrap();
+    assert!(report.is_empty(), "{report}");
+    assert_eq!(report.catalog_events, 137);
+
+    let mut args: Vec<std::ffi::OsString> = vec!["import".into(), "--openapi".into()];
+    args.extend(openapi_files().into_iter().map(Into::into));
+    let refs: Vec<&std::ffi::OsStr> = args.iter().map(|a| a.as_os_str()).collect();
+    let output = xtask(&refs);
+    assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(String::from_utf8_lossy(&output.stdout).contains("no drift"));
+}
+
+#[test]
+fn drift_reports_exactly_what_changed_and_write_adds_the_missing_events() {
+    use webhook_codegen::drift;
+    let temp = tempfile::tempdir().unwrap();
+    let spec = temp.path().join("spec");
+    copy_dir(&workspace_root().join("spec"), &spec);
+    // One event removed, one added, one renamed, one example changed.
+    edit(&spec.join("apideck/crm.yaml"), "  crm.lead.deleted:\n", "");
+    edit(&spec.join("apideck/crm.yaml"), "  crm.note.created:\n", "  crm.note.created:\n  crm.meeting.created:\n");
+    edit(&spec.join("apideck/hris.yaml"), "  hris.employee.terminated:", "  hris.employees.terminated:");
+    edit(&spec.join("apideck/vault.yaml"), "{ example: { entity: { state: available } } }", "{ example: { entity: { state: added } } }");
+
+    let upstream = drift::read_upstream(&openapi_files()).unwrap();
+    let report = drift::compare(&drift::load_catalog(&spec).unwrap(), "apideck", &upstream).unwrap();
+    assert_eq!(report.apis.keys().collect::<Vec<_>>(), ["crm", "hris", "vault"], "{report}");
+    let crm = &report.apis["crm"];
+    assert_eq!(crm.missing, ["crm.lead.deleted"]);
+    assert_eq!(crm.extra, ["crm.meeting.created"]);
+    assert!(crm.renamed.is_empty() && crm.examples.is_empty());
+    let hris = &report.apis["hris"];
+    assert_eq!(hris.renamed, [("hris.employee.terminated".to_string(), "hris.employees.terminated".to_string())]);
+    assert!(hris.missing.is_empty() && hris.extra.is_empty());
+    let vault = &report.apis["vault"];
+    assert_eq!(vault.examples.len(), 1, "{report}");
+    assert_eq!(vault.examples[0].0, "vault.connection.deleted");
+    assert!(vault.examples[0].2.contains("`payload.entity.state` is \"added\" in the catalog, \"available\" upstream"), "{report}");
+
+    // The command line says the same, and exits 1.
+    let mut args: Vec<std::ffi::OsString> = vec!["import".into(), "--spec".into(), spec.clone().into(), "--openapi".into()];
+    args.extend(openapi_files().into_iter().map(Into::into));
+    let refs: Vec<&std::ffi::OsStr> = args.iter().map(|a| a.as_os_str()).collect();
+    let output = xtask(&refs);
+    assert_eq!(output.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("upstream, not in the catalog:   crm.lead.deleted"), "{stdout}");
+    assert!(stdout.contains("4 differences"), "{stdout}");
+
+    // --write adds the missing event at the end of the api's events, every other line untouched.
+    let before = std::fs::read_to_string(spec.join("apideck/crm.yaml")).unwrap();
+    let written = drift::write_missing(&spec, "apideck", &report).unwrap();
+    assert_eq!(written, [spec.join("apideck/crm.yaml")]);
+    let after = std::fs::read_to_string(spec.join("apideck/crm.yaml")).unwrap();
+    assert_eq!(after, format!("{before}  crm.lead.deleted:\n"));
+    let again = drift::compare(&drift::load_catalog(&spec).unwrap(), "apideck", &upstream).unwrap();
+    assert!(again.apis.get("crm").is_none_or(|d| d.missing.is_empty()), "{again}");
+
+    // ...and the catalog still generates a crate that compiles.
+    let out = temp.path().join("crate");
+    webhook_codegen::run(&spec, &out, webhook_codegen::ensure::Mode::Write).unwrap();
+    std::fs::copy(workspace_root().join("Cargo.lock"), out.join("Cargo.lock")).unwrap();
+    let status = std::process::Command::new(env!("CARGO"))
+        .args(["check", "--quiet"])
+        .current_dir(&out)
+        .env("CARGO_TARGET_DIR", workspace_root().join("target/edge-check"))
+        .status()
+        .unwrap();
+    assert!(status.success(), "the catalog written by --write does not compile");
+}

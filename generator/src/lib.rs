@@ -10,6 +10,7 @@
 //! [`ensure`] writes them (or, in check mode, compares them) only once all are ready.
 
 pub mod diagnostic;
+pub mod drift;
 pub mod emit;
 pub mod ensure;
 pub mod ir;

@@ -11,6 +11,7 @@ use std::time::Instant;
 use webhook_codegen::ensure::{Difference, Mode};
 
 const USAGE: &str = "usage: cargo xtask codegen [--check] [--spec DIR] [--out DIR] [--stats]
+       cargo xtask import --openapi FILE... [--spec DIR] [--provider NAME] [--write]
        cargo xtask synth --events N --out DIR
        cargo run --release -p xtask -- bench-codegen | bench-compile
 
@@ -19,6 +20,11 @@ codegen: generate the crate from the catalog
   --spec DIR   the catalog (default: spec/ in the workspace)
   --out DIR    the generated crate (default: generated/ in the workspace)
   --stats      also print wall time and peak memory of this process
+
+import: report drift between the catalog and OpenAPI specs (exit 1 when there is any)
+  --openapi FILE...  Apideck-style specs (x-webhooks, *EventType enums, WebhookEventType)
+  --provider NAME    the catalog's provider to compare (default: apideck)
+  --write            add the events upstream has and the catalog lacks to their api files
 
 synth: write a synthetic catalog of N events (for benchmarks)
 
@@ -45,6 +51,13 @@ fn main() -> ExitCode {
                     ExitCode::FAILURE
                 }
             },
+            Err(message) => {
+                eprintln!("error: {message}\n\n{USAGE}");
+                ExitCode::from(2)
+            }
+        },
+        Some("import") => match parse_import(&args[1..]) {
+            Ok(options) => import(options),
             Err(message) => {
                 eprintln!("error: {message}\n\n{USAGE}");
                 ExitCode::from(2)
@@ -87,6 +100,71 @@ fn parse_synth(args: &[String]) -> Result<(usize, PathBuf), String> {
         (Some(e), Some(o)) => Ok((e, o)),
         _ => Err("synth needs `--events N` and `--out DIR`".to_string()),
     }
+}
+
+struct ImportOptions {
+    openapi: Vec<PathBuf>,
+    spec: PathBuf,
+    provider: String,
+    write: bool,
+}
+
+fn parse_import(args: &[String]) -> Result<ImportOptions, String> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask sits in the workspace").to_path_buf();
+    let mut options = ImportOptions { openapi: Vec::new(), spec: relative_to(&root, "spec"), provider: "apideck".into(), write: false };
+    let mut it = args.iter().peekable();
+    while let Some(arg) = it.next() {
+        match arg.as_str() {
+            "--openapi" => {
+                while let Some(file) = it.next_if(|a| !a.starts_with("--")) {
+                    options.openapi.push(PathBuf::from(file));
+                }
+            }
+            "--spec" => options.spec = PathBuf::from(it.next().ok_or("`--spec` needs a directory")?),
+            "--provider" => options.provider = it.next().ok_or("`--provider` needs a name")?.clone(),
+            "--write" => options.write = true,
+            other => return Err(format!("unknown argument `{other}`")),
+        }
+    }
+    if options.openapi.is_empty() {
+        return Err("import needs `--openapi FILE...`".to_string());
+    }
+    Ok(options)
+}
+
+fn import(options: ImportOptions) -> ExitCode {
+    use webhook_codegen::drift;
+    let result = (|| {
+        let upstream = drift::read_upstream(&options.openapi)?;
+        let catalog = drift::load_catalog(&options.spec)?;
+        drift::compare(&catalog, &options.provider, &upstream)
+    })();
+    let report = match result {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::from(2);
+        }
+    };
+    println!("{report}");
+    if report.is_empty() {
+        return ExitCode::SUCCESS;
+    }
+    if options.write {
+        match drift::write_missing(&options.spec, &options.provider, &report) {
+            Ok(files) => {
+                for f in files {
+                    println!("wrote {}", f.display());
+                }
+                println!("run `cargo xtask codegen`, then review the diff");
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitCode::from(2);
+            }
+        }
+    }
+    ExitCode::FAILURE
 }
 
 struct Options {

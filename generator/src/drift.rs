@@ -1,0 +1,323 @@
+//! Drift between the catalog and a vendor's published OpenAPI specs (Apideck's style: the
+//! `x-webhooks` entries, the `*EventType` enums, `WebhookEventType`), per api: events upstream
+//! that the catalog lacks, events the catalog has that upstream lacks, names upstream spells
+//! differently (alias candidates), and documented examples that disagree with the catalog's
+//! fixtures. `write_missing` adds the missing events to their api files without touching any
+//! existing line.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use crate::ir::{Catalog, Provider};
+use crate::{load, validate, Diagnostics};
+
+/// What upstream documents.
+#[derive(Debug, Default)]
+pub struct Upstream {
+    /// Every event name in the specs' enums and `x-webhooks`, with the files naming it.
+    pub events: BTreeMap<String, BTreeSet<String>>,
+    /// The documented example body of each event, with its file and entry.
+    pub examples: BTreeMap<String, (String, serde_json::Value)>,
+}
+
+/// Why the comparison could not be made.
+#[derive(Debug)]
+pub enum DriftError {
+    /// A spec file could not be read or parsed.
+    Spec(PathBuf, String),
+    /// The catalog is broken.
+    Catalog(Diagnostics),
+    /// The catalog has no such provider.
+    NoProvider(String),
+}
+
+impl fmt::Display for DriftError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DriftError::Spec(p, e) => write!(f, "error: cannot read {}: {e}", p.display()),
+            DriftError::Catalog(d) => write!(f, "{d}"),
+            DriftError::NoProvider(p) => write!(f, "error: the catalog has no provider `{p}`"),
+        }
+    }
+}
+
+impl std::error::Error for DriftError {}
+
+/// Reads the event names and examples of Apideck-style OpenAPI files.
+pub fn read_upstream(files: &[PathBuf]) -> Result<Upstream, DriftError> {
+    let mut up = Upstream::default();
+    for path in files {
+        let text = fs::read_to_string(path).map_err(|e| DriftError::Spec(path.clone(), e.to_string()))?;
+        let spec: serde_yaml::Value = serde_yaml::from_str(&text).map_err(|e| DriftError::Spec(path.clone(), e.to_string()))?;
+        let file = path.file_name().map_or_else(String::new, |f| f.to_string_lossy().into_owned());
+        let mut names = BTreeSet::new();
+        if let Some(schemas) = spec.get("components").and_then(|c| c.get("schemas")).and_then(|s| s.as_mapping()) {
+            for (name, schema) in schemas {
+                let name = name.as_str().unwrap_or_default();
+                if name.ends_with("EventType") {
+                    collect_enum(schema, &mut names);
+                } else if name.ends_with("WebhookEvent") {
+                    // POS has no `PosEventType`: its list is the event_type enum inside its event schema.
+                    collect_event_type_enums(schema, &mut names);
+                }
+            }
+        }
+        if let Some(hooks) = spec.get("x-webhooks").and_then(|w| w.as_mapping()) {
+            for (entry, hook) in hooks {
+                let Some(post) = hook.get("post") else { continue };
+                let Some(event) = post.get("x-apideck-event-type").and_then(|e| e.as_str()) else { continue };
+                names.insert(event.to_string());
+                let example = &post["requestBody"]["content"]["application/json"]["example"];
+                if let Ok(json) = serde_json::to_value(example) {
+                    if !json.is_null() {
+                        let entry = entry.as_str().unwrap_or_default();
+                        up.examples.insert(event.to_string(), (format!("{file} {entry}"), json));
+                    }
+                }
+            }
+        }
+        for name in names.into_iter().filter(|n| n != "*") {
+            up.events.entry(name).or_default().insert(file.clone());
+        }
+    }
+    Ok(up)
+}
+
+fn collect_enum(schema: &serde_yaml::Value, out: &mut BTreeSet<String>) {
+    if let Some(values) = schema.get("enum").and_then(|e| e.as_sequence()) {
+        out.extend(values.iter().filter_map(|v| v.as_str().map(str::to_string)));
+    }
+}
+
+fn collect_event_type_enums(schema: &serde_yaml::Value, out: &mut BTreeSet<String>) {
+    match schema {
+        serde_yaml::Value::Mapping(map) => {
+            for (k, v) in map {
+                if k.as_str() == Some("event_type") {
+                    collect_enum(v, out);
+                }
+                collect_event_type_enums(v, out);
+            }
+        }
+        serde_yaml::Value::Sequence(items) => items.iter().for_each(|v| collect_event_type_enums(v, out)),
+        _ => {}
+    }
+}
+
+/// The drift of one api.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct ApiDrift {
+    /// Upstream names the catalog lacks.
+    pub missing: Vec<String>,
+    /// Catalog events upstream lacks under any of their names.
+    pub extra: Vec<String>,
+    /// Upstream names the catalog spells differently: (upstream, catalog event).
+    pub renamed: Vec<(String, String)>,
+    /// Events whose documented example differs from the catalog's fixture: (event, where, what).
+    pub examples: Vec<(String, String, String)>,
+}
+
+impl ApiDrift {
+    fn is_empty(&self) -> bool {
+        self.missing.is_empty() && self.extra.is_empty() && self.renamed.is_empty() && self.examples.is_empty()
+    }
+}
+
+/// The drift of a provider, by api.
+#[derive(Debug, Default)]
+pub struct Drift {
+    /// By api id; apis without drift are absent.
+    pub apis: BTreeMap<String, ApiDrift>,
+    /// Upstream event names seen.
+    pub upstream_events: usize,
+    /// Catalog events of the provider.
+    pub catalog_events: usize,
+}
+
+impl Drift {
+    /// Whether the catalog and upstream agree.
+    pub fn is_empty(&self) -> bool {
+        self.apis.is_empty()
+    }
+}
+
+impl fmt::Display for Drift {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "{} upstream events, {} in the catalog", self.upstream_events, self.catalog_events)?;
+        if self.is_empty() {
+            return write!(f, "no drift");
+        }
+        for (api, d) in &self.apis {
+            writeln!(f, "\napi `{api}`:")?;
+            for name in &d.missing {
+                writeln!(f, "  upstream, not in the catalog:   {name}")?;
+            }
+            for name in &d.extra {
+                writeln!(f, "  in the catalog, not upstream:   {name}")?;
+            }
+            for (up, ours) in &d.renamed {
+                writeln!(f, "  spelled differently upstream:   {up} (catalog: {ours}; add it as an alias?)")?;
+            }
+            for (event, place, what) in &d.examples {
+                writeln!(f, "  example differs ({place}):   {event}: {what}")?;
+            }
+        }
+        let n: usize = self.apis.values().map(|d| d.missing.len() + d.extra.len() + d.renamed.len() + d.examples.len()).sum();
+        write!(f, "\n{n} difference{}", if n == 1 { "" } else { "s" })
+    }
+}
+
+/// Loads and validates a catalog.
+pub fn load_catalog(spec_dir: &Path) -> Result<Catalog, DriftError> {
+    let raw = load::load(spec_dir).map_err(|d| DriftError::Catalog(Diagnostics::sorted(d)))?;
+    validate::validate(spec_dir, &raw).map_err(|d| DriftError::Catalog(Diagnostics::sorted(d)))
+}
+
+/// One spelling for names that differ only by separator or by a plural entity:
+/// `crm.notes.updated` and `accounting.purchase-order.created` match their catalog events.
+fn normalize(name: &str) -> String {
+    let mut parts: Vec<String> = name.split('.').map(|s| s.replace('-', "_")).collect();
+    if parts.len() >= 3 {
+        let entity = &mut parts[1];
+        if let Some(stem) = entity.strip_suffix('s') {
+            *entity = stem.to_string();
+        }
+    }
+    parts.join(".")
+}
+
+/// Compares a provider of the catalog with upstream.
+pub fn compare(catalog: &Catalog, provider: &str, upstream: &Upstream) -> Result<Drift, DriftError> {
+    let p: &Provider = catalog.providers.iter().find(|p| p.name == provider).ok_or_else(|| DriftError::NoProvider(provider.to_string()))?;
+    let mut drift = Drift { upstream_events: upstream.events.len(), catalog_events: p.events.len(), ..Drift::default() };
+    let mut known: BTreeMap<&str, &str> = BTreeMap::new(); // every catalog name and alias → event
+    let mut normalized: BTreeMap<String, &str> = BTreeMap::new();
+    for e in &p.events {
+        for name in std::iter::once(&e.wire).chain(&e.aliases) {
+            known.insert(name, &e.wire);
+            normalized.insert(normalize(name), &e.wire);
+        }
+    }
+    let api_of = |name: &str| name.split('.').next().unwrap_or_default().to_string();
+    for name in upstream.events.keys() {
+        if known.contains_key(name.as_str()) {
+            continue;
+        }
+        let d = drift.apis.entry(api_of(name)).or_default();
+        match normalized.get(&normalize(name)) {
+            Some(ours) => d.renamed.push((name.clone(), ours.to_string())),
+            None => d.missing.push(name.clone()),
+        }
+    }
+    let renamed_targets: BTreeSet<String> =
+        drift.apis.values().flat_map(|d| d.renamed.iter().map(|(_, ours)| ours.clone())).collect();
+    for e in &p.events {
+        let upstream_has = std::iter::once(&e.wire).chain(&e.aliases).any(|n| upstream.events.contains_key(n));
+        if !upstream_has && !renamed_targets.contains(&e.wire) {
+            drift.apis.entry(p.apis[e.api].wire.clone()).or_default().extra.push(e.wire.clone());
+        }
+    }
+    for (event, (place, example)) in &upstream.examples {
+        let Some(ours) = known.get(event.as_str()).and_then(|w| p.events.iter().find(|e| e.wire == *w)) else { continue };
+        if let Some(what) = example_difference(&ours.fixture, example) {
+            drift.apis.entry(api_of(event)).or_default().examples.push((event.clone(), place.clone(), what));
+        }
+    }
+    drift.apis.retain(|_, d| !d.is_empty());
+    Ok(drift)
+}
+
+/// How a documented example differs from the catalog's fixture, field by field, or `None`.
+fn example_difference(ours: &serde_json::Value, theirs: &serde_json::Value) -> Option<String> {
+    if ours == theirs {
+        return None;
+    }
+    let mut diffs = Vec::new();
+    diff_values("", ours, theirs, &mut diffs);
+    Some(diffs.join("; "))
+}
+
+fn diff_values(path: &str, ours: &serde_json::Value, theirs: &serde_json::Value, out: &mut Vec<String>) {
+    use serde_json::Value::Object;
+    match (ours, theirs) {
+        (Object(a), Object(b)) => {
+            let keys: BTreeSet<&String> = a.keys().chain(b.keys()).collect();
+            for k in keys {
+                let p = if path.is_empty() { k.clone() } else { format!("{path}.{k}") };
+                match (a.get(k), b.get(k)) {
+                    (Some(x), Some(y)) => diff_values(&p, x, y, out),
+                    (Some(_), None) => out.push(format!("`{p}` only in the catalog")),
+                    (None, Some(_)) => out.push(format!("`{p}` only upstream")),
+                    (None, None) => {}
+                }
+            }
+        }
+        (a, b) if a != b => out.push(format!("`{path}` is {a} in the catalog, {b} upstream")),
+        _ => {}
+    }
+}
+
+/// Adds every missing event to its api's file under `spec_dir/provider/`, as a new `name:` line at
+/// the end of its `events:` mapping; creates the api file when there is none. Existing lines and
+/// comments are left as they are. Returns the files changed.
+pub fn write_missing(spec_dir: &Path, provider: &str, drift: &Drift) -> std::io::Result<Vec<PathBuf>> {
+    let dir = spec_dir.join(provider);
+    let mut changed = Vec::new();
+    for (api, d) in &drift.apis {
+        if d.missing.is_empty() {
+            continue;
+        }
+        let path = find_api_file(&dir, api)?.unwrap_or_else(|| dir.join(format!("{api}.yaml")));
+        let mut text = match fs::read_to_string(&path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => format!(
+                "{}\n# Added by `cargo xtask import`: review the title and description.\napi: {api}\ntitle: {api}\nevents:\n",
+                crate::schema::MODELINE
+            ),
+            Err(e) => return Err(e),
+        };
+        let last_top_level = text.lines().rev().find(|l| !l.is_empty() && !l.starts_with([' ', '#', '\t']));
+        if !last_top_level.is_some_and(|l| l.starts_with("events:")) {
+            return Err(std::io::Error::other(format!(
+                "{}: `events:` is not the last key, so new events cannot be appended safely; add them by hand: {}",
+                path.display(),
+                d.missing.join(", ")
+            )));
+        }
+        if !text.ends_with('\n') {
+            text.push('\n');
+        }
+        for name in &d.missing {
+            text.push_str(&format!("  {name}:\n"));
+        }
+        fs::write(&path, text)?;
+        changed.push(path);
+    }
+    Ok(changed)
+}
+
+/// The file whose `api:` is `api`.
+fn find_api_file(dir: &Path, api: &str) -> std::io::Result<Option<PathBuf>> {
+    for entry in fs::read_dir(dir)? {
+        let path = entry?.path();
+        if path.extension().is_some_and(|e| e == "yaml") {
+            let text = fs::read_to_string(&path)?;
+            if text.lines().any(|l| l.trim_end() == format!("api: {api}")) {
+                return Ok(Some(path));
+            }
+        }
+    }
+    Ok(None)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn normalizing_matches_older_spellings() {
+        assert_eq!(super::normalize("crm.notes.updated"), super::normalize("crm.note.updated"));
+        assert_eq!(super::normalize("accounting.purchase-order.created"), super::normalize("accounting.purchase_order.created"));
+        assert_ne!(super::normalize("crm.note.updated"), super::normalize("crm.lead.updated"));
+    }
+}
