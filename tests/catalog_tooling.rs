@@ -193,3 +193,63 @@ fn drift_reports_exactly_what_changed_and_write_adds_the_missing_events() {
         .unwrap();
     assert!(status.success(), "the catalog written by --write does not compile");
 }
+
+// ---------------------------------------------------------------- semver-aware diff
+
+fn git(dir: &Path, args: &[&str]) {
+    let status = std::process::Command::new("git")
+        .args(["-c", "user.email=test@example.invalid", "-c", "user.name=test", "-c", "commit.gpgsign=false"])
+        .args(args)
+        .current_dir(dir)
+        .status()
+        .unwrap();
+    assert!(status.success(), "git {args:?}");
+}
+
+#[test]
+fn diff_classifies_each_change_by_its_semver_effect() {
+    use webhook_codegen::catalog_diff::{self, Semver};
+    use webhook_codegen::drift::load_catalog;
+    let repo = tempfile::tempdir().unwrap();
+    let spec = repo.path().join("spec");
+    copy_dir(Path::new("catalogs/edge"), &spec);
+    git(repo.path(), &["init", "-q"]);
+    git(repo.path(), &["add", "."]);
+    git(repo.path(), &["commit", "-q", "-m", "base"]);
+
+    let diff = |base: &str| {
+        let (_keep, old) = catalog_diff::catalog_at(&spec, base).unwrap();
+        catalog_diff::diff(&load_catalog(&old).unwrap(), &load_catalog(&spec).unwrap())
+    };
+    assert!(diff("HEAD").is_empty());
+    assert_eq!(catalog_diff::markdown(&[], "HEAD"), "## Catalog changes against `HEAD`\n\nNo changes to the catalog.\n");
+
+    let api = spec.join("edge/match.yaml");
+    edit(&api, "  match.activity.created:\n", "");
+    edit(&api, "  match.type.created:\n", "  match.type.created: { description: \"Event broadcast when a type is made.\" }\n  match.thing.created:\n");
+    edit(&api, "  match.time-off-request.created:", "  match.leave-request.created: { aliases: [match.time-off-request.created] }");
+    edit(&api, "  match.ghost.created: { status: undocumented }", "  match.spirit.created: { status: undocumented, aliases: [match.ghost.created], rust_name: MatchGhostCreated }");
+    edit(&api, "  match.option.created:", "  match.option.created: { status: deprecated }");
+    edit(&spec.join("edge/provider.yaml"), "      string: { type: string, description: A field named like `String`. }", "      string: { type: string, description: A field named like `String`. }\n      note: { type: string, description: A new field. }");
+
+    let changes = diff("HEAD");
+    let find = |subject: &str, kind: &str| {
+        changes
+            .iter()
+            .find(|c| c.subject == subject && c.kind == kind)
+            .unwrap_or_else(|| panic!("no {kind} {subject} in {changes:#?}"))
+    };
+    assert_eq!(find("`match.activity.created`", "removed").semver, Semver::Major);
+    assert_eq!(find("`match.thing.created`", "added").semver, Semver::Minor);
+    assert_eq!(find("`match.time-off-request.created`", "renamed").semver, Semver::Major, "the Rust variant changed");
+    assert_eq!(find("`match.ghost.created`", "renamed").semver, Semver::Minor, "wire alias and Rust variant both kept");
+    assert_eq!(find("`match.option.created`", "changed").semver, Semver::Minor);
+    assert_eq!(find("`match.type.created`", "changed").semver, Semver::Patch);
+    assert_eq!(find("payload `box`", "changed").semver, Semver::Minor);
+    assert_eq!(changes.len(), 7, "{changes:#?}");
+    assert!(!changes.iter().any(|c| c.subject == "`match.leave-request.created`" || c.subject == "`match.spirit.created`"), "a rename is not also an addition");
+
+    let markdown = catalog_diff::markdown(&changes, "HEAD");
+    assert!(markdown.contains("**Semver: major** for `webhook-events` (2 major, 4 minor, 1 patch)."), "{markdown}");
+    assert!(markdown.contains("| major | removed | edge | `match.activity.created` | `EventType::MatchActivityCreated` is gone and the name parses as `Unknown` |"), "{markdown}");
+}

@@ -11,6 +11,7 @@ use std::time::Instant;
 use webhook_codegen::ensure::{Difference, Mode};
 
 const USAGE: &str = "usage: cargo xtask codegen [--check] [--spec DIR] [--out DIR] [--stats]
+       cargo xtask diff [--base REV] [--spec DIR]
        cargo xtask import --openapi FILE... [--spec DIR] [--provider NAME] [--write]
        cargo xtask synth --events N --out DIR
        cargo run --release -p xtask -- bench-codegen | bench-compile
@@ -20,6 +21,8 @@ codegen: generate the crate from the catalog
   --spec DIR   the catalog (default: spec/ in the workspace)
   --out DIR    the generated crate (default: generated/ in the workspace)
   --stats      also print wall time and peak memory of this process
+
+diff: the catalog's changes since REV (default HEAD) as markdown, with their semver effect
 
 import: report drift between the catalog and OpenAPI specs (exit 1 when there is any)
   --openapi FILE...  Apideck-style specs (x-webhooks, *EventType enums, WebhookEventType)
@@ -56,6 +59,23 @@ fn main() -> ExitCode {
                 ExitCode::from(2)
             }
         },
+        Some("diff") => {
+            let mut base = "HEAD".to_string();
+            let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask sits in the workspace").to_path_buf();
+            let mut spec = relative_to(&root, "spec");
+            let mut it = args[1..].iter();
+            while let Some(arg) = it.next() {
+                match (arg.as_str(), it.next()) {
+                    ("--base", Some(rev)) => base = rev.clone(),
+                    ("--spec", Some(dir)) => spec = PathBuf::from(dir),
+                    _ => {
+                        eprintln!("error: unknown or incomplete argument `{arg}`\n\n{USAGE}");
+                        return ExitCode::from(2);
+                    }
+                }
+            }
+            catalog_diff(&spec, &base)
+        }
         Some("import") => match parse_import(&args[1..]) {
             Ok(options) => import(options),
             Err(message) => {
@@ -99,6 +119,26 @@ fn parse_synth(args: &[String]) -> Result<(usize, PathBuf), String> {
         (Some(0), _) => Err("`--events` must be at least 1".to_string()),
         (Some(e), Some(o)) => Ok((e, o)),
         _ => Err("synth needs `--events N` and `--out DIR`".to_string()),
+    }
+}
+
+fn catalog_diff(spec: &Path, base: &str) -> ExitCode {
+    use webhook_codegen::{catalog_diff, drift};
+    let result = (|| -> Result<String, String> {
+        let (_keep, base_spec) = catalog_diff::catalog_at(spec, base)?;
+        let before = drift::load_catalog(&base_spec).map_err(|e| format!("the catalog at `{base}` does not load:\n{e}"))?;
+        let after = drift::load_catalog(spec).map_err(|e| e.to_string())?;
+        Ok(catalog_diff::markdown(&catalog_diff::diff(&before, &after), base))
+    })();
+    match result {
+        Ok(markdown) => {
+            print!("{markdown}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
     }
 }
 
