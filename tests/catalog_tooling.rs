@@ -253,3 +253,53 @@ fn diff_classifies_each_change_by_its_semver_effect() {
     assert!(markdown.contains("**Semver: major** for `webhook-events` (2 major, 4 minor, 1 patch)."), "{markdown}");
     assert!(markdown.contains("| major | removed | edge | `match.activity.created` | `EventType::MatchActivityCreated` is gone and the name parses as `Unknown` |"), "{markdown}");
 }
+
+// ---------------------------------------------------------------- AsyncAPI export
+
+#[test]
+fn asyncapi_documents_describe_every_event_and_pass_the_official_parser() {
+    let catalog = webhook_codegen::drift::load_catalog(&workspace_root().join("spec")).unwrap();
+    let documents = webhook_codegen::asyncapi::export(&catalog);
+    assert_eq!(documents.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>(), ["apideck.asyncapi.json", "pack.asyncapi.json"]);
+
+    // Every event is an operation with its message, headers and documented example.
+    let apideck: serde_json::Value = serde_json::from_str(&documents[0].1).unwrap();
+    assert_eq!(apideck["asyncapi"], "3.0.0");
+    assert_eq!(apideck["operations"].as_object().unwrap().len(), 137);
+    let message = &apideck["components"]["messages"]["PosOrderCreated"];
+    assert_eq!(message["name"], "pos.order.created");
+    assert_eq!(message["headers"]["properties"]["x-apideck-event-type"]["const"], "pos.order.created");
+    let fixture: serde_json::Value =
+        serde_json::from_str(webhook_events::apideck::fixtures::get(&webhook_events::apideck::EventType::PosOrderCreated).unwrap()).unwrap();
+    assert_eq!(message["examples"][0]["payload"], fixture);
+    assert_eq!(apideck["components"]["schemas"]["ConnectionEvent"]["properties"]["entity"]["$ref"], "#/components/schemas/ConsumerConnection");
+
+    let dir = tempfile::tempdir().unwrap();
+    let mut files = Vec::new();
+    for (name, text) in &documents {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        files.push(path);
+    }
+    // A negative control: an operation naming a message that does not exist must fail.
+    let mut broken = apideck.clone();
+    broken["operations"]["receivePosOrderCreated"]["messages"][0]["$ref"] = "#/channels/apideckWebhooks/messages/NoSuchMessage".into();
+    let broken_path = dir.path().join("broken.asyncapi.json");
+    std::fs::write(&broken_path, serde_json::to_string(&broken).unwrap()).unwrap();
+
+    let checker = workspace_root().join("tests/asyncapi");
+    let has_node = std::process::Command::new("node").arg("--version").output().is_ok_and(|o| o.status.success());
+    if !has_node || !checker.join("node_modules/@asyncapi/parser").is_dir() {
+        let message = "`node` or @asyncapi/parser is missing (run `npm ci --prefix tests/asyncapi`), so the exported AsyncAPI documents were not validated";
+        assert!(std::env::var_os("CI").is_none(), "{message}");
+        eprintln!("\n*** SKIPPED: {message}. ***\n");
+        return;
+    }
+    let run = |paths: &[PathBuf]| std::process::Command::new("node").arg(checker.join("validate.mjs")).args(paths).output().unwrap();
+    let output = run(&files);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "the AsyncAPI parser found errors:\n{stdout}{}", String::from_utf8_lossy(&output.stderr));
+    assert_eq!(stdout.matches(": 0 errors").count(), 2, "{stdout}");
+    let output = run(&[broken_path]);
+    assert!(!output.status.success(), "the parser accepted a broken document:\n{}", String::from_utf8_lossy(&output.stdout));
+}

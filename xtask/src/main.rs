@@ -12,6 +12,7 @@ use webhook_codegen::ensure::{Difference, Mode};
 
 const USAGE: &str = "usage: cargo xtask codegen [--check] [--spec DIR] [--out DIR] [--stats]
        cargo xtask diff [--base REV] [--spec DIR]
+       cargo xtask export asyncapi --out DIR
        cargo xtask import --openapi FILE... [--spec DIR] [--provider NAME] [--write]
        cargo xtask synth --events N --out DIR
        cargo run --release -p xtask -- bench-codegen | bench-compile
@@ -21,6 +22,8 @@ codegen: generate the crate from the catalog
   --spec DIR   the catalog (default: spec/ in the workspace)
   --out DIR    the generated crate (default: generated/ in the workspace)
   --stats      also print wall time and peak memory of this process
+
+export asyncapi: one AsyncAPI 3.0 document per provider, into DIR
 
 diff: the catalog's changes since REV (default HEAD) as markdown, with their semver effect
 
@@ -76,6 +79,13 @@ fn main() -> ExitCode {
             }
             catalog_diff(&spec, &base)
         }
+        Some("export") => match (args.get(1).map(String::as_str), args.get(2).map(String::as_str), args.get(3)) {
+            (Some("asyncapi"), Some("--out"), Some(out)) => export_asyncapi(Path::new(out)),
+            _ => {
+                eprintln!("error: usage: cargo xtask export asyncapi --out DIR\n\n{USAGE}");
+                ExitCode::from(2)
+            }
+        },
         Some("import") => match parse_import(&args[1..]) {
             Ok(options) => import(options),
             Err(message) => {
@@ -120,6 +130,31 @@ fn parse_synth(args: &[String]) -> Result<(usize, PathBuf), String> {
         (Some(e), Some(o)) => Ok((e, o)),
         _ => Err("synth needs `--events N` and `--out DIR`".to_string()),
     }
+}
+
+fn export_asyncapi(out: &Path) -> ExitCode {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask sits in the workspace").to_path_buf();
+    let catalog = match webhook_codegen::drift::load_catalog(&relative_to(&root, "spec")) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let documents = webhook_codegen::asyncapi::export(&catalog);
+    if let Err(e) = std::fs::create_dir_all(out) {
+        eprintln!("error: cannot create {}: {e}", out.display());
+        return ExitCode::FAILURE;
+    }
+    for (name, text) in documents {
+        let path = out.join(name);
+        if let Err(e) = std::fs::write(&path, text) {
+            eprintln!("error: cannot write {}: {e}", path.display());
+            return ExitCode::FAILURE;
+        }
+        println!("wrote {}", path.display());
+    }
+    ExitCode::SUCCESS
 }
 
 fn catalog_diff(spec: &Path, base: &str) -> ExitCode {
