@@ -122,7 +122,7 @@ fn xtask(args: &[&std::ffi::OsStr]) -> std::process::Output {
 fn the_shipped_catalog_has_no_drift_against_the_published_specs() {
     use webhook_codegen::drift;
     let upstream = drift::read_upstream(&openapi_files()).unwrap();
-    let catalog = drift::load_catalog(&workspace_root().join("spec")).unwrap();
+    let catalog = webhook_codegen::load_catalog(&workspace_root().join("spec")).unwrap();
     let report = drift::compare(&catalog, "apideck", &upstream).unwrap();
     assert!(report.is_empty(), "{report}");
     assert_eq!(report.catalog_events, 137);
@@ -148,7 +148,7 @@ fn drift_reports_exactly_what_changed_and_write_adds_the_missing_events() {
     edit(&spec.join("apideck/vault.yaml"), "{ example: { entity: { state: available } } }", "{ example: { entity: { state: added } } }");
 
     let upstream = drift::read_upstream(&openapi_files()).unwrap();
-    let report = drift::compare(&drift::load_catalog(&spec).unwrap(), "apideck", &upstream).unwrap();
+    let report = drift::compare(&webhook_codegen::load_catalog(&spec).unwrap(), "apideck", &upstream).unwrap();
     assert_eq!(report.apis.keys().collect::<Vec<_>>(), ["crm", "hris", "vault"], "{report}");
     let crm = &report.apis["crm"];
     assert_eq!(crm.missing, ["crm.lead.deleted"]);
@@ -178,7 +178,7 @@ fn drift_reports_exactly_what_changed_and_write_adds_the_missing_events() {
     assert_eq!(written, [spec.join("apideck/crm.yaml")]);
     let after = std::fs::read_to_string(spec.join("apideck/crm.yaml")).unwrap();
     assert_eq!(after, format!("{before}  crm.lead.deleted:\n"));
-    let again = drift::compare(&drift::load_catalog(&spec).unwrap(), "apideck", &upstream).unwrap();
+    let again = drift::compare(&webhook_codegen::load_catalog(&spec).unwrap(), "apideck", &upstream).unwrap();
     assert!(again.apis.get("crm").is_none_or(|d| d.missing.is_empty()), "{again}");
 
     // ...and the catalog still generates a crate that compiles.
@@ -209,7 +209,7 @@ fn git(dir: &Path, args: &[&str]) {
 #[test]
 fn diff_classifies_each_change_by_its_semver_effect() {
     use webhook_codegen::catalog_diff::{self, Semver};
-    use webhook_codegen::drift::load_catalog;
+    use webhook_codegen::load_catalog;
     let repo = tempfile::tempdir().unwrap();
     let spec = repo.path().join("spec");
     copy_dir(Path::new("catalogs/edge"), &spec);
@@ -258,7 +258,7 @@ fn diff_classifies_each_change_by_its_semver_effect() {
 
 #[test]
 fn asyncapi_documents_describe_every_event_and_pass_the_official_parser() {
-    let catalog = webhook_codegen::drift::load_catalog(&workspace_root().join("spec")).unwrap();
+    let catalog = webhook_codegen::load_catalog(&workspace_root().join("spec")).unwrap();
     let documents = webhook_codegen::asyncapi::export(&catalog);
     assert_eq!(documents.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>(), ["apideck.asyncapi.json", "pack.asyncapi.json"]);
 

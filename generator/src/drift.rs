@@ -11,7 +11,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use crate::ir::{Catalog, Provider};
-use crate::{load, validate, Diagnostics};
+use crate::Diagnostics;
 
 /// What upstream documents.
 #[derive(Debug, Default)]
@@ -167,12 +167,6 @@ impl fmt::Display for Drift {
         let n: usize = self.apis.values().map(|d| d.missing.len() + d.extra.len() + d.renamed.len() + d.examples.len()).sum();
         write!(f, "\n{n} difference{}", if n == 1 { "" } else { "s" })
     }
-}
-
-/// Loads and validates a catalog.
-pub fn load_catalog(spec_dir: &Path) -> Result<Catalog, DriftError> {
-    let raw = load::load(spec_dir).map_err(|d| DriftError::Catalog(Diagnostics::sorted(d)))?;
-    validate::validate(spec_dir, &raw).map_err(|d| DriftError::Catalog(Diagnostics::sorted(d)))
 }
 
 /// One spelling for names that differ only by separator or by a plural entity:

@@ -35,10 +35,15 @@ pub struct Generated {
     pub events: usize,
 }
 
+/// Loads and validates a catalog into the IR (what every tool reads). Writes nothing.
+pub fn load_catalog(spec_dir: &Path) -> Result<ir::Catalog, Diagnostics> {
+    let raw = load::load(spec_dir).map_err(Diagnostics::sorted)?;
+    validate::validate(spec_dir, &raw).map_err(Diagnostics::sorted)
+}
+
 /// Loads, validates and emits a catalog. Writes nothing.
 pub fn generate(spec_dir: &Path) -> Result<Generated, Diagnostics> {
-    let raw = load::load(spec_dir).map_err(Diagnostics::sorted)?;
-    let catalog = validate::validate(spec_dir, &raw).map_err(Diagnostics::sorted)?;
+    let catalog = load_catalog(spec_dir)?;
     let files = emit::emit(&catalog).map_err(Diagnostics::sorted)?;
     Ok(Generated { files, events: catalog.event_count() })
 }

@@ -134,7 +134,7 @@ fn parse_synth(args: &[String]) -> Result<(usize, PathBuf), String> {
 
 fn export_asyncapi(out: &Path) -> ExitCode {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask sits in the workspace").to_path_buf();
-    let catalog = match webhook_codegen::drift::load_catalog(&relative_to(&root, "spec")) {
+    let catalog = match webhook_codegen::load_catalog(&relative_to(&root, "spec")) {
         Ok(c) => c,
         Err(e) => {
             eprintln!("{e}");
@@ -158,11 +158,11 @@ fn export_asyncapi(out: &Path) -> ExitCode {
 }
 
 fn catalog_diff(spec: &Path, base: &str) -> ExitCode {
-    use webhook_codegen::{catalog_diff, drift};
+    use webhook_codegen::catalog_diff;
     let result = (|| -> Result<String, String> {
         let (_keep, base_spec) = catalog_diff::catalog_at(spec, base)?;
-        let before = drift::load_catalog(&base_spec).map_err(|e| format!("the catalog at `{base}` does not load:\n{e}"))?;
-        let after = drift::load_catalog(spec).map_err(|e| e.to_string())?;
+        let before = webhook_codegen::load_catalog(&base_spec).map_err(|e| format!("the catalog at `{base}` does not load:\n{e}"))?;
+        let after = webhook_codegen::load_catalog(spec).map_err(|e| e.to_string())?;
         Ok(catalog_diff::markdown(&catalog_diff::diff(&before, &after), base))
     })();
     match result {
@@ -211,7 +211,7 @@ fn import(options: ImportOptions) -> ExitCode {
     use webhook_codegen::drift;
     let result = (|| {
         let upstream = drift::read_upstream(&options.openapi)?;
-        let catalog = drift::load_catalog(&options.spec)?;
+        let catalog = webhook_codegen::load_catalog(&options.spec).map_err(drift::DriftError::Catalog)?;
         drift::compare(&catalog, &options.provider, &upstream)
     })();
     let report = match result {
