@@ -9,6 +9,8 @@
 //! [`generate`] runs the first three and returns every file's bytes, or every problem found;
 //! [`ensure`] writes them (or, in check mode, compares them) only once all are ready.
 
+#![deny(missing_docs)]
+
 pub mod asyncapi;
 pub mod catalog_diff;
 pub mod diagnostic;
