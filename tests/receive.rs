@@ -298,3 +298,124 @@ fn fixtures_are_reachable_from_rust() {
     assert!(body.contains(r#""event_type": "pos.order.created""#));
     assert_eq!(apideck::fixtures::get(&EventType::from_wire("x.y.z")), None);
 }
+
+mod fast_path_agrees_with_the_exact_parser {
+    //! `Event::parse` first tries a scanner; whenever it answers, its event must be exactly what
+    //! the exact serde path gives (`Event::parse_as` with the type `JSON.parse` would read).
+    use proptest::prelude::*;
+    use webhook_events::apideck::Event;
+
+    fn value() -> impl Strategy<Value = String> {
+        let leaf = prop_oneof![
+            any::<String>().prop_map(|s| serde_json::to_string(&s).unwrap()),
+            "[a-z0-9_ ]{0,12}".prop_map(|s| format!("\"{s}\"")),
+            Just(r#""\u00e9\n\"q\"""#.to_string()),
+            Just(r#""\ud83d\ude00""#.to_string()),
+            any::<i64>().prop_map(|n| n.to_string()),
+            any::<f64>().prop_filter("finite", |f| f.is_finite()).prop_map(|f| serde_json::to_string(&f).unwrap()),
+            Just("1e5".to_string()),
+            Just("-0".to_string()),
+            Just("true".to_string()),
+            Just("null".to_string()),
+        ];
+        leaf.prop_recursive(3, 16, 4, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..3).prop_map(|v| format!("[{}]", v.join(","))),
+                proptest::collection::vec(("[a-z_]{1,8}", inner), 0..3)
+                    .prop_map(|v| format!("{{{}}}", v.iter().map(|(k, v)| format!("\"{k}\":{v}")).collect::<Vec<_>>().join(","))),
+            ]
+        })
+    }
+
+    fn string() -> impl Strategy<Value = String> {
+        prop_oneof![
+            any::<String>().prop_map(|s| serde_json::to_string(&s).unwrap()),
+            "[a-z0-9_ ]{0,12}".prop_map(|s| format!("\"{s}\"")),
+            Just(r#""\u00e9\n\"q\"""#.to_string()),
+            Just(r#""\ud83d\ude00 tab\t""#.to_string()),
+        ]
+    }
+
+    fn event_type() -> impl Strategy<Value = String> {
+        prop_oneof![
+            Just("\"pos.order.created\""), Just("\"crm.contact.updated\""), Just("\"vault.connection.updated\""),
+            Just("\"vault.connection.callable\""), Just("\"crm.meeting.created\""), Just("\"pos.modifier-group.created\""),
+            Just("\"pos.\\u006frder.created\""),
+        ]
+        .prop_map(str::to_string)
+    }
+
+    /// A member, usually of the right type for its key, sometimes not.
+    fn member() -> impl Strategy<Value = (String, String)> {
+        let strings = prop_oneof![
+            Just("entity_id"), Just("entity_url"), Just("service_id"), Just("occurred_at"), Just("event_id"), Just("unknown"),
+        ];
+        let entity = prop_oneof![
+            Just(r#"{"id":"c1","state":"callable","enabled":true,"auth_type":"oauth2"}"#.to_string()),
+            Just(r#"{"id":"c\n1","state":"hibernating","settings":{"a":[1,2]},"metadata":null}"#.to_string()),
+            Just(r#"{"enabled":"yes"}"#.to_string()),
+            Just("null".to_string()),
+        ];
+        prop_oneof![
+            6 => (strings, prop_oneof![5 => string(), 1 => value()]).prop_map(|(k, v)| (k.to_string(), v)),
+            2 => prop_oneof![5 => any::<u32>().prop_map(|n| n.to_string()), 1 => Just("2.0".to_string()), 1 => value()]
+                .prop_map(|v| ("execution_attempt".to_string(), v)),
+            2 => entity.prop_map(|v| ("entity".to_string(), v)),
+            1 => event_type().prop_map(|v| ("event_type".to_string(), v)),
+            1 => value().prop_map(|v| ("other".to_string(), v)),
+            // Malformed values under keys no payload has: skipping them must still refuse them.
+            1 => prop_oneof![Just("[1,,2]"), Just("{\"a\" 1}"), Just("[1}"), Just("\"bad \\x escape\""), Just("{\"a\":[}")]
+                .prop_map(|v| ("other".to_string(), v.to_string())),
+        ]
+    }
+
+    fn body() -> impl Strategy<Value = String> {
+        let ws = prop_oneof![Just(""), Just(" "), Just("\n  ")];
+        let trailing = prop_oneof![6 => Just(""), 1 => Just(" \n"), 1 => Just(" x"), 1 => Just("}"), 1 => Just(",{}")];
+        (event_type(), proptest::collection::vec((member(), ws.clone()), 0..7), 0usize..8, ws, any::<bool>(), trailing, proptest::option::of(0usize..400))
+            .prop_map(|(event_type, mut members, at, space, extra_top, trailing, cut)| {
+                members.insert(at.min(members.len()), (("event_type".to_string(), event_type), " "));
+                let inner: Vec<String> = members.iter().map(|((k, v), s)| format!("{s}\"{k}\"{s}:{v}")).collect();
+                let mut text = format!(
+                    "{{{space}\"payload\":{{{}}}{}}}{trailing}",
+                    inner.join(","),
+                    if extra_top { ",\"meta\":[1,{\"x\":null}]" } else { "" }
+                );
+                if let Some(at) = cut {
+                    // Now and then a truncated body: both parsers must refuse it.
+                    if at < text.len() && text.is_char_boundary(at) && at % 5 == 0 {
+                        text.truncate(at);
+                    }
+                }
+                text
+            })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(3000))]
+
+        #[test]
+        fn parse_equals_the_exact_path(text in body()) {
+            let fast = Event::parse(text.as_bytes());
+            // The type the exact path reads: JSON.parse semantics, the last duplicate wins.
+            let exact_type = serde_json::from_str::<serde_json::Value>(&text)
+                .ok()
+                .and_then(|v| v["payload"]["event_type"].as_str().map(str::to_string));
+            match (&fast, &exact_type) {
+                (Ok(event), Some(t)) => {
+                    let exact = Event::parse_as(t, text.as_bytes());
+                    prop_assert!(exact.is_ok(), "fast accepted what the exact path refuses: {text}\n{:?}", exact.err());
+                    let exact = exact.unwrap();
+                    prop_assert_eq!(event.event_type(), exact.event_type());
+                    prop_assert_eq!(serde_json::to_value(event).unwrap(), serde_json::to_value(&exact).unwrap(), "{}", text);
+                }
+                (Ok(event), None) => prop_assert!(false, "fast parsed a body with no string event type: {text} -> {event:?}"),
+                (Err(_), Some(t)) => {
+                    let exact = Event::parse_as(t, text.as_bytes());
+                    prop_assert!(exact.is_err() || serde_json::from_str::<serde_json::Value>(&text).is_err(), "refused what the exact path accepts: {text}");
+                }
+                (Err(_), None) => {}
+            }
+        }
+    }
+}

@@ -5,6 +5,7 @@
 pub mod de;
 mod error;
 mod info;
+pub mod scan;
 mod secret;
 pub mod url;
 pub mod verify;

@@ -1822,92 +1822,19 @@ impl<'a> Event<'a> {
 
 /// Every field of every payload shape, for reading a body in one pass.
 #[allow(dead_code)]
-#[derive(::serde::Deserialize)]
+#[derive(Default)]
 struct AnyPayload<'a> {
-    /// Unique consumer identifier. You can freely choose a consumer ID yourself. Most of the time, this is an ID of your internal data model that represents a user or account in your system (for example account:12345). If the consumer doesn't exist yet, Vault will upsert a consumer based on your ID.
-    #[serde(
-        borrow,
-        deserialize_with = "crate::runtime::de::opt_cow",
-        default,
-        skip_serializing_if = "::core::option::Option::is_none"
-    )]
-    pub consumer_id: ::core::option::Option<::std::borrow::Cow<'a, str>>,
-    /// The connection the event is about.
-    #[serde(borrow, default, skip_serializing_if = "::core::option::Option::is_none")]
-    pub entity: ::core::option::Option<super::payloads::ConsumerConnection<'a>>,
-    /// The connection's id, e.g. `1111+test_user_id`.
-    #[serde(
-        borrow,
-        deserialize_with = "crate::runtime::de::opt_cow",
-        default,
-        skip_serializing_if = "::core::option::Option::is_none"
-    )]
-    pub entity_id: ::core::option::Option<::std::borrow::Cow<'a, str>>,
-    /// The type of entity that triggered this event: `Connection`.
-    #[serde(
-        borrow,
-        deserialize_with = "crate::runtime::de::opt_cow",
-        default,
-        skip_serializing_if = "::core::option::Option::is_none"
-    )]
-    pub entity_type: ::core::option::Option<::std::borrow::Cow<'a, str>>,
-    /// The url to retrieve entity detail.
-    #[serde(
-        borrow,
-        deserialize_with = "crate::runtime::de::opt_cow",
-        default,
-        skip_serializing_if = "::core::option::Option::is_none"
-    )]
-    pub entity_url: ::core::option::Option<::std::borrow::Cow<'a, str>>,
-    /// Unique reference to this request event.
-    #[serde(
-        borrow,
-        deserialize_with = "crate::runtime::de::opt_cow",
-        default,
-        skip_serializing_if = "::core::option::Option::is_none"
-    )]
-    pub event_id: ::core::option::Option<::std::borrow::Cow<'a, str>>,
-    /// The type of event that was triggered.
-    #[serde(
-        borrow,
-        deserialize_with = "crate::runtime::de::opt_cow",
-        default,
-        skip_serializing_if = "::core::option::Option::is_none"
-    )]
-    pub event_type: ::core::option::Option<::std::borrow::Cow<'a, str>>,
-    /// The current count this request event has been attempted.
-    #[serde(default, skip_serializing_if = "::core::option::Option::is_none")]
-    pub execution_attempt: ::core::option::Option<::serde_json::Number>,
-    /// ISO datetime for when the original event occurred.
-    #[serde(
-        borrow,
-        deserialize_with = "crate::runtime::de::opt_cow",
-        default,
-        skip_serializing_if = "::core::option::Option::is_none"
-    )]
-    pub occurred_at: ::core::option::Option<::std::borrow::Cow<'a, str>>,
-    /// Service provider identifier; `apideck-vault` for Vault events.
-    #[serde(
-        borrow,
-        deserialize_with = "crate::runtime::de::opt_cow",
-        default,
-        skip_serializing_if = "::core::option::Option::is_none"
-    )]
-    pub service_id: ::core::option::Option<::std::borrow::Cow<'a, str>>,
-    /// Name of the Apideck unified API.
-    #[serde(
-        borrow,
-        deserialize_with = "crate::runtime::de::opt_cow",
-        default,
-        skip_serializing_if = "::core::option::Option::is_none"
-    )]
-    pub unified_api: ::core::option::Option<::std::borrow::Cow<'a, str>>,
-}
-
-#[derive(::serde::Deserialize)]
-struct AnyEnvelope<'a> {
-    #[serde(rename = "payload", borrow)]
-    payload: AnyPayload<'a>,
+    consumer_id: ::core::option::Option<::std::borrow::Cow<'a, str>>,
+    entity: ::core::option::Option<super::payloads::ConsumerConnection<'a>>,
+    entity_id: ::core::option::Option<::std::borrow::Cow<'a, str>>,
+    entity_type: ::core::option::Option<::std::borrow::Cow<'a, str>>,
+    entity_url: ::core::option::Option<::std::borrow::Cow<'a, str>>,
+    event_id: ::core::option::Option<::std::borrow::Cow<'a, str>>,
+    event_type: ::core::option::Option<::std::borrow::Cow<'a, str>>,
+    execution_attempt: ::core::option::Option<::serde_json::Number>,
+    occurred_at: ::core::option::Option<::std::borrow::Cow<'a, str>>,
+    service_id: ::core::option::Option<::std::borrow::Cow<'a, str>>,
+    unified_api: ::core::option::Option<::std::borrow::Cow<'a, str>>,
 }
 
 impl<'a> AnyPayload<'a> {
@@ -1952,7 +1879,94 @@ impl<'a> Event<'a> {
     /// The common case in one typed pass; `None` sends the body to the precise parser.
     fn parse_fast(body: &'a [u8]) -> ::core::option::Option<Self> {
         let text = ::core::str::from_utf8(body).ok()?;
-        let any = ::serde_json::from_str::<AnyEnvelope<'a>>(text).ok()?.payload;
+        let mut envelope = crate::runtime::scan::Members::of(text)?;
+        let mut inner = None;
+        while let Some((key, value)) = envelope.next_member()? {
+            if key == "payload" {
+                if inner.replace(value.span).is_some() {
+                    return None;
+                }
+            } else {
+                crate::runtime::scan::skip(value)?;
+            }
+        }
+        if !envelope.at_end() {
+            return None;
+        }
+        let mut members = crate::runtime::scan::Members::of(inner?)?;
+        let mut any = AnyPayload::default();
+        let mut seen = [false; 11usize];
+        while let Some((key, value)) = members.next_member()? {
+            match key {
+                "consumer_id" => {
+                    if ::core::mem::replace(&mut seen[0usize], true) {
+                        return None;
+                    }
+                    any.consumer_id = crate::runtime::scan::opt_str(value)?;
+                }
+                "entity" => {
+                    if ::core::mem::replace(&mut seen[1usize], true) {
+                        return None;
+                    }
+                    any.entity = crate::runtime::scan::opt_de(value)?;
+                }
+                "entity_id" => {
+                    if ::core::mem::replace(&mut seen[2usize], true) {
+                        return None;
+                    }
+                    any.entity_id = crate::runtime::scan::opt_str(value)?;
+                }
+                "entity_type" => {
+                    if ::core::mem::replace(&mut seen[3usize], true) {
+                        return None;
+                    }
+                    any.entity_type = crate::runtime::scan::opt_str(value)?;
+                }
+                "entity_url" => {
+                    if ::core::mem::replace(&mut seen[4usize], true) {
+                        return None;
+                    }
+                    any.entity_url = crate::runtime::scan::opt_str(value)?;
+                }
+                "event_id" => {
+                    if ::core::mem::replace(&mut seen[5usize], true) {
+                        return None;
+                    }
+                    any.event_id = crate::runtime::scan::opt_str(value)?;
+                }
+                "event_type" => {
+                    if ::core::mem::replace(&mut seen[6usize], true) {
+                        return None;
+                    }
+                    any.event_type = crate::runtime::scan::opt_str(value)?;
+                }
+                "execution_attempt" => {
+                    if ::core::mem::replace(&mut seen[7usize], true) {
+                        return None;
+                    }
+                    any.execution_attempt = crate::runtime::scan::opt_de(value)?;
+                }
+                "occurred_at" => {
+                    if ::core::mem::replace(&mut seen[8usize], true) {
+                        return None;
+                    }
+                    any.occurred_at = crate::runtime::scan::opt_str(value)?;
+                }
+                "service_id" => {
+                    if ::core::mem::replace(&mut seen[9usize], true) {
+                        return None;
+                    }
+                    any.service_id = crate::runtime::scan::opt_str(value)?;
+                }
+                "unified_api" => {
+                    if ::core::mem::replace(&mut seen[10usize], true) {
+                        return None;
+                    }
+                    any.unified_api = crate::runtime::scan::opt_str(value)?;
+                }
+                _ => crate::runtime::scan::skip(value)?,
+            }
+        }
         let event_type = EventType::known(any.event_type.as_deref()?)?;
         match event_type {
             #[cfg(feature = "apideck-accounting")]

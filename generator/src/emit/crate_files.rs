@@ -8,11 +8,12 @@ use super::{docs, ident, Files};
 use crate::ir::Catalog;
 
 /// The runtime's files: name and contents, embedded at build time of the generator.
-const RUNTIME: [(&str, &str); 12] = [
+const RUNTIME: [(&str, &str); 13] = [
     ("mod.rs", include_str!("../../runtime/mod.rs")),
     ("de.rs", include_str!("../../runtime/de.rs")),
     ("error.rs", include_str!("../../runtime/error.rs")),
     ("info.rs", include_str!("../../runtime/info.rs")),
+    ("scan.rs", include_str!("../../runtime/scan.rs")),
     ("secret.rs", include_str!("../../runtime/secret.rs")),
     ("url.rs", include_str!("../../runtime/url.rs")),
     ("verify/mod.rs", include_str!("../../runtime/verify/mod.rs")),

@@ -1,8 +1,9 @@
-//! The one-pass parser: a private struct holding every field of every payload shape of a
-//! provider, so a body is read by a single typed serde pass and then moved into its event's
-//! payload type. It is only generated when the shapes agree (a field name never has two types),
-//! and it only ever speeds the common case up: any failure, an unknown event, or a raw payload
-//! falls back to the precise two-phase parser, which gives the exact error and the raw JSON.
+//! The one-pass parser: the runtime's scanner walks the envelope and the payload's members once,
+//! filling a private struct with every field of every payload shape of the provider, which is then
+//! moved into the event's payload type. It is only generated when the shapes agree (a field name
+//! never has two types), and it only ever speeds the common case up: anything unusual, an unknown
+//! event, or a raw payload falls back to the exact two-phase serde parser, which gives the
+//! authoritative result or error.
 
 use std::collections::BTreeMap;
 
@@ -42,26 +43,62 @@ fn superset(p: &Provider) -> Option<Vec<Field>> {
 pub fn emit(p: &Provider) -> Option<TokenStream> {
     let fields = superset(p)?;
     let event_type_field = ident(&fields.iter().find(|f| Some(&f.wire) == p.envelope.event_type_field.as_ref())?.rust);
-    let struct_fields = fields.iter().map(|f| types::field(ObjectKind::Payload, f));
-    let envelope = match (&p.envelope.wrapper, &p.envelope.wrapper_field) {
-        (Some(w), Some(field)) => {
-            let w_ident = ident(field);
-            quote! {
-                #[derive(::serde::Deserialize)]
-                struct AnyEnvelope<'a> {
-                    #[serde(rename = #w, borrow)]
-                    #w_ident: AnyPayload<'a>,
+    let struct_fields = fields.iter().map(|f| {
+        let name = ident(&f.rust);
+        let ty = types::rust_type(ObjectKind::Payload, &f.ty).0;
+        quote!(#name: ::core::option::Option<#ty>,)
+    });
+    // The members the scanner reads: each known key once (a repeated one sends the body to the
+    // exact parser, which refuses it), anything else checked and skipped.
+    let count = fields.len();
+    let member_arms = fields.iter().enumerate().map(|(i, f)| {
+        let (wire, name) = (&f.wire, ident(&f.rust));
+        let read = if f.ty == Type::String { quote!(crate::runtime::scan::opt_str(value)?) } else { quote!(crate::runtime::scan::opt_de(value)?) };
+        quote! {
+            #wire => {
+                if ::core::mem::replace(&mut seen[#i], true) {
+                    return None;
                 }
+                any.#name = #read;
             }
         }
-        _ => quote!(),
-    };
-    let read = match &p.envelope.wrapper_field {
-        Some(field) => {
-            let w_ident = ident(field);
-            quote!(::serde_json::from_str::<AnyEnvelope<'a>>(text).ok()?.#w_ident)
+    });
+    let read_members = quote! {
+        let mut any = AnyPayload::default();
+        let mut seen = [false; #count];
+        while let Some((key, value)) = members.next_member()? {
+            match key {
+                #(#member_arms)*
+                _ => crate::runtime::scan::skip(value)?,
+            }
         }
-        None => quote!(::serde_json::from_str::<AnyPayload<'a>>(text).ok()?),
+    };
+    let read = match &p.envelope.wrapper {
+        Some(w) => quote! {
+            let mut envelope = crate::runtime::scan::Members::of(text)?;
+            let mut inner = None;
+            while let Some((key, value)) = envelope.next_member()? {
+                if key == #w {
+                    if inner.replace(value.span).is_some() {
+                        return None;
+                    }
+                } else {
+                    crate::runtime::scan::skip(value)?;
+                }
+            }
+            if !envelope.at_end() {
+                return None;
+            }
+            let mut members = crate::runtime::scan::Members::of(inner?)?;
+            #read_members
+        },
+        None => quote! {
+            let mut members = crate::runtime::scan::Members::of(text)?;
+            #read_members
+            if !members.at_end() {
+                return None;
+            }
+        },
     };
     // One conversion per payload shape; each event's arm only calls its shape's.
     let used: std::collections::BTreeSet<usize> =
@@ -100,12 +137,10 @@ pub fn emit(p: &Provider) -> Option<TokenStream> {
         /// Every field of every payload shape, for reading a body in one pass.
         // A shape whose apis' features are all off has fields no arm reads.
         #[allow(dead_code)]
-        #[derive(::serde::Deserialize)]
+        #[derive(Default)]
         struct AnyPayload<'a> {
             #(#struct_fields)*
         }
-
-        #envelope
 
         impl<'a> AnyPayload<'a> {
             #(#converters)*
@@ -114,9 +149,8 @@ pub fn emit(p: &Provider) -> Option<TokenStream> {
         impl<'a> Event<'a> {
             /// The common case in one typed pass; `None` sends the body to the precise parser.
             fn parse_fast(body: &'a [u8]) -> ::core::option::Option<Self> {
-                // Checking UTF-8 once up front lets serde_json read strings without checking each.
                 let text = ::core::str::from_utf8(body).ok()?;
-                let any = #read;
+                #read
                 let event_type = EventType::known(any.#event_type_field.as_deref()?)?;
                 match event_type {
                     #(#arms)*

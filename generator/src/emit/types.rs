@@ -89,7 +89,7 @@ pub fn field(kind: ObjectKind, f: &Field) -> TokenStream {
 }
 
 /// The Rust type of a field type, and whether serde must be told to borrow it.
-fn rust_type(kind: ObjectKind, ty: &Type) -> (TokenStream, bool) {
+pub fn rust_type(kind: ObjectKind, ty: &Type) -> (TokenStream, bool) {
     match ty {
         Type::String if kind == ObjectKind::Payload => (quote!(::std::borrow::Cow<'a, str>), true),
         Type::String => (quote!(::std::string::String), false),

@@ -1,0 +1,264 @@
+//! A JSON object scanner for the parser's fast path: it walks an object's members once,
+//! borrowing every key and value from the text, and builds nothing.
+//!
+//! It answers "this is certainly well-formed, and here are the members" or "not sure": anything
+//! unusual (an escaped key, a malformed value, trailing text) makes the caller fall back to the
+//! exact serde_json path, which then gives the authoritative result or error. So the scanner can
+//! never accept a body the exact path would refuse, nor read a value differently: a differential
+//! property test holds it to that.
+
+/// A member's value, with its exact text.
+#[derive(Clone, Copy, Debug)]
+pub struct Value<'a> {
+    /// The value's text, from its first to its last byte.
+    pub span: &'a str,
+    /// What kind of value.
+    pub kind: Kind<'a>,
+}
+
+/// The kinds of JSON value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind<'a> {
+    /// A string without escapes: its content, borrowed.
+    Str(&'a str),
+    /// A string with escapes (the span still has its quotes).
+    Escaped,
+    /// A number (grammar checked).
+    Number,
+    /// `true` or `false`.
+    Bool(bool),
+    /// `null`.
+    Null,
+    /// An object or array, not yet validated inside.
+    Nested,
+}
+
+/// Walks the members of one JSON object.
+pub struct Members<'a> {
+    text: &'a str,
+    pos: usize,
+    first: bool,
+}
+
+impl<'a> Members<'a> {
+    /// The members of the object that `text` is (surrounding whitespace allowed).
+    pub fn of(text: &'a str) -> Option<Members<'a>> {
+        let mut m = Members { text, pos: 0, first: true };
+        m.ws();
+        if m.byte()? != b'{' {
+            return None;
+        }
+        m.pos += 1;
+        Some(m)
+    }
+
+    fn byte(&self) -> Option<u8> {
+        self.text.as_bytes().get(self.pos).copied()
+    }
+
+    fn ws(&mut self) {
+        while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.byte() {
+            self.pos += 1;
+        }
+    }
+
+    /// The next member: `Some(Some(..))`, the end: `Some(None)`, not sure: `None`. Keys with
+    /// escapes are "not sure" (the exact path decodes them).
+    pub fn next_member(&mut self) -> Option<Option<(&'a str, Value<'a>)>> {
+        self.ws();
+        if self.byte()? == b'}' {
+            self.pos += 1;
+            return Some(None);
+        }
+        if !self.first {
+            if self.byte()? != b',' {
+                return None;
+            }
+            self.pos += 1;
+            self.ws();
+        }
+        self.first = false;
+        let key = match self.value()? {
+            Value { kind: Kind::Str(key), .. } => key,
+            _ => return None,
+        };
+        self.ws();
+        if self.byte()? != b':' {
+            return None;
+        }
+        self.pos += 1;
+        self.ws();
+        let value = self.value()?;
+        Some(Some((key, value)))
+    }
+
+    /// After the last member: whether only whitespace follows (for the outermost object).
+    pub fn at_end(mut self) -> bool {
+        self.ws();
+        self.pos == self.text.len()
+    }
+
+    fn value(&mut self) -> Option<Value<'a>> {
+        let start = self.pos;
+        let kind = match self.byte()? {
+            b'"' => self.string()?,
+            b'{' | b'[' => {
+                self.nested()?;
+                Kind::Nested
+            }
+            b't' => self.literal("true", Kind::Bool(true))?,
+            b'f' => self.literal("false", Kind::Bool(false))?,
+            b'n' => self.literal("null", Kind::Null)?,
+            b'-' | b'0'..=b'9' => self.number()?,
+            _ => return None,
+        };
+        Some(Value { span: &self.text[start..self.pos], kind })
+    }
+
+    fn literal(&mut self, word: &str, kind: Kind<'a>) -> Option<Kind<'a>> {
+        if !self.text[self.pos..].starts_with(word) {
+            return None;
+        }
+        self.pos += word.len();
+        Some(kind)
+    }
+
+    fn string(&mut self) -> Option<Kind<'a>> {
+        let bytes = self.text.as_bytes();
+        let start = self.pos + 1;
+        let mut i = start;
+        let mut escaped = false;
+        loop {
+            match *bytes.get(i)? {
+                b'"' => break,
+                b'\\' => {
+                    escaped = true;
+                    i += 2; // the escape's second byte is checked by serde_json when the string is used
+                }
+                b if b < 0x20 => return None,
+                _ => i += 1,
+            }
+        }
+        self.pos = i + 1;
+        Some(if escaped { Kind::Escaped } else { Kind::Str(&self.text[start..i]) })
+    }
+
+    fn digits(&mut self) -> usize {
+        let start = self.pos;
+        while let Some(b'0'..=b'9') = self.byte() {
+            self.pos += 1;
+        }
+        self.pos - start
+    }
+
+    fn number(&mut self) -> Option<Kind<'a>> {
+        if self.byte() == Some(b'-') {
+            self.pos += 1;
+        }
+        match self.byte()? {
+            b'0' => self.pos += 1,
+            b'1'..=b'9' => {
+                self.digits();
+            }
+            _ => return None,
+        }
+        if self.byte() == Some(b'.') {
+            self.pos += 1;
+            if self.digits() == 0 {
+                return None;
+            }
+        }
+        if let Some(b'e' | b'E') = self.byte() {
+            self.pos += 1;
+            if let Some(b'+' | b'-') = self.byte() {
+                self.pos += 1;
+            }
+            if self.digits() == 0 {
+                return None;
+            }
+        }
+        Some(Kind::Number)
+    }
+
+    /// Skips an object or array by its brackets and strings; its content is validated only if
+    /// the caller uses the value (see [`skip`]).
+    fn nested(&mut self) -> Option<()> {
+        let bytes = self.text.as_bytes();
+        let mut depth = 0usize;
+        loop {
+            match *bytes.get(self.pos)? {
+                b'{' | b'[' => {
+                    depth += 1;
+                    self.pos += 1;
+                }
+                b'}' | b']' => {
+                    depth -= 1;
+                    self.pos += 1;
+                    if depth == 0 {
+                        return Some(());
+                    }
+                }
+                b'"' => {
+                    self.string()?;
+                }
+                _ => self.pos += 1,
+            }
+        }
+    }
+}
+
+/// Accepts a value the caller does not use, after checking it is well-formed JSON (scalars were
+/// checked while scanning; nested values and escaped strings are checked here).
+pub fn skip(v: Value<'_>) -> Option<()> {
+    match v.kind {
+        Kind::Nested | Kind::Escaped => ::serde_json::from_str::<::serde::de::IgnoredAny>(v.span).ok().map(drop),
+        _ => Some(()),
+    }
+}
+
+/// An optional string field: `Some(None)` for `null`; `None` (not sure) for other kinds.
+pub fn opt_str<'a>(v: Value<'a>) -> Option<Option<::std::borrow::Cow<'a, str>>> {
+    match v.kind {
+        Kind::Str(s) => Some(Some(::std::borrow::Cow::Borrowed(s))),
+        Kind::Escaped => ::serde_json::from_str::<String>(v.span).ok().map(|s| Some(::std::borrow::Cow::Owned(s))),
+        Kind::Null => Some(None),
+        _ => None,
+    }
+}
+
+/// An optional value of any deserializable type, from its exact text.
+pub fn opt_de<'a, T: ::serde::Deserialize<'a>>(v: Value<'a>) -> Option<Option<T>> {
+    match v.kind {
+        Kind::Null => Some(None),
+        _ => ::serde_json::from_str::<T>(v.span).ok().map(Some),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Kind, Members};
+
+    fn members(text: &str) -> Option<Vec<(String, Kind<'_>)>> {
+        let mut m = Members::of(text)?;
+        let mut out = Vec::new();
+        while let Some((k, v)) = m.next_member()? {
+            out.push((k.to_string(), v.kind));
+        }
+        m.at_end().then_some(out)
+    }
+
+    #[test]
+    fn scans_members() {
+        let found = members(r#" { "a" : "x", "b":-1.5e3,"c":[1,{"d":"]"}], "e":null,"f":true, "g":"\n"} "#).unwrap();
+        let kinds: Vec<Kind<'_>> = found.iter().map(|(_, k)| *k).collect();
+        assert_eq!(kinds, [Kind::Str("x"), Kind::Number, Kind::Nested, Kind::Null, Kind::Bool(true), Kind::Escaped]);
+        assert_eq!(members("{}").unwrap().len(), 0);
+    }
+
+    #[test]
+    fn is_unsure_rather_than_wrong() {
+        for bad in ["", "[]", "{", r#"{"a"}"#, r#"{"a":}"#, r#"{"a":1,}"#, r#"{"a":01}"#, r#"{"a":1.}"#, r#"{"a":tru}"#, r#"{"a":1} x"#, "{\"a\":\"\u{1}\"}", r#"{"a\u0062":1}"#, r#"{"a":1 "b":2}"#] {
+            assert!(members(bad).is_none(), "{bad:?}");
+        }
+    }
+}
