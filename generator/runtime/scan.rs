@@ -62,9 +62,10 @@ impl<'a> Members<'a> {
         }
     }
 
-    /// The next member: `Some(Some(..))`, the end: `Some(None)`, not sure: `None`. Keys with
-    /// escapes are "not sure" (the exact path decodes them).
-    pub fn next_member(&mut self) -> Option<Option<(&'a str, Value<'a>)>> {
+    /// The next member's key, leaving the scanner at its value: `Some(Some(key))`, the end of the
+    /// object: `Some(None)`, not sure: `None`. Keys with escapes are "not sure" (the exact path
+    /// decodes them). Read the value with one of the `read_*` methods, `object` or `skip`.
+    pub fn next_key(&mut self) -> Option<Option<&'a str>> {
         self.ws();
         if self.byte()? == b'}' {
             self.pos += 1;
@@ -88,8 +89,54 @@ impl<'a> Members<'a> {
         }
         self.pos += 1;
         self.ws();
-        let value = self.value()?;
-        Some(Some((key, value)))
+        Some(Some(key))
+    }
+
+    /// The next member, its value scanned (nested values are skipped, not validated).
+    pub fn next_member(&mut self) -> Option<Option<(&'a str, Value<'a>)>> {
+        match self.next_key()? {
+            Some(key) => Some(Some((key, self.value()?))),
+            None => Some(None),
+        }
+    }
+
+    /// The members of the object that is the current value; hand the scanner back with
+    /// [`Members::resume`] when done with it.
+    pub fn object(&mut self) -> Option<Members<'a>> {
+        if self.byte()? != b'{' {
+            return None;
+        }
+        Some(Members { text: self.text, pos: self.pos + 1, first: true })
+    }
+
+    /// Continues after an object read with [`Members::object`] (all its members read).
+    pub fn resume(&mut self, inner: Members<'a>) {
+        self.pos = inner.pos;
+    }
+
+    /// Skips the current value, checking it is well-formed JSON.
+    pub fn skip(&mut self) -> Option<()> {
+        let v = self.value()?;
+        skip(v)
+    }
+
+    /// The current value as an optional string: `Some(None)` for `null`.
+    pub fn read_str(&mut self) -> Option<Option<::std::borrow::Cow<'a, str>>> {
+        let v = self.value()?;
+        opt_str(v)
+    }
+
+    /// The current value as an optional `T`, deserialized by serde_json in place: one pass, and
+    /// strings borrow from the text.
+    pub fn read<T: ::serde::Deserialize<'a>>(&mut self) -> Option<Option<T>> {
+        if self.text[self.pos..].starts_with("null") {
+            self.pos += 4;
+            return Some(None);
+        }
+        let mut stream = ::serde_json::Deserializer::from_str(&self.text[self.pos..]).into_iter::<T>();
+        let value = stream.next()?.ok()?;
+        self.pos += stream.byte_offset();
+        Some(Some(value))
     }
 
     /// After the last member: whether only whitespace follows (for the outermost object).
@@ -129,6 +176,15 @@ impl<'a> Members<'a> {
         let mut i = start;
         let mut escaped = false;
         loop {
+            // Eight bytes at a time while none of them is a quote, a backslash or a control
+            // character: most string bytes are plain.
+            while let Some(chunk) = bytes.get(i..i + 8) {
+                let word = u64::from_le_bytes(chunk.try_into().expect("eight bytes"));
+                if special_byte(word) {
+                    break;
+                }
+                i += 8;
+            }
             match *bytes.get(i)? {
                 b'"' => break,
                 b'\\' => {
@@ -207,6 +263,16 @@ impl<'a> Members<'a> {
     }
 }
 
+/// Whether any byte of `word` is `"`, `\\` or below 0x20 (the classic SWAR tests: a byte is zero
+/// after XOR with the value sought; a byte is less than n).
+fn special_byte(word: u64) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let zero = |v: u64| v.wrapping_sub(ONES) & !v & HIGHS;
+    let below_space = word.wrapping_sub(ONES * 0x20) & !word & HIGHS;
+    (zero(word ^ (ONES * u64::from(b'"'))) | zero(word ^ (ONES * u64::from(b'\\'))) | below_space) != 0
+}
+
 /// Accepts a value the caller does not use, after checking it is well-formed JSON (scalars were
 /// checked while scanning; nested values and escaped strings are checked here).
 pub fn skip(v: Value<'_>) -> Option<()> {
@@ -223,14 +289,6 @@ pub fn opt_str<'a>(v: Value<'a>) -> Option<Option<::std::borrow::Cow<'a, str>>> 
         Kind::Escaped => ::serde_json::from_str::<String>(v.span).ok().map(|s| Some(::std::borrow::Cow::Owned(s))),
         Kind::Null => Some(None),
         _ => None,
-    }
-}
-
-/// An optional value of any deserializable type, from its exact text.
-pub fn opt_de<'a, T: ::serde::Deserialize<'a>>(v: Value<'a>) -> Option<Option<T>> {
-    match v.kind {
-        Kind::Null => Some(None),
-        _ => ::serde_json::from_str::<T>(v.span).ok().map(Some),
     }
 }
 
@@ -253,6 +311,20 @@ mod tests {
         let kinds: Vec<Kind<'_>> = found.iter().map(|(_, k)| *k).collect();
         assert_eq!(kinds, [Kind::Str("x"), Kind::Number, Kind::Nested, Kind::Null, Kind::Bool(true), Kind::Escaped]);
         assert_eq!(members("{}").unwrap().len(), 0);
+    }
+
+    #[test]
+    fn finds_special_bytes_in_any_position() {
+        for pos in 0..8 {
+            for special in [b'"', b'\\', 0x00, 0x1f] {
+                let mut bytes = [b'a'; 8];
+                bytes[pos] = special;
+                assert!(super::special_byte(u64::from_le_bytes(bytes)), "{special:#x} at {pos}");
+            }
+        }
+        for plain in [*b"abcdefgh", *b"  !#[]~\x7f", [0x20, 0x7f, 0x80, 0xc3, 0xa9, 0xff, 0x21, 0x5d]] {
+            assert!(!super::special_byte(u64::from_le_bytes(plain)), "{plain:?}");
+        }
     }
 
     #[test]

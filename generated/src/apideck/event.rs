@@ -1880,93 +1880,96 @@ impl<'a> Event<'a> {
     fn parse_fast(body: &'a [u8]) -> ::core::option::Option<Self> {
         let text = ::core::str::from_utf8(body).ok()?;
         let mut envelope = crate::runtime::scan::Members::of(text)?;
-        let mut inner = None;
-        while let Some((key, value)) = envelope.next_member()? {
-            if key == "payload" {
-                if inner.replace(value.span).is_some() {
-                    return None;
-                }
-            } else {
-                crate::runtime::scan::skip(value)?;
+        let mut read = None;
+        while let Some(key) = envelope.next_key()? {
+            if key != "payload" {
+                envelope.skip()?;
+                continue;
             }
+            if read.is_some() {
+                return None;
+            }
+            let mut members = envelope.object()?;
+            let mut any = AnyPayload::default();
+            let mut seen = [false; 11usize];
+            while let Some(key) = members.next_key()? {
+                match key {
+                    "consumer_id" => {
+                        if ::core::mem::replace(&mut seen[0usize], true) {
+                            return None;
+                        }
+                        any.consumer_id = members.read_str()?;
+                    }
+                    "entity" => {
+                        if ::core::mem::replace(&mut seen[1usize], true) {
+                            return None;
+                        }
+                        any.entity = members.read()?;
+                    }
+                    "entity_id" => {
+                        if ::core::mem::replace(&mut seen[2usize], true) {
+                            return None;
+                        }
+                        any.entity_id = members.read_str()?;
+                    }
+                    "entity_type" => {
+                        if ::core::mem::replace(&mut seen[3usize], true) {
+                            return None;
+                        }
+                        any.entity_type = members.read_str()?;
+                    }
+                    "entity_url" => {
+                        if ::core::mem::replace(&mut seen[4usize], true) {
+                            return None;
+                        }
+                        any.entity_url = members.read_str()?;
+                    }
+                    "event_id" => {
+                        if ::core::mem::replace(&mut seen[5usize], true) {
+                            return None;
+                        }
+                        any.event_id = members.read_str()?;
+                    }
+                    "event_type" => {
+                        if ::core::mem::replace(&mut seen[6usize], true) {
+                            return None;
+                        }
+                        any.event_type = members.read_str()?;
+                    }
+                    "execution_attempt" => {
+                        if ::core::mem::replace(&mut seen[7usize], true) {
+                            return None;
+                        }
+                        any.execution_attempt = members.read()?;
+                    }
+                    "occurred_at" => {
+                        if ::core::mem::replace(&mut seen[8usize], true) {
+                            return None;
+                        }
+                        any.occurred_at = members.read_str()?;
+                    }
+                    "service_id" => {
+                        if ::core::mem::replace(&mut seen[9usize], true) {
+                            return None;
+                        }
+                        any.service_id = members.read_str()?;
+                    }
+                    "unified_api" => {
+                        if ::core::mem::replace(&mut seen[10usize], true) {
+                            return None;
+                        }
+                        any.unified_api = members.read_str()?;
+                    }
+                    _ => members.skip()?,
+                }
+            }
+            envelope.resume(members);
+            read = Some(any);
         }
         if !envelope.at_end() {
             return None;
         }
-        let mut members = crate::runtime::scan::Members::of(inner?)?;
-        let mut any = AnyPayload::default();
-        let mut seen = [false; 11usize];
-        while let Some((key, value)) = members.next_member()? {
-            match key {
-                "consumer_id" => {
-                    if ::core::mem::replace(&mut seen[0usize], true) {
-                        return None;
-                    }
-                    any.consumer_id = crate::runtime::scan::opt_str(value)?;
-                }
-                "entity" => {
-                    if ::core::mem::replace(&mut seen[1usize], true) {
-                        return None;
-                    }
-                    any.entity = crate::runtime::scan::opt_de(value)?;
-                }
-                "entity_id" => {
-                    if ::core::mem::replace(&mut seen[2usize], true) {
-                        return None;
-                    }
-                    any.entity_id = crate::runtime::scan::opt_str(value)?;
-                }
-                "entity_type" => {
-                    if ::core::mem::replace(&mut seen[3usize], true) {
-                        return None;
-                    }
-                    any.entity_type = crate::runtime::scan::opt_str(value)?;
-                }
-                "entity_url" => {
-                    if ::core::mem::replace(&mut seen[4usize], true) {
-                        return None;
-                    }
-                    any.entity_url = crate::runtime::scan::opt_str(value)?;
-                }
-                "event_id" => {
-                    if ::core::mem::replace(&mut seen[5usize], true) {
-                        return None;
-                    }
-                    any.event_id = crate::runtime::scan::opt_str(value)?;
-                }
-                "event_type" => {
-                    if ::core::mem::replace(&mut seen[6usize], true) {
-                        return None;
-                    }
-                    any.event_type = crate::runtime::scan::opt_str(value)?;
-                }
-                "execution_attempt" => {
-                    if ::core::mem::replace(&mut seen[7usize], true) {
-                        return None;
-                    }
-                    any.execution_attempt = crate::runtime::scan::opt_de(value)?;
-                }
-                "occurred_at" => {
-                    if ::core::mem::replace(&mut seen[8usize], true) {
-                        return None;
-                    }
-                    any.occurred_at = crate::runtime::scan::opt_str(value)?;
-                }
-                "service_id" => {
-                    if ::core::mem::replace(&mut seen[9usize], true) {
-                        return None;
-                    }
-                    any.service_id = crate::runtime::scan::opt_str(value)?;
-                }
-                "unified_api" => {
-                    if ::core::mem::replace(&mut seen[10usize], true) {
-                        return None;
-                    }
-                    any.unified_api = crate::runtime::scan::opt_str(value)?;
-                }
-                _ => crate::runtime::scan::skip(value)?,
-            }
-        }
+        let any = read?;
         let event_type = EventType::known(any.event_type.as_deref()?)?;
         match event_type {
             #[cfg(feature = "apideck-accounting")]

@@ -53,7 +53,7 @@ pub fn emit(p: &Provider) -> Option<TokenStream> {
     let count = fields.len();
     let member_arms = fields.iter().enumerate().map(|(i, f)| {
         let (wire, name) = (&f.wire, ident(&f.rust));
-        let read = if f.ty == Type::String { quote!(crate::runtime::scan::opt_str(value)?) } else { quote!(crate::runtime::scan::opt_de(value)?) };
+        let read = if f.ty == Type::String { quote!(members.read_str()?) } else { quote!(members.read()?) };
         quote! {
             #wire => {
                 if ::core::mem::replace(&mut seen[#i], true) {
@@ -66,31 +66,34 @@ pub fn emit(p: &Provider) -> Option<TokenStream> {
     let read_members = quote! {
         let mut any = AnyPayload::default();
         let mut seen = [false; #count];
-        while let Some((key, value)) = members.next_member()? {
+        while let Some(key) = members.next_key()? {
             match key {
                 #(#member_arms)*
-                _ => crate::runtime::scan::skip(value)?,
+                _ => members.skip()?,
             }
         }
     };
     let read = match &p.envelope.wrapper {
         Some(w) => quote! {
             let mut envelope = crate::runtime::scan::Members::of(text)?;
-            let mut inner = None;
-            while let Some((key, value)) = envelope.next_member()? {
-                if key == #w {
-                    if inner.replace(value.span).is_some() {
-                        return None;
-                    }
-                } else {
-                    crate::runtime::scan::skip(value)?;
+            let mut read = None;
+            while let Some(key) = envelope.next_key()? {
+                if key != #w {
+                    envelope.skip()?;
+                    continue;
                 }
+                if read.is_some() {
+                    return None;
+                }
+                let mut members = envelope.object()?;
+                #read_members
+                envelope.resume(members);
+                read = Some(any);
             }
             if !envelope.at_end() {
                 return None;
             }
-            let mut members = crate::runtime::scan::Members::of(inner?)?;
-            #read_members
+            let any = read?;
         },
         None => quote! {
             let mut members = crate::runtime::scan::Members::of(text)?;
