@@ -126,6 +126,53 @@ impl<'a> Members<'a> {
         opt_str(v)
     }
 
+    /// The current value as an optional number: `Some(None)` for `null`.
+    pub fn read_number(&mut self) -> Option<Option<::serde_json::Number>> {
+        let v = self.value()?;
+        match v.kind {
+            Kind::Number => v.span.parse().ok().map(Some),
+            Kind::Null => Some(None),
+            _ => None,
+        }
+    }
+
+    /// The current value as an optional whole number: `Some(None)` for `null`.
+    pub fn read_i64(&mut self) -> Option<Option<i64>> {
+        let v = self.value()?;
+        match v.kind {
+            Kind::Number => v.span.parse().ok().map(Some),
+            Kind::Null => Some(None),
+            _ => None,
+        }
+    }
+
+    /// The current value as an optional boolean: `Some(None)` for `null`.
+    pub fn read_bool(&mut self) -> Option<Option<bool>> {
+        match self.value()?.kind {
+            Kind::Bool(b) => Some(Some(b)),
+            Kind::Null => Some(None),
+            _ => None,
+        }
+    }
+
+    /// The current value, a string, turned into a `T` by `from_wire` (an open enum's
+    /// constructor): `Some(None)` for `null`.
+    pub fn read_with<T>(&mut self, from_wire: impl FnOnce(&str) -> T) -> Option<Option<T>> {
+        Some(self.read_str()?.map(|s| from_wire(&s)))
+    }
+
+    /// The current value, an object, read by `scan` from its members: `Some(None)` for `null`.
+    pub fn read_object<T>(&mut self, scan: impl FnOnce(&mut Members<'a>) -> Option<T>) -> Option<Option<T>> {
+        if self.text[self.pos..].starts_with("null") {
+            self.pos += 4;
+            return Some(None);
+        }
+        let mut inner = self.object()?;
+        let value = scan(&mut inner)?;
+        self.resume(inner);
+        Some(Some(value))
+    }
+
     /// The current value as an optional `T`, deserialized by serde_json in place: one pass, and
     /// strings borrow from the text.
     pub fn read<T: ::serde::Deserialize<'a>>(&mut self) -> Option<Option<T>> {

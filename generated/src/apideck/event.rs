@@ -1820,6 +1820,350 @@ impl<'a> Event<'a> {
     }
 }
 
+/// Reads a `ConnectionEvent` from an object's members; `None` when not sure.
+#[allow(dead_code, clippy::needless_lifetimes)]
+fn scan_connection_event<'a>(
+    members: &mut crate::runtime::scan::Members<'a>,
+) -> ::core::option::Option<super::payloads::ConnectionEvent<'a>> {
+    let mut field_event_type = None;
+    let mut field_event_id = None;
+    let mut field_service_id = None;
+    let mut field_entity_id = None;
+    let mut field_entity_type = None;
+    let mut field_entity = None;
+    let mut field_execution_attempt = None;
+    let mut field_occurred_at = None;
+    let mut seen = [false; 8usize];
+    while let Some(key) = members.next_key()? {
+        match key {
+            "event_type" => {
+                if ::core::mem::replace(&mut seen[0usize], true) {
+                    return None;
+                }
+                field_event_type = members.read_str()?;
+            }
+            "event_id" => {
+                if ::core::mem::replace(&mut seen[1usize], true) {
+                    return None;
+                }
+                field_event_id = members.read_str()?;
+            }
+            "service_id" => {
+                if ::core::mem::replace(&mut seen[2usize], true) {
+                    return None;
+                }
+                field_service_id = members.read_str()?;
+            }
+            "entity_id" => {
+                if ::core::mem::replace(&mut seen[3usize], true) {
+                    return None;
+                }
+                field_entity_id = members.read_str()?;
+            }
+            "entity_type" => {
+                if ::core::mem::replace(&mut seen[4usize], true) {
+                    return None;
+                }
+                field_entity_type = members.read_str()?;
+            }
+            "entity" => {
+                if ::core::mem::replace(&mut seen[5usize], true) {
+                    return None;
+                }
+                field_entity = members.read_object(scan_consumer_connection)?;
+            }
+            "execution_attempt" => {
+                if ::core::mem::replace(&mut seen[6usize], true) {
+                    return None;
+                }
+                field_execution_attempt = members.read_number()?;
+            }
+            "occurred_at" => {
+                if ::core::mem::replace(&mut seen[7usize], true) {
+                    return None;
+                }
+                field_occurred_at = members.read_str()?;
+            }
+            _ => members.skip()?,
+        }
+    }
+    Some(super::payloads::ConnectionEvent {
+        event_type: field_event_type,
+        event_id: field_event_id,
+        service_id: field_service_id,
+        entity_id: field_entity_id,
+        entity_type: field_entity_type,
+        entity: field_entity,
+        execution_attempt: field_execution_attempt,
+        occurred_at: field_occurred_at,
+    })
+}
+
+/// Reads a `ConsumerConnection` from an object's members; `None` when not sure.
+#[allow(dead_code, clippy::needless_lifetimes)]
+fn scan_consumer_connection<'a>(
+    members: &mut crate::runtime::scan::Members<'a>,
+) -> ::core::option::Option<super::payloads::ConsumerConnection<'a>> {
+    let mut field_id = None;
+    let mut field_name = None;
+    let mut field_icon = None;
+    let mut field_logo = None;
+    let mut field_website = None;
+    let mut field_tag_line = None;
+    let mut field_service_id = None;
+    let mut field_unified_api = None;
+    let mut field_consumer_id = None;
+    let mut field_auth_type = None;
+    let mut field_enabled = None;
+    let mut field_settings = None;
+    let mut field_metadata = None;
+    let mut field_created_at = None;
+    let mut field_updated_at = None;
+    let mut field_state = None;
+    let mut field_health = None;
+    let mut field_credentials_expire_at = None;
+    let mut field_last_refresh_failed_at = None;
+    let mut seen = [false; 19usize];
+    while let Some(key) = members.next_key()? {
+        match key {
+            "id" => {
+                if ::core::mem::replace(&mut seen[0usize], true) {
+                    return None;
+                }
+                field_id = members.read_str()?;
+            }
+            "name" => {
+                if ::core::mem::replace(&mut seen[1usize], true) {
+                    return None;
+                }
+                field_name = members.read_str()?;
+            }
+            "icon" => {
+                if ::core::mem::replace(&mut seen[2usize], true) {
+                    return None;
+                }
+                field_icon = members.read_str()?;
+            }
+            "logo" => {
+                if ::core::mem::replace(&mut seen[3usize], true) {
+                    return None;
+                }
+                field_logo = members.read_str()?;
+            }
+            "website" => {
+                if ::core::mem::replace(&mut seen[4usize], true) {
+                    return None;
+                }
+                field_website = members.read_str()?;
+            }
+            "tag_line" => {
+                if ::core::mem::replace(&mut seen[5usize], true) {
+                    return None;
+                }
+                field_tag_line = members.read_str()?;
+            }
+            "service_id" => {
+                if ::core::mem::replace(&mut seen[6usize], true) {
+                    return None;
+                }
+                field_service_id = members.read_str()?;
+            }
+            "unified_api" => {
+                if ::core::mem::replace(&mut seen[7usize], true) {
+                    return None;
+                }
+                field_unified_api = members.read_str()?;
+            }
+            "consumer_id" => {
+                if ::core::mem::replace(&mut seen[8usize], true) {
+                    return None;
+                }
+                field_consumer_id = members.read_str()?;
+            }
+            "auth_type" => {
+                if ::core::mem::replace(&mut seen[9usize], true) {
+                    return None;
+                }
+                field_auth_type = members
+                    .read_with(super::payloads::AuthType::from_wire)?;
+            }
+            "enabled" => {
+                if ::core::mem::replace(&mut seen[10usize], true) {
+                    return None;
+                }
+                field_enabled = members.read_bool()?;
+            }
+            "settings" => {
+                if ::core::mem::replace(&mut seen[11usize], true) {
+                    return None;
+                }
+                field_settings = members.read()?;
+            }
+            "metadata" => {
+                if ::core::mem::replace(&mut seen[12usize], true) {
+                    return None;
+                }
+                field_metadata = members.read()?;
+            }
+            "created_at" => {
+                if ::core::mem::replace(&mut seen[13usize], true) {
+                    return None;
+                }
+                field_created_at = members.read_str()?;
+            }
+            "updated_at" => {
+                if ::core::mem::replace(&mut seen[14usize], true) {
+                    return None;
+                }
+                field_updated_at = members.read_str()?;
+            }
+            "state" => {
+                if ::core::mem::replace(&mut seen[15usize], true) {
+                    return None;
+                }
+                field_state = members
+                    .read_with(super::payloads::ConnectionState::from_wire)?;
+            }
+            "health" => {
+                if ::core::mem::replace(&mut seen[16usize], true) {
+                    return None;
+                }
+                field_health = members
+                    .read_with(super::payloads::ConnectionHealth::from_wire)?;
+            }
+            "credentials_expire_at" => {
+                if ::core::mem::replace(&mut seen[17usize], true) {
+                    return None;
+                }
+                field_credentials_expire_at = members.read_str()?;
+            }
+            "last_refresh_failed_at" => {
+                if ::core::mem::replace(&mut seen[18usize], true) {
+                    return None;
+                }
+                field_last_refresh_failed_at = members.read_str()?;
+            }
+            _ => members.skip()?,
+        }
+    }
+    Some(super::payloads::ConsumerConnection {
+        id: field_id,
+        name: field_name,
+        icon: field_icon,
+        logo: field_logo,
+        website: field_website,
+        tag_line: field_tag_line,
+        service_id: field_service_id,
+        unified_api: field_unified_api,
+        consumer_id: field_consumer_id,
+        auth_type: field_auth_type,
+        enabled: field_enabled,
+        settings: field_settings,
+        metadata: field_metadata,
+        created_at: field_created_at,
+        updated_at: field_updated_at,
+        state: field_state,
+        health: field_health,
+        credentials_expire_at: field_credentials_expire_at,
+        last_refresh_failed_at: field_last_refresh_failed_at,
+    })
+}
+
+/// Reads a `UnifiedEvent` from an object's members; `None` when not sure.
+#[allow(dead_code, clippy::needless_lifetimes)]
+fn scan_unified_event<'a>(
+    members: &mut crate::runtime::scan::Members<'a>,
+) -> ::core::option::Option<super::payloads::UnifiedEvent<'a>> {
+    let mut field_event_type = None;
+    let mut field_event_id = None;
+    let mut field_unified_api = None;
+    let mut field_service_id = None;
+    let mut field_consumer_id = None;
+    let mut field_entity_id = None;
+    let mut field_entity_type = None;
+    let mut field_entity_url = None;
+    let mut field_execution_attempt = None;
+    let mut field_occurred_at = None;
+    let mut seen = [false; 10usize];
+    while let Some(key) = members.next_key()? {
+        match key {
+            "event_type" => {
+                if ::core::mem::replace(&mut seen[0usize], true) {
+                    return None;
+                }
+                field_event_type = members.read_str()?;
+            }
+            "event_id" => {
+                if ::core::mem::replace(&mut seen[1usize], true) {
+                    return None;
+                }
+                field_event_id = members.read_str()?;
+            }
+            "unified_api" => {
+                if ::core::mem::replace(&mut seen[2usize], true) {
+                    return None;
+                }
+                field_unified_api = members.read_str()?;
+            }
+            "service_id" => {
+                if ::core::mem::replace(&mut seen[3usize], true) {
+                    return None;
+                }
+                field_service_id = members.read_str()?;
+            }
+            "consumer_id" => {
+                if ::core::mem::replace(&mut seen[4usize], true) {
+                    return None;
+                }
+                field_consumer_id = members.read_str()?;
+            }
+            "entity_id" => {
+                if ::core::mem::replace(&mut seen[5usize], true) {
+                    return None;
+                }
+                field_entity_id = members.read_str()?;
+            }
+            "entity_type" => {
+                if ::core::mem::replace(&mut seen[6usize], true) {
+                    return None;
+                }
+                field_entity_type = members.read_str()?;
+            }
+            "entity_url" => {
+                if ::core::mem::replace(&mut seen[7usize], true) {
+                    return None;
+                }
+                field_entity_url = members.read_str()?;
+            }
+            "execution_attempt" => {
+                if ::core::mem::replace(&mut seen[8usize], true) {
+                    return None;
+                }
+                field_execution_attempt = members.read_number()?;
+            }
+            "occurred_at" => {
+                if ::core::mem::replace(&mut seen[9usize], true) {
+                    return None;
+                }
+                field_occurred_at = members.read_str()?;
+            }
+            _ => members.skip()?,
+        }
+    }
+    Some(super::payloads::UnifiedEvent {
+        event_type: field_event_type,
+        event_id: field_event_id,
+        unified_api: field_unified_api,
+        service_id: field_service_id,
+        consumer_id: field_consumer_id,
+        entity_id: field_entity_id,
+        entity_type: field_entity_type,
+        entity_url: field_entity_url,
+        execution_attempt: field_execution_attempt,
+        occurred_at: field_occurred_at,
+    })
+}
+
 /// Every field of every payload shape, for reading a body in one pass.
 #[allow(dead_code)]
 #[derive(Default)]
@@ -1904,7 +2248,7 @@ impl<'a> Event<'a> {
                         if ::core::mem::replace(&mut seen[1usize], true) {
                             return None;
                         }
-                        any.entity = members.read()?;
+                        any.entity = members.read_object(scan_consumer_connection)?;
                     }
                     "entity_id" => {
                         if ::core::mem::replace(&mut seen[2usize], true) {
@@ -1940,7 +2284,7 @@ impl<'a> Event<'a> {
                         if ::core::mem::replace(&mut seen[7usize], true) {
                             return None;
                         }
-                        any.execution_attempt = members.read()?;
+                        any.execution_attempt = members.read_number()?;
                     }
                     "occurred_at" => {
                         if ::core::mem::replace(&mut seen[8usize], true) {

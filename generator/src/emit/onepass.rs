@@ -39,6 +39,78 @@ fn superset(p: &Provider) -> Option<Vec<Field>> {
     Some(all.into_values().map(|f| Field { required: false, ..f.clone() }).collect())
 }
 
+/// How the scanner reads a value of `ty` (an `Option<Option<T>>`: not sure / null / value).
+fn read(p: &Provider, ty: &Type) -> TokenStream {
+    match ty {
+        Type::String => quote!(members.read_str()?),
+        Type::Number => quote!(members.read_number()?),
+        Type::Integer => quote!(members.read_i64()?),
+        Type::Boolean => quote!(members.read_bool()?),
+        Type::Enum(name) => {
+            let name = ident(name);
+            quote!(members.read_with(super::payloads::#name::from_wire)?)
+        }
+        Type::EventType => quote!(members.read_with(super::EventType::from_wire)?),
+        Type::Object(name, _) => {
+            let object = p.objects.iter().find(|o| &o.rust == name).expect("validated");
+            let scan = ident(&format!("scan_{}", object.name));
+            quote!(members.read_object(#scan)?)
+        }
+        // Any JSON, lists and the model-only types: serde reads them in place.
+        _ => quote!(members.read()?),
+    }
+}
+
+/// One scanner per payload object, reading its members into the struct.
+fn object_scanners(p: &Provider) -> Vec<TokenStream> {
+    p.objects
+        .iter()
+        .filter(|o| o.kind == ObjectKind::Payload)
+        .map(|o| {
+            let scan = ident(&format!("scan_{}", o.name));
+            let name = ident(&o.rust);
+            let ty = if o.borrows { quote!(super::payloads::#name<'a>) } else { quote!(super::payloads::#name) };
+            let locals: Vec<_> = o.fields.iter().map(|f| ident(&format!("field_{}", f.rust))).collect();
+            let count = o.fields.len();
+            let arms = o.fields.iter().zip(&locals).enumerate().map(|(i, (f, local))| {
+                let (wire, read) = (&f.wire, read(p, &f.ty));
+                quote! {
+                    #wire => {
+                        if ::core::mem::replace(&mut seen[#i], true) {
+                            return None;
+                        }
+                        #local = #read;
+                    }
+                }
+            });
+            let build = o.fields.iter().zip(&locals).map(|(f, local)| {
+                let n = ident(&f.rust);
+                if f.required {
+                    quote!(#n: #local?)
+                } else {
+                    quote!(#n: #local)
+                }
+            });
+            let doc = format!(" Reads a `{}` from an object's members; `None` when not sure.", o.rust);
+            quote! {
+                #[doc = #doc]
+                #[allow(dead_code, clippy::needless_lifetimes)] // unused when every api with this shape is off
+                fn #scan<'a>(members: &mut crate::runtime::scan::Members<'a>) -> ::core::option::Option<#ty> {
+                    #(let mut #locals = None;)*
+                    let mut seen = [false; #count];
+                    while let Some(key) = members.next_key()? {
+                        match key {
+                            #(#arms)*
+                            _ => members.skip()?,
+                        }
+                    }
+                    Some(super::payloads::#name { #(#build),* })
+                }
+            }
+        })
+        .collect()
+}
+
 /// The private types and the `parse_fast` function, or nothing when no superset exists.
 pub fn emit(p: &Provider) -> Option<TokenStream> {
     let fields = superset(p)?;
@@ -53,7 +125,7 @@ pub fn emit(p: &Provider) -> Option<TokenStream> {
     let count = fields.len();
     let member_arms = fields.iter().enumerate().map(|(i, f)| {
         let (wire, name) = (&f.wire, ident(&f.rust));
-        let read = if f.ty == Type::String { quote!(members.read_str()?) } else { quote!(members.read()?) };
+        let read = read(p, &f.ty);
         quote! {
             #wire => {
                 if ::core::mem::replace(&mut seen[#i], true) {
@@ -136,7 +208,10 @@ pub fn emit(p: &Provider) -> Option<TokenStream> {
         let value = if o.boxed { quote!(::std::boxed::Box::new(AnyPayload::#func(any)?)) } else { quote!(AnyPayload::#func(any)?) };
         Some(quote!(#cfg EventType::#v => Some(Event::#v(#value)),))
     });
+    let scanners = object_scanners(p);
     Some(quote! {
+        #(#scanners)*
+
         /// Every field of every payload shape, for reading a body in one pass.
         // A shape whose apis' features are all off has fields no arm reads.
         #[allow(dead_code)]
