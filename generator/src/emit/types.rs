@@ -56,7 +56,7 @@ fn object(o: &Object) -> TokenStream {
     }
 }
 
-pub fn field(kind: ObjectKind, f: &Field) -> TokenStream {
+fn field(kind: ObjectKind, f: &Field) -> TokenStream {
     let name = ident(&f.rust);
     let (ty, borrow) = rust_type(kind, &f.ty);
     let mut attrs = Vec::new();
