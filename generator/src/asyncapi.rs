@@ -13,9 +13,7 @@ pub fn export(catalog: &Catalog) -> Vec<(String, String)> {
         .providers
         .iter()
         .map(|p| {
-            let mut text = serde_json::to_string_pretty(&document(p)).expect("a JSON value serializes");
-            text.push('\n');
-            (format!("{}.asyncapi.json", p.name), text)
+            (format!("{}.asyncapi.json", p.name), crate::json::pretty(&document(p)))
         })
         .collect()
 }

@@ -18,6 +18,7 @@ pub mod drift;
 pub mod emit;
 pub mod ensure;
 pub mod ir;
+pub mod json;
 pub mod load;
 pub mod schema;
 pub mod validate;

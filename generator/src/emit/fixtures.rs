@@ -6,11 +6,9 @@ use quote::quote;
 use super::{cfg, docs};
 use crate::ir::Provider;
 
-/// A fixture file's text: pretty JSON (keys sorted by serde_json's map) and a final newline.
+/// A fixture file's text: pretty JSON, keys sorted, and a final newline.
 pub fn json(value: &serde_json::Value) -> String {
-    let mut s = serde_json::to_string_pretty(value).expect("a JSON value always serializes");
-    s.push('\n');
-    s
+    crate::json::pretty(value)
 }
 
 pub fn emit(p: &Provider) -> TokenStream {
