@@ -118,18 +118,9 @@ impl<'a> Members<'a> {
         opt_str(v)
     }
 
-    /// The current value as an optional number: `Some(None)` for `null`.
-    pub fn read_number(&mut self) -> Option<Option<::serde_json::Number>> {
-        let v = self.value()?;
-        match v.kind {
-            Kind::Number => v.span.parse().ok().map(Some),
-            Kind::Null => Some(None),
-            _ => None,
-        }
-    }
-
-    /// The current value as an optional whole number: `Some(None)` for `null`.
-    pub fn read_i64(&mut self) -> Option<Option<i64>> {
+    /// The current value, a number, parsed as `T` (`serde_json::Number`, `i64`): `Some(None)`
+    /// for `null`.
+    pub fn read_parsed<T: ::core::str::FromStr>(&mut self) -> Option<Option<T>> {
         let v = self.value()?;
         match v.kind {
             Kind::Number => v.span.parse().ok().map(Some),
@@ -238,40 +229,8 @@ impl<'a> Members<'a> {
         Some(if escaped { Kind::Escaped } else { Kind::Str(&self.text[start..i]) })
     }
 
-    fn digits(&mut self) -> usize {
-        let start = self.pos;
-        while let Some(b'0'..=b'9') = self.byte() {
-            self.pos += 1;
-        }
-        self.pos - start
-    }
-
     fn number(&mut self) -> Option<Kind<'a>> {
-        if self.byte() == Some(b'-') {
-            self.pos += 1;
-        }
-        match self.byte()? {
-            b'0' => self.pos += 1,
-            b'1'..=b'9' => {
-                self.digits();
-            }
-            _ => return None,
-        }
-        if self.byte() == Some(b'.') {
-            self.pos += 1;
-            if self.digits() == 0 {
-                return None;
-            }
-        }
-        if let Some(b'e' | b'E') = self.byte() {
-            self.pos += 1;
-            if let Some(b'+' | b'-') = self.byte() {
-                self.pos += 1;
-            }
-            if self.digits() == 0 {
-                return None;
-            }
-        }
+        self.pos = number_end(self.text.as_bytes(), self.pos)?.end;
         Some(Kind::Number)
     }
 
@@ -300,6 +259,54 @@ impl<'a> Members<'a> {
             }
         }
     }
+}
+
+/// Where a JSON number starting at `start` ends, by the JSON grammar
+/// (`-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`); `None` if it is malformed.
+pub(crate) fn number_end(bytes: &[u8], start: usize) -> Option<NumberEnd> {
+    let digits_from = |mut i: usize| {
+        while let Some(b'0'..=b'9') = bytes.get(i) {
+            i += 1;
+        }
+        i
+    };
+    let mut i = start + usize::from(bytes.get(start) == Some(&b'-'));
+    let int_start = i;
+    i = match bytes.get(i)? {
+        b'0' => i + 1,
+        b'1'..=b'9' => digits_from(i + 1),
+        _ => return None,
+    };
+    let int_digits = i - int_start;
+    let mut integer = true;
+    if bytes.get(i) == Some(&b'.') {
+        integer = false;
+        let end = digits_from(i + 1);
+        if end == i + 1 {
+            return None;
+        }
+        i = end;
+    }
+    if let Some(b'e' | b'E') = bytes.get(i) {
+        integer = false;
+        i += 1;
+        if let Some(b'+' | b'-') = bytes.get(i) {
+            i += 1;
+        }
+        let end = digits_from(i);
+        if end == i {
+            return None;
+        }
+        i = end;
+    }
+    Some(NumberEnd { end: i, integer_digits: integer.then_some(int_digits) })
+}
+
+/// The end of a number, and how many digits it has when it is a plain integer (no fraction, no
+/// exponent).
+pub(crate) struct NumberEnd {
+    pub end: usize,
+    pub integer_digits: Option<usize>,
 }
 
 /// Whether any byte of `word` is `"`, `\\` or below 0x20 (the classic SWAR tests: a byte is zero

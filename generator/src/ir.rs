@@ -26,6 +26,8 @@ pub struct Provider {
     pub module: String,
     /// The vendor's name, e.g. `Apideck`.
     pub title: String,
+    /// `a` or `an` before the title, for sentences in docs ("an Apideck event").
+    pub article: &'static str,
     /// What the provider is.
     pub description: String,
     /// A link to the vendor's documentation.

@@ -104,7 +104,7 @@ fn rebuild(dir: &Path, lib: &Path, args: &[&str], target: Option<&Path>) -> Resu
 }
 
 pub fn compile() -> Result<(), String> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask sits in the workspace").to_path_buf();
+    let root = crate::workspace_root();
     let lib = root.join("generated/src/lib.rs");
     let synth_spec = scratch("compile-spec");
     let synth_out = scratch("compile-crate");

@@ -64,7 +64,7 @@ fn main() -> ExitCode {
         },
         Some("diff") => {
             let mut base = "HEAD".to_string();
-            let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask sits in the workspace").to_path_buf();
+            let root = workspace_root();
             let mut spec = relative_to(&root, "spec");
             let mut it = args[1..].iter();
             while let Some(arg) = it.next() {
@@ -133,7 +133,7 @@ fn parse_synth(args: &[String]) -> Result<(usize, PathBuf), String> {
 }
 
 fn export_asyncapi(out: &Path) -> ExitCode {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask sits in the workspace").to_path_buf();
+    let root = workspace_root();
     let catalog = match webhook_codegen::load_catalog(&relative_to(&root, "spec")) {
         Ok(c) => c,
         Err(e) => {
@@ -185,7 +185,7 @@ struct ImportOptions {
 }
 
 fn parse_import(args: &[String]) -> Result<ImportOptions, String> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask sits in the workspace").to_path_buf();
+    let root = workspace_root();
     let mut options = ImportOptions { openapi: Vec::new(), spec: relative_to(&root, "spec"), provider: "apideck".into(), write: false };
     let mut it = args.iter().peekable();
     while let Some(arg) = it.next() {
@@ -252,7 +252,7 @@ struct Options {
 fn parse(args: &[String]) -> Result<Options, String> {
     // Paths the user gives are relative to where they ran the command; defaults are relative to the
     // workspace, and shown that way (`spec/apideck/pos.yaml`), which keeps messages short and stable.
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask sits in the workspace").to_path_buf();
+    let root = workspace_root();
     let cwd = std::env::current_dir().map_err(|e| format!("cannot read the current directory: {e}"))?;
     let mut options = Options { stats: false, check: false, spec: relative_to(&root, "spec"), out: relative_to(&root, "generated") };
     let mut it = args.iter();
@@ -273,6 +273,11 @@ fn parse(args: &[String]) -> Result<Options, String> {
         }
     }
     Ok(options)
+}
+
+/// The workspace this xtask belongs to.
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask sits in the workspace").to_path_buf()
 }
 
 /// `root/name`, shortened to `name` when the current directory is the workspace root.

@@ -1876,7 +1876,7 @@ fn scan_connection_event<'a>(
                 if ::core::mem::replace(&mut seen[6usize], true) {
                     return None;
                 }
-                field_execution_attempt = members.read_number()?;
+                field_execution_attempt = members.read_parsed::<::serde_json::Number>()?;
             }
             "occurred_at" => {
                 if ::core::mem::replace(&mut seen[7usize], true) {
@@ -2139,7 +2139,7 @@ fn scan_unified_event<'a>(
                 if ::core::mem::replace(&mut seen[8usize], true) {
                     return None;
                 }
-                field_execution_attempt = members.read_number()?;
+                field_execution_attempt = members.read_parsed::<::serde_json::Number>()?;
             }
             "occurred_at" => {
                 if ::core::mem::replace(&mut seen[9usize], true) {
@@ -2284,7 +2284,8 @@ impl<'a> Event<'a> {
                         if ::core::mem::replace(&mut seen[7usize], true) {
                             return None;
                         }
-                        any.execution_attempt = members.read_number()?;
+                        any.execution_attempt = members
+                            .read_parsed::<::serde_json::Number>()?;
                     }
                     "occurred_at" => {
                         if ::core::mem::replace(&mut seen[8usize], true) {

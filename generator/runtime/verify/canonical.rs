@@ -172,51 +172,14 @@ impl<'s> Parser<'s> {
         }
     }
 
-    fn digits(&mut self) -> usize {
-        let start = self.pos;
-        while let Some(b'0'..=b'9') = self.bytes.get(self.pos) {
-            self.pos += 1;
-        }
-        self.pos - start
-    }
-
     fn number(&mut self) -> Result<Value<'s>, CanonicalError> {
         let start = self.pos;
-        let negative = self.bytes[self.pos] == b'-';
-        if negative {
-            self.pos += 1;
-        }
-        let int_start = self.pos;
-        match self.bytes.get(self.pos) {
-            Some(b'0') => self.pos += 1,
-            Some(b'1'..=b'9') => {
-                self.digits();
-            }
-            _ => return Err(self.error("malformed number")),
-        }
-        let int_digits = self.pos - int_start;
-        let mut plain_integer = true;
-        if self.bytes.get(self.pos) == Some(&b'.') {
-            plain_integer = false;
-            self.pos += 1;
-            if self.digits() == 0 {
-                return Err(self.error("malformed number"));
-            }
-        }
-        if let Some(b'e' | b'E') = self.bytes.get(self.pos) {
-            plain_integer = false;
-            self.pos += 1;
-            if let Some(b'+' | b'-') = self.bytes.get(self.pos) {
-                self.pos += 1;
-            }
-            if self.digits() == 0 {
-                return Err(self.error("malformed number"));
-            }
-        }
+        let number = crate::runtime::scan::number_end(self.bytes, start).ok_or_else(|| self.error("malformed number"))?;
+        self.pos = number.end;
         let text = &self.text[start..self.pos];
         // Integers of up to 15 digits are exact doubles that `Number.prototype.toString` prints
         // digit for digit; `-0` prints as `0`, so it is not one of them.
-        if plain_integer && int_digits <= 15 && text != "-0" {
+        if number.integer_digits.is_some_and(|digits| digits <= 15) && text != "-0" {
             return Ok(Value::RawNumber(text));
         }
         // Rust's float parsing rounds correctly, as ECMAScript's does; overflow gives infinity,

@@ -6,6 +6,7 @@ pub mod apideck;
 pub mod canonical;
 mod headers;
 mod key;
+mod signed;
 pub mod standard;
 
 use ::std::borrow::Cow;
@@ -13,6 +14,7 @@ use ::std::fmt;
 
 pub use headers::{HeaderLookup, Headers};
 pub use key::{Key, KeyError};
+pub use signed::{SignError, SignedRequest};
 
 /// The default limit on a body's size, checked before any hashing: 4 MiB. Apideck's payloads are
 /// under a kilobyte; the limit only bounds the work an attacker can ask for.

@@ -8,7 +8,7 @@ use super::{docs, ident, Files};
 use crate::ir::Catalog;
 
 /// The runtime's files: name and contents, embedded at build time of the generator.
-const RUNTIME: [(&str, &str); 13] = [
+const RUNTIME: [(&str, &str); 14] = [
     ("mod.rs", include_str!("../../runtime/mod.rs")),
     ("de.rs", include_str!("../../runtime/de.rs")),
     ("error.rs", include_str!("../../runtime/error.rs")),
@@ -21,6 +21,7 @@ const RUNTIME: [(&str, &str); 13] = [
     ("verify/canonical.rs", include_str!("../../runtime/verify/canonical.rs")),
     ("verify/headers.rs", include_str!("../../runtime/verify/headers.rs")),
     ("verify/key.rs", include_str!("../../runtime/verify/key.rs")),
+    ("verify/signed.rs", include_str!("../../runtime/verify/signed.rs")),
     ("verify/standard.rs", include_str!("../../runtime/verify/standard.rs")),
 ];
 

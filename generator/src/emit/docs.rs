@@ -36,10 +36,3 @@ pub fn md(text: &str) -> String {
     clean(text)
 }
 
-/// `a` or `an` before a name, by its first letter.
-pub fn article(name: &str) -> &'static str {
-    match name.chars().next().map(|c| c.to_ascii_lowercase()) {
-        Some('a' | 'e' | 'i' | 'o' | 'u') => "an",
-        _ => "a",
-    }
-}

@@ -137,9 +137,9 @@ pub fn emit(p: &Provider) -> TokenStream {
     let enum_doc = docs::lines(&format!(
         "The type of {} {title} event.\n\nParsing never fails: a name this version does not know is kept in \
          [`EventType::Unknown`], and an older name (an alias) gives the current variant. Serialized as its wire name.",
-        docs::article(title)
+        p.article
     ));
-    let selector = types::uses_selector(p).then(|| selector(title));
+    let selector = types::uses_selector(p).then(|| selector(p.article, title));
 
     quote! {
         use crate::runtime::{EventInfo, Status};
@@ -314,8 +314,8 @@ pub fn emit(p: &Provider) -> TokenStream {
     }
 }
 
-fn selector(title: &str) -> TokenStream {
-    let doc = docs::lines(&format!("The events {} {title} subscription receives: one event type, or `*` for all.", docs::article(title)));
+fn selector(article: &str, title: &str) -> TokenStream {
+    let doc = docs::lines(&format!("The events {} {title} subscription receives: one event type, or `*` for all.", article));
     quote! {
         #doc
         #[derive(Clone, Debug, PartialEq, Eq, Hash)]

@@ -43,8 +43,8 @@ fn superset(p: &Provider) -> Option<Vec<Field>> {
 fn read(p: &Provider, ty: &Type) -> TokenStream {
     match ty {
         Type::String => quote!(members.read_str()?),
-        Type::Number => quote!(members.read_number()?),
-        Type::Integer => quote!(members.read_i64()?),
+        Type::Number => quote!(members.read_parsed::<::serde_json::Number>()?),
+        Type::Integer => quote!(members.read_parsed::<i64>()?),
         Type::Boolean => quote!(members.read_bool()?),
         Type::Enum(name) => {
             let name = ident(name);

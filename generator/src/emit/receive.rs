@@ -320,45 +320,7 @@ pub fn emit_testing(p: &Provider) -> Option<TokenStream> {
         #doc
 
         use super::EventType;
-        use crate::runtime::verify::{canonical::CanonicalError, KeyError};
-
-        /// A request as the provider would send it.
-        #[derive(Clone, Debug)]
-        pub struct SignedRequest {
-            /// Header names and values.
-            pub headers: ::std::vec::Vec<(::std::string::String, ::std::string::String)>,
-            /// The body.
-            pub body: ::std::vec::Vec<u8>,
-        }
-
-        /// Why a body could not be signed.
-        #[derive(Debug, Clone, PartialEq, Eq)]
-        pub enum SignError {
-            /// The key was refused.
-            Key(KeyError),
-            /// The body is not UTF-8.
-            NotUtf8,
-            /// The body is not JSON.
-            NotJson(CanonicalError),
-        }
-
-        impl ::core::convert::From<KeyError> for SignError {
-            fn from(e: KeyError) -> Self {
-                SignError::Key(e)
-            }
-        }
-
-        impl ::core::fmt::Display for SignError {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                match self {
-                    SignError::Key(e) => write!(f, "{e}"),
-                    SignError::NotUtf8 => f.write_str("the body is not UTF-8"),
-                    SignError::NotJson(e) => write!(f, "the body is not JSON: {e}"),
-                }
-            }
-        }
-
-        impl ::std::error::Error for SignError {}
+        pub use crate::runtime::verify::{SignError, SignedRequest};
 
         #sign_doc
         pub fn sign(key: &str, body: &[u8]) -> ::core::result::Result<SignedRequest, SignError> {

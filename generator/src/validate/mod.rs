@@ -339,6 +339,7 @@ fn provider(files: &RawProviderFiles, errors: &mut Vec<Diagnostic>) -> Option<Pr
         name: raw.provider.clone(),
         module: names::value_name(&raw.provider),
         title: raw.title.clone(),
+        article: english::article(&raw.title.to_lowercase()),
         description: raw.description.clone(),
         docs: raw.docs.clone(),
         envelope: Envelope {
