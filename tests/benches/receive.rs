@@ -236,6 +236,7 @@ fn main() {
     let handlers = baseline_handlers();
     let precomputed = Hmac::<Sha256>::new_from_slice(KEY.as_bytes()).unwrap();
 
+    let profile = std::env::var("RECEIVE_PROFILE").ok();
     println!("receive path, ns per request (median of {ROUNDS} interleaved rounds); lower is better\n");
     for b in &bodies {
         let mut tag = [0u8; 32];
@@ -268,6 +269,22 @@ fn main() {
         ];
         if b.canonical {
             contenders.push(("floor: raw HMAC + borrowed struct + match", &mut floor_full));
+        }
+        if let Some(spec) = &profile {
+            // `RECEIVE_PROFILE="<body>/<contender>"`: run one contender alone for `perf record`.
+            let (body_part, contender_part) = spec.split_once('/').unwrap_or((spec, ""));
+            if b.name.contains(body_part) {
+                for (name, f) in contenders.iter_mut().filter(|(n, _)| n.contains(contender_part)) {
+                    eprintln!("profiling {name} on {} for 5 s", b.name);
+                    let start = Instant::now();
+                    while start.elapsed().as_secs() < 5 {
+                        for _ in 0..1000 {
+                            f();
+                        }
+                    }
+                }
+            }
+            continue;
         }
         let times = measure(&mut contenders);
         println!("## {} ({} bytes)", b.name, b.bytes.len());

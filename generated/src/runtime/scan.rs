@@ -202,6 +202,7 @@ impl<'a> Members<'a> {
         Some(kind)
     }
 
+    #[inline(always)] // the hot loop: a call here costs more than the loop on short strings
     fn string(&mut self) -> Option<Kind<'a>> {
         let bytes = self.text.as_bytes();
         let start = self.pos + 1;
@@ -209,10 +210,11 @@ impl<'a> Members<'a> {
         let mut escaped = false;
         loop {
             // Eight bytes at a time while none of them is a quote, a backslash or a control
-            // character: most string bytes are plain.
+            // character (most string bytes are plain), then straight to the first one that is.
             while let Some(chunk) = bytes.get(i..i + 8) {
-                let word = u64::from_le_bytes(chunk.try_into().expect("eight bytes"));
-                if special_byte(word) {
+                let special = special_bytes(u64::from_le_bytes(chunk.try_into().expect("eight bytes")));
+                if special != 0 {
+                    i += (special.trailing_zeros() / 8) as usize;
                     break;
                 }
                 i += 8;
@@ -311,14 +313,16 @@ pub(crate) struct NumberEnd {
     pub integer_digits: Option<usize>,
 }
 
-/// Whether any byte of `word` is `"`, `\\` or below 0x20 (the classic SWAR tests: a byte is zero
-/// after XOR with the value sought; a byte is less than n).
-fn special_byte(word: u64) -> bool {
+/// A mask with the high bit set in the bytes of `word` (little-endian) that are `"`, `\\` or below
+/// 0x20, by the classic SWAR tests (a byte is zero after XOR with the value sought; a byte is less
+/// than n). A borrow can also mark a plain byte, but only above a marked one, so the lowest mark
+/// is always exact: that is the only one used.
+fn special_bytes(word: u64) -> u64 {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGHS: u64 = 0x8080_8080_8080_8080;
     let zero = |v: u64| v.wrapping_sub(ONES) & !v & HIGHS;
     let below_space = word.wrapping_sub(ONES * 0x20) & !word & HIGHS;
-    (zero(word ^ (ONES * u64::from(b'"'))) | zero(word ^ (ONES * u64::from(b'\\'))) | below_space) != 0
+    zero(word ^ (ONES * u64::from(b'"'))) | zero(word ^ (ONES * u64::from(b'\\'))) | below_space
 }
 
 /// Accepts a value the caller does not use, after checking it is well-formed JSON (scalars were
@@ -361,17 +365,48 @@ mod tests {
         assert_eq!(members("{}").unwrap().len(), 0);
     }
 
+    /// The first special byte's position, as the scanner computes it from the mask.
+    fn first_special(bytes: [u8; 8]) -> Option<u32> {
+        let mask = super::special_bytes(u64::from_le_bytes(bytes));
+        (mask != 0).then(|| mask.trailing_zeros() / 8)
+    }
+
     #[test]
-    fn finds_special_bytes_in_any_position() {
+    fn finds_the_first_special_byte_in_any_position() {
         for pos in 0..8 {
             for special in [b'"', b'\\', 0x00, 0x1f] {
                 let mut bytes = [b'a'; 8];
                 bytes[pos] = special;
-                assert!(super::special_byte(u64::from_le_bytes(bytes)), "{special:#x} at {pos}");
+                assert_eq!(first_special(bytes), Some(pos as u32), "{special:#x} at {pos}");
+                // Bytes a borrow could mark (0x01, 0x21, 0x23, 0x5d) after the special one do
+                // not move the first mark; specials after it do not either.
+                for after in [0x01, 0x21, 0x23, 0x5d, b'"', b'\\'] {
+                    let mut bytes = bytes;
+                    bytes[pos + 1..].fill(after);
+                    assert_eq!(first_special(bytes), Some(pos as u32), "{special:#x} at {pos}, then {after:#x}");
+                }
             }
         }
         for plain in [*b"abcdefgh", *b"  !#[]~\x7f", [0x20, 0x7f, 0x80, 0xc3, 0xa9, 0xff, 0x21, 0x5d]] {
-            assert!(!super::special_byte(u64::from_le_bytes(plain)), "{plain:?}");
+            assert_eq!(first_special(plain), None, "{plain:?}");
+        }
+    }
+
+    #[test]
+    fn finds_the_first_special_byte_of_every_word() {
+        // Exhaustive over two positions and every byte value each: the mask's lowest mark is
+        // the first byte a byte-by-byte scan would stop at.
+        let special = |b: u8| b == b'"' || b == b'\\' || b < 0x20;
+        for a in 0..=255u8 {
+            for b in 0..=255u8 {
+                for (i, j) in [(0, 1), (3, 4), (6, 7), (0, 7)] {
+                    let mut bytes = [b'x'; 8];
+                    bytes[i] = a;
+                    bytes[j] = b;
+                    let expected = bytes.iter().position(|&c| special(c)).map(|p| p as u32);
+                    assert_eq!(first_special(bytes), expected, "{bytes:?}");
+                }
+            }
         }
     }
 
