@@ -1820,11 +1820,12 @@ impl<'a> Event<'a> {
     }
 }
 
-/// Reads a `ConnectionEvent` from an object's members; `None` when not sure.
+/// Reads a `ConnectionEvent` from an object's members into `slot`; `None` when not sure.
 #[allow(dead_code, clippy::needless_lifetimes)]
 fn scan_connection_event<'a>(
     members: &mut crate::runtime::scan::Members<'a>,
-) -> ::core::option::Option<super::payloads::ConnectionEvent<'a>> {
+    slot: &mut ::core::option::Option<super::payloads::ConnectionEvent<'a>>,
+) -> ::core::option::Option<()> {
     let mut field_event_type = None;
     let mut field_event_id = None;
     let mut field_service_id = None;
@@ -1870,7 +1871,7 @@ fn scan_connection_event<'a>(
                 if ::core::mem::replace(&mut seen[5usize], true) {
                     return None;
                 }
-                field_entity = members.read_object(scan_consumer_connection)?;
+                members.read_object(&mut field_entity, scan_consumer_connection)?;
             }
             "execution_attempt" => {
                 if ::core::mem::replace(&mut seen[6usize], true) {
@@ -1887,7 +1888,7 @@ fn scan_connection_event<'a>(
             _ => members.skip()?,
         }
     }
-    Some(super::payloads::ConnectionEvent {
+    *slot = Some(super::payloads::ConnectionEvent {
         event_type: field_event_type,
         event_id: field_event_id,
         service_id: field_service_id,
@@ -1896,14 +1897,16 @@ fn scan_connection_event<'a>(
         entity: field_entity,
         execution_attempt: field_execution_attempt,
         occurred_at: field_occurred_at,
-    })
+    });
+    Some(())
 }
 
-/// Reads a `ConsumerConnection` from an object's members; `None` when not sure.
+/// Reads a `ConsumerConnection` from an object's members into `slot`; `None` when not sure.
 #[allow(dead_code, clippy::needless_lifetimes)]
 fn scan_consumer_connection<'a>(
     members: &mut crate::runtime::scan::Members<'a>,
-) -> ::core::option::Option<super::payloads::ConsumerConnection<'a>> {
+    slot: &mut ::core::option::Option<super::payloads::ConsumerConnection<'a>>,
+) -> ::core::option::Option<()> {
     let mut field_id = None;
     let mut field_name = None;
     let mut field_icon = None;
@@ -2046,7 +2049,7 @@ fn scan_consumer_connection<'a>(
             _ => members.skip()?,
         }
     }
-    Some(super::payloads::ConsumerConnection {
+    *slot = Some(super::payloads::ConsumerConnection {
         id: field_id,
         name: field_name,
         icon: field_icon,
@@ -2066,14 +2069,16 @@ fn scan_consumer_connection<'a>(
         health: field_health,
         credentials_expire_at: field_credentials_expire_at,
         last_refresh_failed_at: field_last_refresh_failed_at,
-    })
+    });
+    Some(())
 }
 
-/// Reads a `UnifiedEvent` from an object's members; `None` when not sure.
+/// Reads a `UnifiedEvent` from an object's members into `slot`; `None` when not sure.
 #[allow(dead_code, clippy::needless_lifetimes)]
 fn scan_unified_event<'a>(
     members: &mut crate::runtime::scan::Members<'a>,
-) -> ::core::option::Option<super::payloads::UnifiedEvent<'a>> {
+    slot: &mut ::core::option::Option<super::payloads::UnifiedEvent<'a>>,
+) -> ::core::option::Option<()> {
     let mut field_event_type = None;
     let mut field_event_id = None;
     let mut field_unified_api = None;
@@ -2150,7 +2155,7 @@ fn scan_unified_event<'a>(
             _ => members.skip()?,
         }
     }
-    Some(super::payloads::UnifiedEvent {
+    *slot = Some(super::payloads::UnifiedEvent {
         event_type: field_event_type,
         event_id: field_event_id,
         unified_api: field_unified_api,
@@ -2161,7 +2166,8 @@ fn scan_unified_event<'a>(
         entity_url: field_entity_url,
         execution_attempt: field_execution_attempt,
         occurred_at: field_occurred_at,
-    })
+    });
+    Some(())
 }
 
 /// Every field of every payload shape, for reading a body in one pass.
@@ -2248,7 +2254,7 @@ impl<'a> Event<'a> {
                         if ::core::mem::replace(&mut seen[1usize], true) {
                             return None;
                         }
-                        any.entity = members.read_object(scan_consumer_connection)?;
+                        members.read_object(&mut any.entity, scan_consumer_connection)?;
                     }
                     "entity_id" => {
                         if ::core::mem::replace(&mut seen[2usize], true) {

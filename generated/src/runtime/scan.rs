@@ -146,16 +146,22 @@ impl<'a> Members<'a> {
         Some(self.read_str()?.map(|s| from_wire(&s)))
     }
 
-    /// The current value, an object, read by `scan` from its members: `Some(None)` for `null`.
-    pub fn read_object<T>(&mut self, scan: impl FnOnce(&mut Members<'a>) -> Option<T>) -> Option<Option<T>> {
+    /// The current value, an object, read by `scan` from its members into `slot` (left `None`
+    /// for `null`). Filling a slot rather than returning the value saves moving a large struct
+    /// through every caller.
+    pub fn read_object<T>(
+        &mut self,
+        slot: &mut Option<T>,
+        scan: impl FnOnce(&mut Members<'a>, &mut Option<T>) -> Option<()>,
+    ) -> Option<()> {
         if self.text[self.pos..].starts_with("null") {
             self.pos += 4;
-            return Some(None);
+            return Some(());
         }
         let mut inner = self.object()?;
-        let value = scan(&mut inner)?;
+        scan(&mut inner, slot)?;
         self.resume(inner);
-        Some(Some(value))
+        Some(())
     }
 
     /// The current value as an optional `T`, deserialized by serde_json in place: one pass, and

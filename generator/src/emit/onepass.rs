@@ -39,9 +39,10 @@ fn superset(p: &Provider) -> Option<Vec<Field>> {
     Some(all.into_values().map(|f| Field { required: false, ..f.clone() }).collect())
 }
 
-/// How the scanner reads a value of `ty` (an `Option<Option<T>>`: not sure / null / value).
-fn read(p: &Provider, ty: &Type) -> TokenStream {
-    match ty {
+/// The statement that reads a value of `ty` into `place` (an `Option<T>`, `None` for `null`),
+/// returning `None` from the scanner when not sure.
+fn read(p: &Provider, ty: &Type, place: TokenStream) -> TokenStream {
+    let value = match ty {
         Type::String => quote!(members.read_str()?),
         Type::Number => quote!(members.read_parsed::<::serde_json::Number>()?),
         Type::Integer => quote!(members.read_parsed::<i64>()?),
@@ -52,13 +53,15 @@ fn read(p: &Provider, ty: &Type) -> TokenStream {
         }
         Type::EventType => quote!(members.read_with(super::EventType::from_wire)?),
         Type::Object(name, _) => {
+            // Objects are built in place: they can be large.
             let object = p.objects.iter().find(|o| &o.rust == name).expect("validated");
             let scan = ident(&format!("scan_{}", object.name));
-            quote!(members.read_object(#scan)?)
+            return quote!(members.read_object(&mut #place, #scan)?;);
         }
         // Any JSON, lists and the model-only types: serde reads them in place.
         _ => quote!(members.read()?),
-    }
+    };
+    quote!(#place = #value;)
 }
 
 /// One scanner per payload object, reading its members into the struct.
@@ -73,13 +76,13 @@ fn object_scanners(p: &Provider) -> Vec<TokenStream> {
             let locals: Vec<_> = o.fields.iter().map(|f| ident(&format!("field_{}", f.rust))).collect();
             let count = o.fields.len();
             let arms = o.fields.iter().zip(&locals).enumerate().map(|(i, (f, local))| {
-                let (wire, read) = (&f.wire, read(p, &f.ty));
+                let (wire, read) = (&f.wire, read(p, &f.ty, quote!(#local)));
                 quote! {
                     #wire => {
                         if ::core::mem::replace(&mut seen[#i], true) {
                             return None;
                         }
-                        #local = #read;
+                        #read
                     }
                 }
             });
@@ -91,11 +94,14 @@ fn object_scanners(p: &Provider) -> Vec<TokenStream> {
                     quote!(#n: #local)
                 }
             });
-            let doc = format!(" Reads a `{}` from an object's members; `None` when not sure.", o.rust);
+            let doc = format!(" Reads a `{}` from an object's members into `slot`; `None` when not sure.", o.rust);
             quote! {
                 #[doc = #doc]
                 #[allow(dead_code, clippy::needless_lifetimes)] // unused when every api with this shape is off
-                fn #scan<'a>(members: &mut crate::runtime::scan::Members<'a>) -> ::core::option::Option<#ty> {
+                fn #scan<'a>(
+                    members: &mut crate::runtime::scan::Members<'a>,
+                    slot: &mut ::core::option::Option<#ty>,
+                ) -> ::core::option::Option<()> {
                     #(let mut #locals = None;)*
                     let mut seen = [false; #count];
                     while let Some(key) = members.next_key()? {
@@ -104,7 +110,8 @@ fn object_scanners(p: &Provider) -> Vec<TokenStream> {
                             _ => members.skip()?,
                         }
                     }
-                    Some(super::payloads::#name { #(#build),* })
+                    *slot = Some(super::payloads::#name { #(#build),* });
+                    Some(())
                 }
             }
         })
@@ -125,13 +132,13 @@ pub fn emit(p: &Provider) -> Option<TokenStream> {
     let count = fields.len();
     let member_arms = fields.iter().enumerate().map(|(i, f)| {
         let (wire, name) = (&f.wire, ident(&f.rust));
-        let read = read(p, &f.ty);
+        let read = read(p, &f.ty, quote!(any.#name));
         quote! {
             #wire => {
                 if ::core::mem::replace(&mut seen[#i], true) {
                     return None;
                 }
-                any.#name = #read;
+                #read
             }
         }
     });
