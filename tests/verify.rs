@@ -50,6 +50,48 @@ fn a_body_already_canonical_verifies_on_its_raw_bytes() {
     assert!(verifier().verify(&headers(SEED_SIGNATURE, "pos.order.created"), reordered.as_bytes()).is_ok());
 }
 
+/// The verifier learns which form (raw or canonical) to hash first; what it accepts, and the
+/// text it hands on, must not depend on what it saw before.
+#[test]
+fn the_order_of_attempts_is_learnt_but_never_changes_an_outcome() {
+    use hmac::{Hmac, Mac};
+    let raw_signature = |body: &[u8]| {
+        let mut mac = Hmac::<sha2::Sha256>::new_from_slice(KEY.as_bytes()).unwrap();
+        mac.update(body);
+        hex::encode(mac.finalize().into_bytes())
+    };
+    let canonical = webhook_events::runtime::verify::canonical::canonicalize(SEED_BODY).unwrap();
+    let requests: Vec<(Vec<u8>, String)> = vec![
+        (canonical.clone().into_bytes(), SEED_SIGNATURE.to_owned()),
+        (SEED_BODY.as_bytes().to_vec(), SEED_SIGNATURE.to_owned()),
+        (SEED_BODY.as_bytes().to_vec(), raw_signature(SEED_BODY.as_bytes())),
+        (b"not json".to_vec(), raw_signature(b"not json")),
+        (b"not json".to_vec(), SEED_SIGNATURE.to_owned()),
+        (SEED_BODY.replace("test_user_id", "x").into_bytes(), SEED_SIGNATURE.to_owned()),
+        (vec![0xff, 0xfe], raw_signature(&[0xff, 0xfe])),
+    ];
+    let outcome = |verifier: &Verifier, (body, signature): &(Vec<u8>, String)| {
+        verifier.verify(&headers(signature, "pos.order.created"), body).map(|v| v.body().to_owned())
+    };
+    let fresh: Vec<_> = requests.iter().map(|r| outcome(&verifier(), r)).collect();
+    assert_eq!(fresh[0].as_deref(), Ok(canonical.as_str()));
+    assert_eq!(fresh[1].as_deref(), Ok(canonical.as_str()));
+    assert_eq!(fresh[2].as_deref(), Ok(SEED_BODY), "a body signed as received verifies as received");
+    assert_eq!(fresh[3].as_deref(), Ok("not json"));
+    assert!(matches!(fresh[4], Err(VerifyError::NotJson(_))));
+    assert_eq!(fresh[5], Err(VerifyError::NoMatchingSignature));
+    assert_eq!(fresh[6], Err(VerifyError::NotUtf8));
+    // Every pair, in both orders, through one verifier (and its clone, which keeps the hint).
+    for first in &requests {
+        for (i, second) in requests.iter().enumerate() {
+            let shared = verifier();
+            let _ = outcome(&shared, first);
+            assert_eq!(outcome(&shared, second), fresh[i], "after {:?}", String::from_utf8_lossy(&first.0));
+            assert_eq!(outcome(&shared.clone(), second), fresh[i]);
+        }
+    }
+}
+
 #[test]
 fn the_event_is_parsed_from_what_was_verified() {
     // JavaScript's JSON.parse keeps the last of two duplicate keys; so does the canonical form, so

@@ -206,35 +206,12 @@ impl<'a> Members<'a> {
         Some(kind)
     }
 
-    #[inline(always)] // the hot loop: a call here costs more than the loop on short strings
+    #[inline(always)]
     fn string(&mut self) -> Option<Kind<'a>> {
-        let bytes = self.text.as_bytes();
         let start = self.pos + 1;
-        let mut i = start;
-        let mut escaped = false;
-        loop {
-            // Eight bytes at a time while none of them is a quote, a backslash or a control
-            // character (most string bytes are plain), then straight to the first one that is.
-            while let Some(chunk) = bytes.get(i..i + 8) {
-                let special = special_bytes(u64::from_le_bytes(chunk.try_into().expect("eight bytes")));
-                if special != 0 {
-                    i += (special.trailing_zeros() / 8) as usize;
-                    break;
-                }
-                i += 8;
-            }
-            match *bytes.get(i)? {
-                b'"' => break,
-                b'\\' => {
-                    escaped = true;
-                    i += 2; // the escape's second byte is checked by serde_json when the string is used
-                }
-                b if b < 0x20 => return None,
-                _ => i += 1,
-            }
-        }
-        self.pos = i + 1;
-        Some(if escaped { Kind::Escaped } else { Kind::Str(&self.text[start..i]) })
+        let (end, escaped) = string_end(self.text.as_bytes(), self.pos)?;
+        self.pos = end;
+        Some(if escaped { Kind::Escaped } else { Kind::Str(&self.text[start..end - 1]) })
     }
 
     fn number(&mut self) -> Option<Kind<'a>> {
@@ -265,6 +242,36 @@ impl<'a> Members<'a> {
                 }
                 _ => self.pos += 1,
             }
+        }
+    }
+}
+
+/// Where the JSON string whose opening quote is at `quote` ends (the index after its closing
+/// quote), and whether it has escapes; `None` if it is unterminated or holds a control character.
+/// Escapes are only skipped: whoever uses an escaped string decodes (and so checks) it.
+#[inline(always)] // the hot loop: a call here costs more than the loop on short strings
+pub(crate) fn string_end(bytes: &[u8], quote: usize) -> Option<(usize, bool)> {
+    let mut i = quote + 1;
+    let mut escaped = false;
+    loop {
+        // Eight bytes at a time while none of them is a quote, a backslash or a control
+        // character (most string bytes are plain), then straight to the first one that is.
+        while let Some(chunk) = bytes.get(i..i + 8) {
+            let special = special_bytes(u64::from_le_bytes(chunk.try_into().expect("eight bytes")));
+            if special != 0 {
+                i += (special.trailing_zeros() / 8) as usize;
+                break;
+            }
+            i += 8;
+        }
+        match *bytes.get(i)? {
+            b'"' => return Some((i + 1, escaped)),
+            b'\\' => {
+                escaped = true;
+                i += 2;
+            }
+            b if b < 0x20 => return None,
+            _ => i += 1,
         }
     }
 }

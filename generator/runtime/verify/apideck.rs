@@ -5,8 +5,14 @@
 //! inferred as hex from the spec's 64-character example (upper case is accepted too); the exact
 //! serializer is inferred from the guide's Node code. A body already in canonical form verifies on
 //! its raw bytes, with no re-serialisation; any other body is canonicalised and tried again.
+//!
+//! Which of the two is tried first is learnt: a sender serializes every body the same way, so
+//! after a body that verified only in canonical form, the canonical form is tried first, and
+//! after one that verified as received, the raw bytes are. Either order accepts exactly the same
+//! requests; the order only saves the hash that would fail.
 
 use ::std::borrow::Cow;
+use ::std::sync::atomic::{AtomicBool, Ordering};
 
 use ::hmac::{Hmac, Mac};
 use ::sha2::Sha256;
@@ -15,11 +21,23 @@ use super::canonical::{canonicalize, CanonicalError};
 use super::{required_header, Headers, Key, KeyError, Scheme, VerifyError};
 
 /// Apideck's HMAC-SHA256 scheme, with one or more keys (several while rotating).
-#[derive(Clone)]
 pub struct ApideckHmac {
     /// One keyed MAC per key, cloned per request, so the key schedule is computed once.
     macs: Vec<Hmac<Sha256>>,
     header: &'static str,
+    /// Whether the last body verified only in canonical form (so the next one likely will too).
+    /// A hint, never a decision: relaxed ordering is enough.
+    canonical_first: AtomicBool,
+}
+
+impl Clone for ApideckHmac {
+    fn clone(&self) -> Self {
+        ApideckHmac {
+            macs: self.macs.clone(),
+            header: self.header,
+            canonical_first: AtomicBool::new(self.canonical_first.load(Ordering::Relaxed)),
+        }
+    }
 }
 
 impl ::std::fmt::Debug for ApideckHmac {
@@ -39,7 +57,7 @@ impl ApideckHmac {
         if macs.is_empty() {
             return Err(KeyError::NoKeys);
         }
-        Ok(ApideckHmac { macs, header })
+        Ok(ApideckHmac { macs, header, canonical_first: AtomicBool::new(false) })
     }
 
     /// The signature Apideck would send for `body`, with the first key: lowercase hex of the
@@ -69,18 +87,29 @@ impl Scheme for ApideckHmac {
         let mut tag = [0u8; 32];
         ::hex::decode_to_slice(signature, &mut tag)
             .map_err(|_| VerifyError::MalformedHeader { name, reason: "expected 64 hexadecimal digits" })?;
-        if self.matches(body, &tag) {
+        let raw_first = !self.canonical_first.load(Ordering::Relaxed);
+        if raw_first && self.matches(body, &tag) {
             let text = ::std::str::from_utf8(body).map_err(|_| VerifyError::NotUtf8)?;
             return Ok(Cow::Borrowed(text));
         }
         let text = ::std::str::from_utf8(body).map_err(|_| VerifyError::NotUtf8)?;
-        let canonical = canonicalize(text).map_err(VerifyError::NotJson)?;
-        // A body that was already canonical was tried above.
-        let already_tried = canonical == text;
-        if !already_tried && self.matches(canonical.as_bytes(), &tag) {
-            Ok(Cow::Owned(canonical))
-        } else {
-            Err(VerifyError::NoMatchingSignature)
+        // A body already canonical has one text to try; otherwise the canonical form, then (if
+        // not tried above) the body as received, which is also tried when it is not JSON.
+        let mut not_json = None;
+        match canonicalize(text) {
+            Ok(canonical) if canonical != text => {
+                if self.matches(canonical.as_bytes(), &tag) {
+                    self.canonical_first.store(true, Ordering::Relaxed);
+                    return Ok(Cow::Owned(canonical));
+                }
+            }
+            Ok(_) => {}
+            Err(e) => not_json = Some(e),
         }
+        if !raw_first && self.matches(body, &tag) {
+            self.canonical_first.store(false, Ordering::Relaxed);
+            return Ok(Cow::Borrowed(text));
+        }
+        Err(not_json.map_or(VerifyError::NoMatchingSignature, VerifyError::NotJson))
     }
 }

@@ -8,7 +8,7 @@ use super::{docs, ident, Files};
 use crate::ir::Catalog;
 
 /// The runtime's files: name and contents, embedded at build time of the generator.
-const RUNTIME: [(&str, &str); 14] = [
+const RUNTIME: &[(&str, &str)] = &[
     ("mod.rs", include_str!("../../runtime/mod.rs")),
     ("de.rs", include_str!("../../runtime/de.rs")),
     ("error.rs", include_str!("../../runtime/error.rs")),
@@ -18,7 +18,9 @@ const RUNTIME: [(&str, &str); 14] = [
     ("url.rs", include_str!("../../runtime/url.rs")),
     ("verify/mod.rs", include_str!("../../runtime/verify/mod.rs")),
     ("verify/apideck.rs", include_str!("../../runtime/verify/apideck.rs")),
-    ("verify/canonical.rs", include_str!("../../runtime/verify/canonical.rs")),
+    ("verify/canonical/mod.rs", include_str!("../../runtime/verify/canonical/mod.rs")),
+    ("verify/canonical/exact.rs", include_str!("../../runtime/verify/canonical/exact.rs")),
+    ("verify/canonical/rearrange.rs", include_str!("../../runtime/verify/canonical/rearrange.rs")),
     ("verify/headers.rs", include_str!("../../runtime/verify/headers.rs")),
     ("verify/key.rs", include_str!("../../runtime/verify/key.rs")),
     ("verify/signed.rs", include_str!("../../runtime/verify/signed.rs")),
@@ -83,5 +85,33 @@ fn lib_rs(catalog: &Catalog) -> proc_macro2::TokenStream {
         pub use runtime::{EventInfo, Headers, KeyError, ParseError, RawPayload, Scheme, Secret, Status, UnknownEvent, UnknownEventCode, VerifyError};
 
         #(#modules)*
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    /// A runtime file missing from `RUNTIME` would silently not be copied; one listed but gone
+    /// fails the build already.
+    #[test]
+    fn every_runtime_file_is_copied() {
+        fn walk(dir: &Path, prefix: &str, found: &mut Vec<String>) {
+            for entry in std::fs::read_dir(dir).unwrap() {
+                let entry = entry.unwrap();
+                let name = format!("{prefix}{}", entry.file_name().to_string_lossy());
+                if entry.file_type().unwrap().is_dir() {
+                    walk(&entry.path(), &format!("{name}/"), found);
+                } else if name.ends_with(".rs") {
+                    found.push(name);
+                }
+            }
+        }
+        let mut found = Vec::new();
+        walk(&Path::new(env!("CARGO_MANIFEST_DIR")).join("runtime"), "", &mut found);
+        found.sort();
+        let mut listed: Vec<String> = super::RUNTIME.iter().map(|(name, _)| name.to_string()).collect();
+        listed.sort();
+        assert_eq!(found, listed);
     }
 }

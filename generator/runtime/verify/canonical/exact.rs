@@ -1,44 +1,9 @@
-//! Apideck's canonical form of a body, exactly as its guide's Node code computes it:
-//! `JSON.stringify(sortObjectKeys(JSON.parse(body)))`.
-//!
-//! "Exactly" means JavaScript's rules, not JSON's, which is why this is not serde_json:
-//!
-//! - `JSON.parse` turns numbers into doubles (`1.0` and `1E2` are `1` and `100`; integers above
-//!   2^53 round), keeps the last of duplicate keys, and accepts lone surrogates in `\u` escapes.
-//! - `sortObjectKeys` sorts keys with `Array.prototype.sort` (by UTF-16 code units) and rebuilds
-//!   the object by assignment, so `__proto__` is lost; it returns arrays as they are, so objects
-//!   inside arrays keep `JSON.parse`'s order.
-//! - Objects enumerate integer-like keys (`"9"`, `"10"`) first, in numeric order, whatever the
-//!   sort said.
-//! - `JSON.stringify` prints numbers as `Number.prototype.toString` does (via `ryu-js`), non-finite
-//!   numbers as `null`, and escapes control characters and lone surrogates as `\u00xx`/`\udxxx`.
-//!
-//! A differential test runs the guide's algorithm in Node against this on thousands of random
-//! documents.
+//! The canonical form through a parsed tree that follows every JavaScript rule (see the parent
+//! module): the authority, used for any body [`super::rearrange`] declines.
 
 use ::std::collections::HashMap;
-use ::std::fmt;
 
-/// Deepest nesting accepted. Node accepts more, but an attacker must not be able to exhaust the
-/// stack; real payloads nest a few levels.
-pub const MAX_DEPTH: usize = 128;
-
-/// Why a body has no canonical form.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CanonicalError {
-    /// Byte offset in the body where parsing stopped.
-    pub offset: usize,
-    /// What was wrong there.
-    pub reason: &'static str,
-}
-
-impl fmt::Display for CanonicalError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} at byte {}", self.reason, self.offset)
-    }
-}
-
-impl ::std::error::Error for CanonicalError {}
+use super::{CanonicalError, MAX_DEPTH};
 
 /// The canonical form of `body`, which must be one JSON text.
 pub fn canonicalize(body: &str) -> Result<String, CanonicalError> {
