@@ -79,8 +79,11 @@ impl<'a> Members<'a> {
             self.ws();
         }
         self.first = false;
-        let key = match self.value()? {
-            Value { kind: Kind::Str(key), .. } => key,
+        if self.byte()? != b'"' {
+            return None;
+        }
+        let key = match self.string()? {
+            Kind::Str(key) => key,
             _ => return None,
         };
         self.ws();
@@ -114,8 +117,13 @@ impl<'a> Members<'a> {
 
     /// The current value as an optional string: `Some(None)` for `null`.
     pub fn read_str(&mut self) -> Option<Option<::std::borrow::Cow<'a, str>>> {
-        let v = self.value()?;
-        opt_str(v)
+        // Straight to the string reader in the usual case; anything else the general way.
+        let start = self.pos;
+        let kind = match self.byte()? {
+            b'"' => self.string()?,
+            _ => return opt_str(self.value()?),
+        };
+        opt_str(Value { span: &self.text[start..self.pos], kind })
     }
 
     /// The current value, a number, parsed as `T` (`serde_json::Number`, `i64`): `Some(None)`

@@ -2192,17 +2192,21 @@ impl<'a> AnyPayload<'a> {
     #[allow(dead_code)]
     fn into_connection_event(
         any: AnyPayload<'a>,
-    ) -> ::core::option::Option<super::payloads::ConnectionEvent<'a>> {
-        Some(super::payloads::ConnectionEvent {
-            event_type: any.event_type,
-            event_id: any.event_id,
-            service_id: any.service_id,
-            entity_id: any.entity_id,
-            entity_type: any.entity_type,
-            entity: any.entity,
-            execution_attempt: any.execution_attempt,
-            occurred_at: any.occurred_at,
-        })
+    ) -> ::core::option::Option<
+        ::std::boxed::Box<super::payloads::ConnectionEvent<'a>>,
+    > {
+        Some(
+            ::std::boxed::Box::new(super::payloads::ConnectionEvent {
+                event_type: any.event_type,
+                event_id: any.event_id,
+                service_id: any.service_id,
+                entity_id: any.entity_id,
+                entity_type: any.entity_type,
+                entity: any.entity,
+                execution_attempt: any.execution_attempt,
+                occurred_at: any.occurred_at,
+            }),
+        )
     }
 
     /// Moves the fields of `UnifiedEvent` out; `None` if a required one is missing.
@@ -3122,7 +3126,7 @@ impl<'a> Event<'a> {
             EventType::VaultConnectionCallable => {
                 Some(
                     Event::VaultConnectionCallable(
-                        ::std::boxed::Box::new(AnyPayload::into_connection_event(any)?),
+                        AnyPayload::into_connection_event(any)?,
                     ),
                 )
             }
@@ -3131,7 +3135,7 @@ impl<'a> Event<'a> {
             EventType::VaultConnectionCreated => {
                 Some(
                     Event::VaultConnectionCreated(
-                        ::std::boxed::Box::new(AnyPayload::into_connection_event(any)?),
+                        AnyPayload::into_connection_event(any)?,
                     ),
                 )
             }
@@ -3140,7 +3144,7 @@ impl<'a> Event<'a> {
             EventType::VaultConnectionDeleted => {
                 Some(
                     Event::VaultConnectionDeleted(
-                        ::std::boxed::Box::new(AnyPayload::into_connection_event(any)?),
+                        AnyPayload::into_connection_event(any)?,
                     ),
                 )
             }
@@ -3149,7 +3153,7 @@ impl<'a> Event<'a> {
             EventType::VaultConnectionDisabled => {
                 Some(
                     Event::VaultConnectionDisabled(
-                        ::std::boxed::Box::new(AnyPayload::into_connection_event(any)?),
+                        AnyPayload::into_connection_event(any)?,
                     ),
                 )
             }
@@ -3158,7 +3162,7 @@ impl<'a> Event<'a> {
             EventType::VaultConnectionDownstreamDegraded => {
                 Some(
                     Event::VaultConnectionDownstreamDegraded(
-                        ::std::boxed::Box::new(AnyPayload::into_connection_event(any)?),
+                        AnyPayload::into_connection_event(any)?,
                     ),
                 )
             }
@@ -3167,7 +3171,7 @@ impl<'a> Event<'a> {
             EventType::VaultConnectionDownstreamRecovered => {
                 Some(
                     Event::VaultConnectionDownstreamRecovered(
-                        ::std::boxed::Box::new(AnyPayload::into_connection_event(any)?),
+                        AnyPayload::into_connection_event(any)?,
                     ),
                 )
             }
@@ -3176,7 +3180,7 @@ impl<'a> Event<'a> {
             EventType::VaultConnectionMigrated => {
                 Some(
                     Event::VaultConnectionMigrated(
-                        ::std::boxed::Box::new(AnyPayload::into_connection_event(any)?),
+                        AnyPayload::into_connection_event(any)?,
                     ),
                 )
             }
@@ -3185,7 +3189,7 @@ impl<'a> Event<'a> {
             EventType::VaultConnectionRevoked => {
                 Some(
                     Event::VaultConnectionRevoked(
-                        ::std::boxed::Box::new(AnyPayload::into_connection_event(any)?),
+                        AnyPayload::into_connection_event(any)?,
                     ),
                 )
             }
@@ -3194,7 +3198,7 @@ impl<'a> Event<'a> {
             EventType::VaultConnectionTokenRefreshFailed => {
                 Some(
                     Event::VaultConnectionTokenRefreshFailed(
-                        ::std::boxed::Box::new(AnyPayload::into_connection_event(any)?),
+                        AnyPayload::into_connection_event(any)?,
                     ),
                 )
             }
@@ -3203,7 +3207,7 @@ impl<'a> Event<'a> {
             EventType::VaultConnectionTokenRefreshPending => {
                 Some(
                     Event::VaultConnectionTokenRefreshPending(
-                        ::std::boxed::Box::new(AnyPayload::into_connection_event(any)?),
+                        AnyPayload::into_connection_event(any)?,
                     ),
                 )
             }
@@ -3212,7 +3216,7 @@ impl<'a> Event<'a> {
             EventType::VaultConnectionTokenRefreshRecovered => {
                 Some(
                     Event::VaultConnectionTokenRefreshRecovered(
-                        ::std::boxed::Box::new(AnyPayload::into_connection_event(any)?),
+                        AnyPayload::into_connection_event(any)?,
                     ),
                 )
             }
@@ -3221,7 +3225,7 @@ impl<'a> Event<'a> {
             EventType::VaultConnectionUpdated => {
                 Some(
                     Event::VaultConnectionUpdated(
-                        ::std::boxed::Box::new(AnyPayload::into_connection_event(any)?),
+                        AnyPayload::into_connection_event(any)?,
                     ),
                 )
             }

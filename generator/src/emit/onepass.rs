@@ -199,11 +199,17 @@ pub fn emit(p: &Provider) -> Option<TokenStream> {
         });
         let ty = if o.borrows { quote!(super::payloads::#name<'a>) } else { quote!(super::payloads::#name) };
         let doc = format!(" Moves the fields of `{}` out; `None` if a required one is missing.", o.rust);
+        // A boxed shape goes straight into its box, rather than through an `Option` of itself.
+        let (ty, value) = if o.boxed {
+            (quote!(::std::boxed::Box<#ty>), quote!(::std::boxed::Box::new(super::payloads::#name { #(#moves),* })))
+        } else {
+            (ty, quote!(super::payloads::#name { #(#moves),* }))
+        };
         quote! {
             #[doc = #doc]
             #[allow(dead_code)] // unused when every api with this shape is off
             fn #func(any: AnyPayload<'a>) -> ::core::option::Option<#ty> {
-                Some(super::payloads::#name { #(#moves),* })
+                Some(#value)
             }
         }
     });
@@ -212,8 +218,7 @@ pub fn emit(p: &Provider) -> Option<TokenStream> {
         let o = &p.objects[i];
         let (cfg, v) = (super::cfg(&p.apis[e.api]), ident(&e.variant));
         let func = ident(&format!("into_{}", o.name));
-        let value = if o.boxed { quote!(::std::boxed::Box::new(AnyPayload::#func(any)?)) } else { quote!(AnyPayload::#func(any)?) };
-        Some(quote!(#cfg EventType::#v => Some(Event::#v(#value)),))
+        Some(quote!(#cfg EventType::#v => Some(Event::#v(AnyPayload::#func(any)?)),))
     });
     let scanners = object_scanners(p);
     Some(quote! {
