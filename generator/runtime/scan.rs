@@ -111,8 +111,12 @@ impl<'a> Members<'a> {
 
     /// Skips the current value, checking it is well-formed JSON.
     pub fn skip(&mut self) -> Option<()> {
-        let v = self.value()?;
-        skip(v)
+        let start = self.pos;
+        let kind = match self.byte()? {
+            b'"' => self.string()?,
+            _ => return skip(self.value()?),
+        };
+        skip(Value { span: &self.text[start..self.pos], kind })
     }
 
     /// The current value as an optional string: `Some(None)` for `null`.

@@ -63,14 +63,20 @@ impl Writer<'_> {
     }
 
     /// Skips whitespace, which the canonical form drops.
+    #[inline(always)] // called around every token, and almost always finds none
     fn ws(&mut self) {
         if let Some(b' ' | b'\t' | b'\n' | b'\r') = self.byte() {
-            self.flush();
-            while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.byte() {
-                self.pos += 1;
-            }
-            self.copied = self.pos;
+            self.drop_ws();
         }
+    }
+
+    #[cold]
+    fn drop_ws(&mut self) {
+        self.flush();
+        while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.byte() {
+            self.pos += 1;
+        }
+        self.copied = self.pos;
     }
 
     /// Copies the run read since the last copy into the output.
@@ -166,7 +172,8 @@ impl Writer<'_> {
             let name = &self.text.as_bytes()[key.0..key.1];
             // Integer-like keys enumerate first in JavaScript, `__proto__` is dropped by the
             // sort's assignment, and non-ASCII keys sort by UTF-16: all for the exact path.
-            if !name.is_ascii() || (!name.is_empty() && name.iter().all(u8::is_ascii_digit)) || (sorted && name == b"__proto__") {
+            let (ascii, digits) = name.iter().fold((true, true), |(ascii, digits), b| (ascii & b.is_ascii(), digits & b.is_ascii_digit()));
+            if !ascii || (digits && !name.is_empty()) || (sorted && name == b"__proto__") {
                 return None;
             }
             let mut prefix = [0u8; 8];
