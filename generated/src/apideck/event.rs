@@ -480,9 +480,22 @@ impl<'a> Event<'a> {
     ///
     /// An event type this version does not know gives [`Event::Unknown`] with the raw payload; a known type whose payload does not match its shape is a [`ParseError::Payload`] naming the JSON path.
     pub fn parse(body: &'a [u8]) -> ::core::result::Result<Self, ParseError> {
-        if let Some(event) = Event::parse_fast(body) {
+        match ::core::str::from_utf8(body) {
+            Ok(text) => Event::parse_str(text),
+            Err(_) => Event::parse_exact(body),
+        }
+    }
+
+    /// [`Event::parse`] for a body already checked to be UTF-8.
+    pub fn parse_str(text: &'a str) -> ::core::result::Result<Self, ParseError> {
+        if let Some(event) = Event::parse_fast(text) {
             return Ok(event);
         }
+        Event::parse_exact(text.as_bytes())
+    }
+
+    /// The two-phase serde parse: the authority on every body, and its errors.
+    fn parse_exact(body: &'a [u8]) -> ::core::result::Result<Self, ParseError> {
         let payload = crate::runtime::de::unwrap(body, WRAPPER)?;
         let name = crate::runtime::de::event_type(payload, "event_type")?;
         Event::from_payload(name, payload)
@@ -2231,20 +2244,19 @@ impl<'a> AnyPayload<'a> {
 
 impl<'a> Event<'a> {
     /// The common case in one typed pass; `None` sends the body to the precise parser.
-    fn parse_fast(body: &'a [u8]) -> ::core::option::Option<Self> {
-        let text = ::core::str::from_utf8(body).ok()?;
+    fn parse_fast(text: &'a str) -> ::core::option::Option<Self> {
         let mut envelope = crate::runtime::scan::Members::of(text)?;
-        let mut read = None;
+        let mut any = AnyPayload::default();
+        let mut read = false;
         while let Some(key) = envelope.next_key()? {
             if key != "payload" {
                 envelope.skip()?;
                 continue;
             }
-            if read.is_some() {
+            if ::core::mem::replace(&mut read, true) {
                 return None;
             }
             let mut members = envelope.object()?;
-            let mut any = AnyPayload::default();
             let mut seen = [false; 11usize];
             while let Some(key) = members.next_key()? {
                 match key {
@@ -2319,12 +2331,10 @@ impl<'a> Event<'a> {
                 }
             }
             envelope.resume(members);
-            read = Some(any);
         }
-        if !envelope.at_end() {
+        if !read || !envelope.at_end() {
             return None;
         }
-        let any = read?;
         let event_type = EventType::known(any.event_type.as_deref()?)?;
         match event_type {
             #[cfg(feature = "apideck-accounting")]

@@ -80,7 +80,7 @@ impl<S: Scheme> Verifier<S> {
             None
         } else {
             match &signed {
-                Cow::Borrowed(text) => Some(Event::parse(text.as_bytes())),
+                Cow::Borrowed(text) => Some(Event::parse_str(text)),
                 Cow::Owned(_) => None,
             }
         };
@@ -153,7 +153,7 @@ impl<'a> Verified<'a> {
         }
         match &self.parsed {
             Some(parsed) => parsed.clone(),
-            None => Event::parse(self.body.as_bytes()),
+            None => Event::parse_str(&self.body),
         }
     }
 

@@ -53,7 +53,7 @@ pub fn emit(p: &Provider) -> TokenStream {
     });
     let fast = super::onepass::emit(p);
     let try_fast = fast.as_ref().map(|_| quote! {
-        if let Some(event) = Event::parse_fast(body) {
+        if let Some(event) = Event::parse_fast(text) {
             return Ok(event);
         }
     });
@@ -68,7 +68,20 @@ pub fn emit(p: &Provider) -> TokenStream {
         quote! {
             #doc
             pub fn parse(body: &'a [u8]) -> ::core::result::Result<Self, ParseError> {
+                match ::core::str::from_utf8(body) {
+                    Ok(text) => Event::parse_str(text),
+                    Err(_) => Event::parse_exact(body),
+                }
+            }
+
+            /// [`Event::parse`] for a body already checked to be UTF-8.
+            pub fn parse_str(text: &'a str) -> ::core::result::Result<Self, ParseError> {
                 #try_fast
+                Event::parse_exact(text.as_bytes())
+            }
+
+            /// The two-phase serde parse: the authority on every body, and its errors.
+            fn parse_exact(body: &'a [u8]) -> ::core::result::Result<Self, ParseError> {
                 let payload = crate::runtime::de::unwrap(body, WRAPPER)?;
                 let name = crate::runtime::de::event_type(payload, #field)?;
                 Event::from_payload(name, payload)

@@ -143,7 +143,6 @@ pub fn emit(p: &Provider) -> Option<TokenStream> {
         }
     });
     let read_members = quote! {
-        let mut any = AnyPayload::default();
         let mut seen = [false; #count];
         while let Some(key) = members.next_key()? {
             match key {
@@ -153,29 +152,30 @@ pub fn emit(p: &Provider) -> Option<TokenStream> {
         }
     };
     let read = match &p.envelope.wrapper {
+        // The payload is read in place: it is large, and moving it costs.
         Some(w) => quote! {
             let mut envelope = crate::runtime::scan::Members::of(text)?;
-            let mut read = None;
+            let mut any = AnyPayload::default();
+            let mut read = false;
             while let Some(key) = envelope.next_key()? {
                 if key != #w {
                     envelope.skip()?;
                     continue;
                 }
-                if read.is_some() {
+                if ::core::mem::replace(&mut read, true) {
                     return None;
                 }
                 let mut members = envelope.object()?;
                 #read_members
                 envelope.resume(members);
-                read = Some(any);
             }
-            if !envelope.at_end() {
+            if !read || !envelope.at_end() {
                 return None;
             }
-            let any = read?;
         },
         None => quote! {
             let mut members = crate::runtime::scan::Members::of(text)?;
+            let mut any = AnyPayload::default();
             #read_members
             if !members.at_end() {
                 return None;
@@ -238,8 +238,7 @@ pub fn emit(p: &Provider) -> Option<TokenStream> {
 
         impl<'a> Event<'a> {
             /// The common case in one typed pass; `None` sends the body to the precise parser.
-            fn parse_fast(body: &'a [u8]) -> ::core::option::Option<Self> {
-                let text = ::core::str::from_utf8(body).ok()?;
+            fn parse_fast(text: &'a str) -> ::core::option::Option<Self> {
                 #read
                 let event_type = EventType::known(any.#event_type_field.as_deref()?)?;
                 match event_type {

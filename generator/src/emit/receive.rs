@@ -88,7 +88,7 @@ pub fn emit(p: &Provider) -> TokenStream {
             // caller's body, so `event()` hands it out without parsing again.
             let parsed = #validation {
                 match &signed {
-                    Cow::Borrowed(text) => Some(Event::parse(text.as_bytes())),
+                    Cow::Borrowed(text) => Some(Event::parse_str(text)),
                     Cow::Owned(_) => None,
                 }
             };
@@ -113,7 +113,7 @@ pub fn emit(p: &Provider) -> TokenStream {
                 #validation
                 match &self.parsed {
                     Some(parsed) => parsed.clone(),
-                    None => Event::parse(self.body.as_bytes()),
+                    None => Event::parse_str(&self.body),
                 }
             }
         }
