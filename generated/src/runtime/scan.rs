@@ -113,23 +113,12 @@ impl<'a> Members<'a> {
 
     /// Skips the current value, checking it is well-formed JSON.
     pub fn skip(&mut self) -> Option<()> {
-        let start = self.pos;
-        let kind = match self.byte()? {
-            b'"' => self.string()?,
-            _ => return skip(self.value()?),
-        };
-        skip(Value { span: &self.text[start..self.pos], kind })
+        skip(self.string_or_value()?)
     }
 
     /// The current value as an optional string: `Some(None)` for `null`.
     pub fn read_str(&mut self) -> Option<Option<::std::borrow::Cow<'a, str>>> {
-        // Straight to the string reader in the usual case; anything else the general way.
-        let start = self.pos;
-        let kind = match self.byte()? {
-            b'"' => self.string()?,
-            _ => return opt_str(self.value()?),
-        };
-        opt_str(Value { span: &self.text[start..self.pos], kind })
+        opt_str(self.string_or_value()?)
     }
 
     /// The current value, a number, parsed as `T` (`serde_json::Number`, `i64`): `Some(None)`
@@ -193,6 +182,18 @@ impl<'a> Members<'a> {
     pub fn at_end(mut self) -> bool {
         self.ws();
         self.pos == self.text.len()
+    }
+
+    /// [`Members::value`], with the usual case, a string, read inline rather than through the
+    /// general reader's call and dispatch (`perf`: a fifth of the Vault event's parse).
+    #[inline(always)]
+    fn string_or_value(&mut self) -> Option<Value<'a>> {
+        if self.byte()? != b'"' {
+            return self.value();
+        }
+        let start = self.pos;
+        let kind = self.string()?;
+        Some(Value { span: &self.text[start..self.pos], kind })
     }
 
     fn value(&mut self) -> Option<Value<'a>> {
