@@ -99,7 +99,10 @@ impl Scheme for ApideckHmac {
         match canonicalize(text) {
             Ok(canonical) if canonical != text => {
                 if self.matches(canonical.as_bytes(), &tag) {
-                    self.canonical_first.store(true, Ordering::Relaxed);
+                    // Written only on a change, so threads sharing a verifier do not contend.
+                    if raw_first {
+                        self.canonical_first.store(true, Ordering::Relaxed);
+                    }
                     return Ok(Cow::Owned(canonical));
                 }
             }
