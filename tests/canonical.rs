@@ -89,8 +89,7 @@ fn ws(rng: &mut Rng, out: &mut String) {
     }
 }
 
-/// Keys and numbers of the common body: what the span-rearranging canonicaliser handles (plus
-/// the odd fraction and repeated key, so it also declines some of them).
+/// Keys and numbers of the common body: what the span-rearranging canonicaliser handles.
 const PLAIN_KEYS: &[&str] = &[
     "a", "b", "z", "A", "Z", "_", "aa", "ab", "a_b", "event_type", "event_id", "entity", "entity_id", "payload", "constructor",
     "x-y", "a1", "1a", "unified_api", "service_id",
@@ -108,61 +107,65 @@ fn plain_string(rng: &mut Rng, out: &mut String) {
     out.push('"');
 }
 
-/// A document of the common kind: plain keys, strings without escapes, short integers.
-fn plain_value(rng: &mut Rng, out: &mut String, depth: usize) {
-    let choice = if depth > 4 { 4 + rng.below(4) } else { rng.below(8) };
-    match choice {
-        0..=2 => {
-            out.push('{');
-            let n = rng.below(8);
-            let mut used: Vec<&str> = Vec::new();
-            for i in 0..n {
-                if i > 0 {
-                    out.push(',');
-                }
-                ws(rng, out);
-                let key = if !used.is_empty() && rng.below(40) == 0 { used[rng.below(used.len())] } else { rng.pick(PLAIN_KEYS) };
-                used.push(key);
-                out.push('"');
-                out.push_str(key);
-                out.push_str("\":");
-                ws(rng, out);
-                plain_value(rng, out, depth + 1);
-            }
-            ws(rng, out);
-            out.push('}');
-        }
-        3 => {
-            out.push('[');
-            for i in 0..rng.below(4) {
-                if i > 0 {
-                    out.push(',');
-                }
-                plain_value(rng, out, depth + 1);
-            }
-            out.push(']');
-        }
-        4 => plain_string(rng, out),
-        5 => out.push_str(if rng.below(30) == 0 { "1.5" } else { rng.pick(&PLAIN_NUMBERS[..9]) }),
-        _ => out.push_str(rng.pick(&["true", "false", "null"])),
-    }
+/// What a random document is made of.
+struct Style {
+    keys: &'static [&'static str],
+    /// One key in this many repeats an earlier one of its object (JSON.parse keeps the last).
+    repeat_one_in: usize,
+    /// Objects have fewer members than this.
+    members: usize,
+    /// Whether a value at this depth must be a scalar (so trees stay finite).
+    scalar_only: fn(&mut Rng, usize) -> bool,
+    /// Writes a scalar; `choice` is 2 to 6.
+    scalar: fn(&mut Rng, &mut String, usize),
 }
 
-fn value(rng: &mut Rng, out: &mut String, depth: usize) {
-    let deep = depth > 6 && rng.below(3) != 0;
-    let choice = if deep { 2 + rng.below(5) } else { rng.below(8) };
+/// Built to hit every JavaScript rule: integer-like and astral keys, escapes and lone surrogates,
+/// every number form, duplicate keys, `__proto__`, objects inside arrays.
+const WILD: Style = Style {
+    keys: KEYS,
+    repeat_one_in: 6,
+    members: 6,
+    scalar_only: |rng, depth| depth > 6 && rng.below(3) != 0,
+    scalar: |rng, out, choice| match choice {
+        2 => string(rng, out),
+        3 | 4 => out.push_str(rng.pick(NUMBERS)),
+        5 => out.push_str(&format!("{}{}", if rng.below(2) == 0 { "-" } else { "" }, rng.next() >> rng.below(64))),
+        _ => out.push_str(rng.pick(&["true", "false", "null"])),
+    },
+};
+
+/// The common body: plain keys, strings without escapes, short integers (and the odd fraction
+/// and repeated key, so the rearranging canonicaliser declines some).
+const PLAIN: Style = Style {
+    keys: PLAIN_KEYS,
+    repeat_one_in: 40,
+    members: 8,
+    scalar_only: |_, depth| depth > 4,
+    scalar: |rng, out, choice| match choice {
+        2 => plain_string(rng, out),
+        3 | 4 => out.push_str(if rng.below(30) == 0 { "1.5" } else { rng.pick(&PLAIN_NUMBERS[..9]) }),
+        _ => out.push_str(rng.pick(&["true", "false", "null"])),
+    },
+};
+
+fn value(rng: &mut Rng, out: &mut String, depth: usize, style: &Style) {
+    let choice = if (style.scalar_only)(rng, depth) { 2 + rng.below(5) } else { rng.below(8) };
     match choice {
         0 | 1 => {
             out.push('{');
-            let n = rng.below(6);
+            let n = rng.below(style.members);
             let mut used: Vec<&str> = Vec::new();
             for i in 0..n {
                 if i > 0 {
                     out.push(',');
                 }
                 ws(rng, out);
-                // Duplicate keys now and then: JSON.parse keeps the last value.
-                let key = if !used.is_empty() && rng.below(6) == 0 { used[rng.below(used.len())] } else { rng.pick(KEYS) };
+                let key = if !used.is_empty() && rng.below(style.repeat_one_in) == 0 {
+                    used[rng.below(used.len())]
+                } else {
+                    rng.pick(style.keys)
+                };
                 used.push(key);
                 out.push('"');
                 out.push_str(key);
@@ -170,7 +173,7 @@ fn value(rng: &mut Rng, out: &mut String, depth: usize) {
                 ws(rng, out);
                 out.push(':');
                 ws(rng, out);
-                value(rng, out, depth + 1);
+                value(rng, out, depth + 1, style);
                 ws(rng, out);
             }
             out.push('}');
@@ -182,14 +185,11 @@ fn value(rng: &mut Rng, out: &mut String, depth: usize) {
                     out.push(',');
                 }
                 ws(rng, out);
-                value(rng, out, depth + 1);
+                value(rng, out, depth + 1, style);
             }
             out.push(']');
         }
-        2 => string(rng, out),
-        3 | 4 => out.push_str(rng.pick(NUMBERS)),
-        5 => out.push_str(&format!("{}{}", if rng.below(2) == 0 { "-" } else { "" }, rng.next() >> rng.below(64))),
-        _ => out.push_str(rng.pick(&["true", "false", "null"])),
+        _ => (style.scalar)(rng, out, choice),
     }
 }
 
@@ -214,7 +214,7 @@ fn documents() -> Vec<String> {
         if docs.len() % 3 == 1 {
             // One in three of the common kind, mostly webhook-shaped.
             doc.push_str(if rng.below(4) == 0 { "{\"b\":1,\"payload\":" } else { "{\"payload\":" });
-            plain_value(&mut rng, &mut doc, 0);
+            value(&mut rng, &mut doc, 0, &PLAIN);
             doc.push('}');
         } else if docs.len() % 100 == 99 {
             let levels = 20 + rng.below(40);
@@ -224,12 +224,12 @@ fn documents() -> Vec<String> {
             // Mostly webhook-shaped: an object at the top.
             if rng.below(10) != 0 {
                 doc.push_str("{\"payload\":");
-                value(&mut rng, &mut doc, 0);
+                value(&mut rng, &mut doc, 0, &WILD);
                 doc.push_str(",\"b\":");
-                value(&mut rng, &mut doc, 0);
+                value(&mut rng, &mut doc, 0, &WILD);
                 doc.push('}');
             } else {
-                value(&mut rng, &mut doc, 0);
+                value(&mut rng, &mut doc, 0, &WILD);
             }
             ws(&mut rng, &mut doc);
         }

@@ -90,11 +90,11 @@ impl Scheme for ApideckHmac {
         ::hex::decode_to_slice(signature, &mut tag)
             .map_err(|_| VerifyError::MalformedHeader { name, reason: "expected 64 hexadecimal digits" })?;
         let raw_first = !self.canonical_first.load(Ordering::Relaxed);
-        if raw_first && self.matches(body, &tag) {
-            let text = ::std::str::from_utf8(body).map_err(|_| VerifyError::NotUtf8)?;
+        let raw_matched = raw_first && self.matches(body, &tag);
+        let text = ::std::str::from_utf8(body).map_err(|_| VerifyError::NotUtf8)?;
+        if raw_matched {
             return Ok(Cow::Borrowed(text));
         }
-        let text = ::std::str::from_utf8(body).map_err(|_| VerifyError::NotUtf8)?;
         // A body already canonical has one text to try; otherwise the canonical form, then (if
         // not tried above) the body as received, which is also tried when it is not JSON.
         let mut not_json = None;
