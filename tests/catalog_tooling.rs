@@ -44,7 +44,8 @@ fn the_schema_is_the_generators() {
 #[test]
 fn every_catalog_file_validates_against_the_schema_and_points_at_it() {
     let validator = validator();
-    let files: Vec<PathBuf> = yaml_files(&workspace_root().join("spec")).into_iter().chain(yaml_files(Path::new("catalogs/edge"))).collect();
+    let files: Vec<PathBuf> =
+        yaml_files(&workspace_root().join("spec")).into_iter().chain(yaml_files(Path::new("catalogs/edge"))).collect();
     assert!(files.len() >= 14, "{files:?}");
     for path in &files {
         let errors: Vec<String> = validator.iter_errors(&as_json(path)).map(|e| format!("{} at {}", e, e.instance_path)).collect();
@@ -74,7 +75,10 @@ fn catalog_md_lists_every_event_with_its_variant_and_status() {
     assert!(text.contains("140 events from 2 providers."));
     for info in webhook_events::apideck::EVENTS {
         let variant = format!("{:?}", webhook_events::apideck::EventType::from_wire(info.event_type));
-        let row = text.lines().find(|l| l.starts_with(&format!("| `{}`", info.event_type))).unwrap_or_else(|| panic!("{} missing", info.event_type));
+        let row = text
+            .lines()
+            .find(|l| l.starts_with(&format!("| `{}`", info.event_type)))
+            .unwrap_or_else(|| panic!("{} missing", info.event_type));
         assert!(row.contains(&format!("`apideck::EventType::{variant}`")) && row.contains(info.status.as_str()), "{row}");
     }
     assert!(text.contains("| `pos.modifier_group.created`<br>alias `pos.modifier-group.created` |"));
@@ -226,18 +230,23 @@ fn diff_classifies_each_change_by_its_semver_effect() {
 
     let api = spec.join("edge/match.yaml");
     edit(&api, "  match.activity.created:\n", "");
-    edit(&api, "  match.type.created:\n", "  match.type.created: { description: \"Event broadcast when a type is made.\" }\n  match.thing.created:\n");
+    edit(
+        &api,
+        "  match.type.created:\n",
+        "  match.type.created: { description: \"Event broadcast when a type is made.\" }\n  match.thing.created:\n",
+    );
     edit(&api, "  match.time-off-request.created:", "  match.leave-request.created: { aliases: [match.time-off-request.created] }");
-    edit(&api, "  match.ghost.created: { status: undocumented }", "  match.spirit.created: { status: undocumented, aliases: [match.ghost.created], rust_name: MatchGhostCreated }");
+    edit(
+        &api,
+        "  match.ghost.created: { status: undocumented }",
+        "  match.spirit.created: { status: undocumented, aliases: [match.ghost.created], rust_name: MatchGhostCreated }",
+    );
     edit(&api, "  match.option.created:", "  match.option.created: { status: deprecated }");
     edit(&spec.join("edge/provider.yaml"), "      string: { type: string, description: A field named like `String`. }", "      string: { type: string, description: A field named like `String`. }\n      note: { type: string, description: A new field. }");
 
     let changes = diff("HEAD");
     let find = |subject: &str, kind: &str| {
-        changes
-            .iter()
-            .find(|c| c.subject == subject && c.kind == kind)
-            .unwrap_or_else(|| panic!("no {kind} {subject} in {changes:#?}"))
+        changes.iter().find(|c| c.subject == subject && c.kind == kind).unwrap_or_else(|| panic!("no {kind} {subject} in {changes:#?}"))
     };
     assert_eq!(find("`match.activity.created`", "removed").semver, Semver::Major);
     assert_eq!(find("`match.thing.created`", "added").semver, Semver::Minor);
@@ -247,7 +256,10 @@ fn diff_classifies_each_change_by_its_semver_effect() {
     assert_eq!(find("`match.type.created`", "changed").semver, Semver::Patch);
     assert_eq!(find("payload `box`", "changed").semver, Semver::Minor);
     assert_eq!(changes.len(), 7, "{changes:#?}");
-    assert!(!changes.iter().any(|c| c.subject == "`match.leave-request.created`" || c.subject == "`match.spirit.created`"), "a rename is not also an addition");
+    assert!(
+        !changes.iter().any(|c| c.subject == "`match.leave-request.created`" || c.subject == "`match.spirit.created`"),
+        "a rename is not also an addition"
+    );
 
     let markdown = catalog_diff::markdown(&changes, "HEAD");
     assert!(markdown.contains("**Semver: major** for `webhook-events` (2 major, 4 minor, 1 patch)."), "{markdown}");
@@ -270,9 +282,13 @@ fn asyncapi_documents_describe_every_event_and_pass_the_official_parser() {
     assert_eq!(message["name"], "pos.order.created");
     assert_eq!(message["headers"]["properties"]["x-apideck-event-type"]["const"], "pos.order.created");
     let fixture: serde_json::Value =
-        serde_json::from_str(webhook_events::apideck::fixtures::get(&webhook_events::apideck::EventType::PosOrderCreated).unwrap()).unwrap();
+        serde_json::from_str(webhook_events::apideck::fixtures::get(&webhook_events::apideck::EventType::PosOrderCreated).unwrap())
+            .unwrap();
     assert_eq!(message["examples"][0]["payload"], fixture);
-    assert_eq!(apideck["components"]["schemas"]["ConnectionEvent"]["properties"]["entity"]["$ref"], "#/components/schemas/ConsumerConnection");
+    assert_eq!(
+        apideck["components"]["schemas"]["ConnectionEvent"]["properties"]["entity"]["$ref"],
+        "#/components/schemas/ConsumerConnection"
+    );
 
     let dir = tempfile::tempdir().unwrap();
     let mut files = Vec::new();

@@ -50,7 +50,8 @@ case!(wrong_api, "catalogs/bad/wrong_api/shop/orders.yaml:4:3");
 
 #[test]
 fn every_bad_catalog_has_a_test() {
-    let mut cases: Vec<String> = std::fs::read_dir("catalogs/bad").unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    let mut cases: Vec<String> =
+        std::fs::read_dir("catalogs/bad").unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
     cases.sort();
     let source = std::fs::read_to_string("errors.rs").unwrap();
     for case in cases {

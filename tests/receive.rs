@@ -36,8 +36,14 @@ fn event_types_parse_every_string() {
     assert_eq!(EventType::from_wire(""), EventType::Unknown(String::new()));
 
     assert_eq!(EventType::from_wire("pos.product.created").status(), Some(Status::Undocumented));
-    assert_eq!(EventType::from_wire("accounting.invoice_item.created").description(), Some("Event broadcast when an invoice item has been created."));
-    assert_eq!(EventType::from_wire("hris.time-off-request.created").description(), Some("Event broadcast when a time off request has been created."));
+    assert_eq!(
+        EventType::from_wire("accounting.invoice_item.created").description(),
+        Some("Event broadcast when an invoice item has been created.")
+    );
+    assert_eq!(
+        EventType::from_wire("hris.time-off-request.created").description(),
+        Some("Event broadcast when a time off request has been created.")
+    );
 }
 
 #[test]
@@ -262,14 +268,16 @@ fn pack_subscriptions_accept_only_its_three_event_codes() {
     assert_eq!(err.to_string(), "unknown event code `invoice.paid`; valid codes: order.canceled, order.created, order.shipped");
 
     // Pack's response keeps codes it may add later instead of failing.
-    let response = r#"{"id":"w1","event_code":"order.returned","endpoint":"https://x","secret":"s","enabled":true,"created_at":"t","updated_at":"t"}"#;
+    let response =
+        r#"{"id":"w1","event_code":"order.returned","endpoint":"https://x","secret":"s","enabled":true,"created_at":"t","updated_at":"t"}"#;
     let hook: pack::models::Webhook = serde_json::from_str(response).unwrap();
     assert_eq!(hook.event_code, Some(pack::EventType::Unknown("order.returned".into())));
 }
 
 #[test]
 fn apideck_subscriptions_take_event_types_or_a_wildcard() {
-    let json = r#"{"unified_api":"crm","status":"enabled","delivery_url":"https://x","events":["*","crm.contact.created","crm.notes.updated"]}"#;
+    let json =
+        r#"{"unified_api":"crm","status":"enabled","delivery_url":"https://x","events":["*","crm.contact.created","crm.notes.updated"]}"#;
     let req: apideck::models::CreateWebhookRequest = serde_json::from_str(json).unwrap();
     assert_eq!(
         req.events,
@@ -338,8 +346,12 @@ mod fast_path_agrees_with_the_exact_parser {
 
     fn event_type() -> impl Strategy<Value = String> {
         prop_oneof![
-            Just("\"pos.order.created\""), Just("\"crm.contact.updated\""), Just("\"vault.connection.updated\""),
-            Just("\"vault.connection.callable\""), Just("\"crm.meeting.created\""), Just("\"pos.modifier-group.created\""),
+            Just("\"pos.order.created\""),
+            Just("\"crm.contact.updated\""),
+            Just("\"vault.connection.updated\""),
+            Just("\"vault.connection.callable\""),
+            Just("\"crm.meeting.created\""),
+            Just("\"pos.modifier-group.created\""),
             Just("\"pos.\\u006frder.created\""),
         ]
         .prop_map(str::to_string)
@@ -347,9 +359,8 @@ mod fast_path_agrees_with_the_exact_parser {
 
     /// A member, usually of the right type for its key, sometimes not.
     fn member() -> impl Strategy<Value = (String, String)> {
-        let strings = prop_oneof![
-            Just("entity_id"), Just("entity_url"), Just("service_id"), Just("occurred_at"), Just("event_id"), Just("unknown"),
-        ];
+        let strings =
+            prop_oneof![Just("entity_id"), Just("entity_url"), Just("service_id"), Just("occurred_at"), Just("event_id"), Just("unknown"),];
         let entity = prop_oneof![
             Just(r#"{"id":"c1","state":"callable","enabled":true,"auth_type":"oauth2"}"#.to_string()),
             Just(r#"{"id":"c\n1","state":"hibernating","settings":{"a":[1,2]},"metadata":null}"#.to_string()),
@@ -372,7 +383,15 @@ mod fast_path_agrees_with_the_exact_parser {
     fn body() -> impl Strategy<Value = String> {
         let ws = prop_oneof![Just(""), Just(" "), Just("\n  ")];
         let trailing = prop_oneof![6 => Just(""), 1 => Just(" \n"), 1 => Just(" x"), 1 => Just("}"), 1 => Just(",{}")];
-        (event_type(), proptest::collection::vec((member(), ws.clone()), 0..7), 0usize..8, ws, any::<bool>(), trailing, proptest::option::of(0usize..400))
+        (
+            event_type(),
+            proptest::collection::vec((member(), ws.clone()), 0..7),
+            0usize..8,
+            ws,
+            any::<bool>(),
+            trailing,
+            proptest::option::of(0usize..400),
+        )
             .prop_map(|(event_type, mut members, at, space, extra_top, trailing, cut)| {
                 members.insert(at.min(members.len()), (("event_type".to_string(), event_type), " "));
                 let inner: Vec<String> = members.iter().map(|((k, v), s)| format!("{s}\"{k}\"{s}:{v}")).collect();

@@ -45,7 +45,8 @@ fn a_body_already_canonical_verifies_on_its_raw_bytes() {
     let verified = verifier().verify(&h, canonical.as_bytes()).unwrap();
     assert_eq!(verified.body(), canonical);
     // Reordered keys (a different serialisation of the same document) also verify.
-    let reordered = canonical.replace(r#""consumer_id":"test_user_id","entity_id":"123456ASDF""#, r#""entity_id":"123456ASDF","consumer_id":"test_user_id""#);
+    let reordered = canonical
+        .replace(r#""consumer_id":"test_user_id","entity_id":"123456ASDF""#, r#""entity_id":"123456ASDF","consumer_id":"test_user_id""#);
     assert_ne!(reordered, canonical);
     assert!(verifier().verify(&headers(SEED_SIGNATURE, "pos.order.created"), reordered.as_bytes()).is_ok());
 }

@@ -9,13 +9,7 @@ use crate::ir::{Catalog, Event, Field, ObjectKind, Payload, Provider, Status, Ty
 
 /// Every document, by file name (`<provider>.asyncapi.json`), pretty JSON with a final newline.
 pub fn export(catalog: &Catalog) -> Vec<(String, String)> {
-    catalog
-        .providers
-        .iter()
-        .map(|p| {
-            (format!("{}.asyncapi.json", p.name), crate::json::pretty(&document(p)))
-        })
-        .collect()
+    catalog.providers.iter().map(|p| (format!("{}.asyncapi.json", p.name), crate::json::pretty(&document(p)))).collect()
 }
 
 fn document(p: &Provider) -> Value {

@@ -152,7 +152,13 @@ fn provider_diff(b: &Provider, h: &Provider, out: &mut Vec<Change>) {
         let new_fields: BTreeMap<&str, (&Type, bool)> = new.fields.iter().map(|f| (f.wire.as_str(), (&f.ty, f.required))).collect();
         for (field, (ty, required)) in &new_fields {
             match old_fields.get(field) {
-                None if *required => out.push(change("changed", p, format!("payload `{}`", new.name), format!("new required field `{field}`"), Semver::Major)),
+                None if *required => out.push(change(
+                    "changed",
+                    p,
+                    format!("payload `{}`", new.name),
+                    format!("new required field `{field}`"),
+                    Semver::Major,
+                )),
                 None => out.push(change("changed", p, format!("payload `{}`", new.name), format!("new field `{field}`"), Semver::Minor)),
                 Some((old_ty, old_req)) if old_ty != ty || old_req != required => out.push(change(
                     "changed",
@@ -184,7 +190,13 @@ fn event_diff(b: &Provider, h: &Provider, old: &Event, new: &Event, out: &mut Ve
     }
     if old.url_template != new.url_template {
         let show = |u: &Option<String>| u.as_deref().map_or_else(|| "none".to_string(), |u| format!("`{u}`"));
-        out.push(change("changed", p, subject.clone(), format!("url {} → {}", show(&old.url_template), show(&new.url_template)), Semver::Minor));
+        out.push(change(
+            "changed",
+            p,
+            subject.clone(),
+            format!("url {} → {}", show(&old.url_template), show(&new.url_template)),
+            Semver::Minor,
+        ));
     }
     let old_payload = payload_name(b, old);
     let new_payload = payload_name(h, new);

@@ -205,8 +205,7 @@ pub fn compare(catalog: &Catalog, provider: &str, upstream: &Upstream) -> Result
             None => d.missing.push(name.clone()),
         }
     }
-    let renamed_targets: BTreeSet<String> =
-        drift.apis.values().flat_map(|d| d.renamed.iter().map(|(_, ours)| ours.clone())).collect();
+    let renamed_targets: BTreeSet<String> = drift.apis.values().flat_map(|d| d.renamed.iter().map(|(_, ours)| ours.clone())).collect();
     for e in &p.events {
         let upstream_has = std::iter::once(&e.wire).chain(&e.aliases).any(|n| upstream.events.contains_key(n));
         if !upstream_has && !renamed_targets.contains(&e.wire) {

@@ -26,7 +26,6 @@ pub mod validate;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-
 pub use diagnostic::{Diagnostic, Diagnostics, Location};
 
 /// Everything one run produces: file contents by path relative to the output directory.

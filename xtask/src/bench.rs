@@ -123,15 +123,24 @@ pub fn compile() -> Result<(), String> {
     let pos = [&p[..], &["--no-default-features", "--features", "apideck-pos"]].concat();
     let one = (rebuild(&root, &lib, &pos, None)?, rebuild(&root, &lib, &[&pos[..], &["--release"]].concat(), None)?);
     println!("| shipped catalog, `apideck-pos` alone (24 events) | {:.2} | {:.2} |", one.0, one.1);
-    let big = (rebuild(&synth_out, &synth_lib, &[], Some(&synth_target))?, rebuild(&synth_out, &synth_lib, &["--release"], Some(&synth_target))?);
+    let big =
+        (rebuild(&synth_out, &synth_lib, &[], Some(&synth_target))?, rebuild(&synth_out, &synth_lib, &["--release"], Some(&synth_target))?);
     println!("| synthetic, 1,000 events | {:.2} | {:.2} |", big.0, big.1);
-    println!("\nratio 1,000-event crate / shipped crate: debug {:.1}x, release {:.1}x (target <= 10x)", big.0 / shipped.0, big.1 / shipped.1);
+    println!(
+        "\nratio 1,000-event crate / shipped crate: debug {:.1}x, release {:.1}x (target <= 10x)",
+        big.0 / shipped.0,
+        big.1 / shipped.1
+    );
 
     // The crate's share of a build from nothing (its dependencies included), in a fresh target dir.
     for (profile, args, alone) in [("debug", vec![], shipped.0), ("release", vec!["--release"], shipped.1)] {
         let target = scratch(&format!("fresh-{profile}"));
         let mut cmd = cargo();
-        cmd.args(["build", "--quiet", "-p", "webhook-events"]).args(&args).current_dir(&root).env("CARGO_TARGET_DIR", &target).env("CARGO_INCREMENTAL", "0");
+        cmd.args(["build", "--quiet", "-p", "webhook-events"])
+            .args(&args)
+            .current_dir(&root)
+            .env("CARGO_TARGET_DIR", &target)
+            .env("CARGO_INCREMENTAL", "0");
         let started = Instant::now();
         if !cmd.status().map_err(|e| e.to_string())?.success() {
             return Err("a build from nothing failed".to_string());

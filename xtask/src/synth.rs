@@ -11,9 +11,30 @@ use std::fs;
 use std::path::Path;
 
 const WORDS: [&str; 24] = [
-    "purchase", "order", "line", "item", "allocation", "invoice", "ledger", "account", "tax", "rate", "tracking", "category",
-    "employee", "time", "off", "request", "shipment", "warehouse", "inventory", "adjustment", "subscription", "plan",
-    "payment", "method",
+    "purchase",
+    "order",
+    "line",
+    "item",
+    "allocation",
+    "invoice",
+    "ledger",
+    "account",
+    "tax",
+    "rate",
+    "tracking",
+    "category",
+    "employee",
+    "time",
+    "off",
+    "request",
+    "shipment",
+    "warehouse",
+    "inventory",
+    "adjustment",
+    "subscription",
+    "plan",
+    "payment",
+    "method",
 ];
 const ACTIONS: [&str; 10] =
     ["created", "updated", "deleted", "archived", "restored", "approved", "rejected", "sync.failed", "sync.recovered", "merged"];

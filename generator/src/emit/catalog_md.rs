@@ -35,13 +35,7 @@ pub fn emit(catalog: &Catalog) -> String {
         s.push_str(&format!("\n## {}\n\n{}\n", p.title, p.description.trim()));
         for (i, api) in p.apis.iter().enumerate() {
             let events: Vec<_> = p.events.iter().filter(|e| e.api == i).collect();
-            s.push_str(&format!(
-                "\n### {} (`{}`, feature `{}`, {} events)\n\n",
-                api.title,
-                api.wire,
-                api.feature,
-                events.len()
-            ));
+            s.push_str(&format!("\n### {} (`{}`, feature `{}`, {} events)\n\n", api.title, api.wire, api.feature, events.len()));
             s.push_str("| event | Rust variant | status | entity url | description |\n|---|---|---|---|---|\n");
             for e in events {
                 let mut name = format!("`{}`", e.wire);

@@ -35,7 +35,8 @@ fn handler(p: &Provider, events: &[&Event], method: impl Fn(&Event) -> String, g
          the rest (including events added to the catalog later, and unknown ones) fall through to it. \
          `Output` is what your methods return: `()`, a `Result`, or a future."
     ));
-    let fn_doc = docs::lines(&format!("Routes an event to its method on `handler`: {scope} to theirs, every other event to [`Handler::on_event`]."));
+    let fn_doc =
+        docs::lines(&format!("Routes an event to its method on `handler`: {scope} to theirs, every other event to [`Handler::on_event`]."));
     quote! {
         #trait_doc
         pub trait Handler {

@@ -35,4 +35,3 @@ pub fn inner(text: &str) -> TokenStream {
 pub fn md(text: &str) -> String {
     clean(text)
 }
-

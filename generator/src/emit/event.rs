@@ -52,9 +52,11 @@ pub fn emit(p: &Provider) -> TokenStream {
         quote!(#cfg Event::#v(payload) => crate::runtime::de::serialize_wrapped(WRAPPER, payload, s),)
     });
     let fast = super::onepass::emit(p);
-    let try_fast = fast.as_ref().map(|_| quote! {
-        if let Some(event) = Event::parse_fast(text) {
-            return Ok(event);
+    let try_fast = fast.as_ref().map(|_| {
+        quote! {
+            if let Some(event) = Event::parse_fast(text) {
+                return Ok(event);
+            }
         }
     });
     let parse = p.envelope.event_type_field.as_ref().map(|field| {

@@ -158,9 +158,8 @@ pub fn rust_file(tokens: TokenStream) -> Result<String, syn::Error> {
 /// prettyplease puts no blank lines between items; this adds one before an item (or its docs and
 /// attributes) that follows the end of another item at the same depth, as a person would write it.
 fn space_items(code: &str) -> String {
-    const ITEM_STARTS: [&str; 15] = [
-        "///", "//!", "#[", "#![", "pub ", "fn ", "impl", "const ", "static ", "mod ", "use ", "type ", "enum ", "struct ", "trait ",
-    ];
+    const ITEM_STARTS: [&str; 15] =
+        ["///", "//!", "#[", "#![", "pub ", "fn ", "impl", "const ", "static ", "mod ", "use ", "type ", "enum ", "struct ", "trait "];
     let mut out = String::with_capacity(code.len() + code.len() / 16);
     let mut previous: Option<&str> = None;
     for line in code.lines() {

@@ -29,9 +29,9 @@ pub fn emit(p: &Provider) -> TokenStream {
             "A body is `{{\"{w}\": {{...}}}}`; the event's `{f}` picks the variant. Parse it with \
              [`Event::parse`] and route it with [`dispatch`] (or an api's own `dispatch`).\n"
         )),
-        (None, Some(f)) => text.push_str(&format!(
-            "A body is the event itself; its `{f}` picks the variant. Parse it with [`Event::parse`].\n"
-        )),
+        (None, Some(f)) => {
+            text.push_str(&format!("A body is the event itself; its `{f}` picks the variant. Parse it with [`Event::parse`].\n"))
+        }
         (_, None) => text.push_str(
             "The body does not name its event, so the type must come from elsewhere (the subscription it was \
              registered for): parse it with [`Event::parse_as`].\n",
@@ -58,12 +58,22 @@ pub fn emit(p: &Provider) -> TokenStream {
         let m = ident(&a.module);
         quote!(#cfg pub mod #m;)
     });
-    let models = types::has(p, ObjectKind::Model).then(|| quote!(pub mod models;));
-    let urls = urls::has(p).then(|| quote!(pub mod urls;));
+    let models = types::has(p, ObjectKind::Model).then(|| {
+        quote!(
+            pub mod models;
+        )
+    });
+    let urls = urls::has(p).then(|| {
+        quote!(
+            pub mod urls;
+        )
+    });
     let extra_types = event_type_extras(p);
-    let testing = (p.signing.scheme != Scheme::None).then(|| quote! {
-        #[cfg(feature = "test-util")]
-        pub mod testing;
+    let testing = (p.signing.scheme != Scheme::None).then(|| {
+        quote! {
+            #[cfg(feature = "test-util")]
+            pub mod testing;
+        }
     });
     quote! {
         #module_docs

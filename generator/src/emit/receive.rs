@@ -95,9 +95,11 @@ pub fn emit(p: &Provider) -> TokenStream {
         }
     });
     let parsed_init = parse_now.as_ref().map(|_| quote!(parsed,));
-    let parsed_decl = parse_now.as_ref().map(|_| quote! {
-        /// The event, when it was parsed during verification.
-        parsed: ::core::option::Option<::core::result::Result<Event<'a>, ParseError>>,
+    let parsed_decl = parse_now.as_ref().map(|_| {
+        quote! {
+            /// The event, when it was parsed during verification.
+            parsed: ::core::option::Option<::core::result::Result<Event<'a>, ParseError>>,
+        }
     });
     let event_fn = p.envelope.event_type_field.as_ref().map(|_| {
         let validation = p.validation_event.as_ref().map(|v| {
@@ -153,9 +155,11 @@ pub fn emit(p: &Provider) -> TokenStream {
         }
     });
     let uses_wrapper = mismatch_check.is_some() || p.envelope.event_id_field.is_some();
-    let wrapper_const = uses_wrapper.then(|| quote! {
-        /// The key the body wraps the event in, if any.
-        const WRAPPER: ::core::option::Option<&str> = #wrapper;
+    let wrapper_const = uses_wrapper.then(|| {
+        quote! {
+            /// The key the body wraps the event in, if any.
+            const WRAPPER: ::core::option::Option<&str> = #wrapper;
+        }
     });
     let (signing_doc, verifier_doc) = match p.signing.scheme {
         Scheme::None => (
@@ -315,7 +319,8 @@ pub fn emit_testing(p: &Provider) -> Option<TokenStream> {
         "Signing requests as {title} does, to test handlers end to end with real signatures. Enabled by the \
          `test-util` feature; not for production code."
     ));
-    let sign_doc = docs::lines(&format!("Signs `body` with `key` as {title} would: {headers}, and the event type header where there is one."));
+    let sign_doc =
+        docs::lines(&format!("Signs `body` with `key` as {title} would: {headers}, and the event type header where there is one."));
     Some(quote! {
         #doc
 

@@ -37,8 +37,13 @@ impl Positions {
 
 enum Frame {
     /// `seen` counts keys, so a repeated key gets its own path (`key#2`) and both places are known.
-    Map { key: Option<String>, seen: HashMap<String, usize> },
-    Seq { index: usize },
+    Map {
+        key: Option<String>,
+        seen: HashMap<String, usize>,
+    },
+    Seq {
+        index: usize,
+    },
 }
 
 #[derive(Default)]

@@ -44,14 +44,10 @@ fn plural_word(word: &str) -> String {
 pub fn description(article: &str, words: &str, action: &str) -> Option<String> {
     let parts: Vec<&str> = action.split('.').collect();
     match parts.as_slice() {
-        [verb] if verb.ends_with("ed") => {
-            Some(format!("Event broadcast when {article} {words} has been {}.", self::words(verb)))
+        [verb] if verb.ends_with("ed") => Some(format!("Event broadcast when {article} {words} has been {}.", self::words(verb))),
+        [subject, verb] if verb.ends_with("ed") => {
+            Some(format!("Event broadcast when {article} {words}'s {} has {}.", self::words(subject), self::words(verb)))
         }
-        [subject, verb] if verb.ends_with("ed") => Some(format!(
-            "Event broadcast when {article} {words}'s {} has {}.",
-            self::words(subject),
-            self::words(verb)
-        )),
         _ => None,
     }
 }
@@ -82,10 +78,7 @@ mod tests {
 
     #[test]
     fn descriptions_are_correct_english() {
-        assert_eq!(
-            description("an", "invoice item", "created").unwrap(),
-            "Event broadcast when an invoice item has been created."
-        );
+        assert_eq!(description("an", "invoice item", "created").unwrap(), "Event broadcast when an invoice item has been created.");
         assert_eq!(
             description("a", "connection", "token_refresh.failed").unwrap(),
             "Event broadcast when a connection's token refresh has failed."

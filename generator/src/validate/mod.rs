@@ -165,8 +165,11 @@ fn provider(files: &RawProviderFiles, errors: &mut Vec<Diagnostic>) -> Option<Pr
             }
             if !api.events.0.iter().any(|(wire, _)| grammar.as_ref().and_then(|g| g.split(wire)).is_some_and(|p| p.entity == *name)) {
                 errors.push(
-                    Diagnostic::new(api_file.at(&format!("entities/{name}")), format!("entity override `{name}` matches no event of this api"))
-                        .help("remove it, or correct the entity's spelling"),
+                    Diagnostic::new(
+                        api_file.at(&format!("entities/{name}")),
+                        format!("entity override `{name}` matches no event of this api"),
+                    )
+                    .help("remove it, or correct the entity's spelling"),
                 );
             }
         }
@@ -194,10 +197,22 @@ fn provider(files: &RawProviderFiles, errors: &mut Vec<Diagnostic>) -> Option<Pr
             let mut claim = |name: &str, loc: Location, alias: bool, errors: &mut Vec<Diagnostic>| {
                 if let Some(first) = claims.get(name) {
                     let (what, help) = match (alias, first.alias) {
-                        (false, false) => (format!("duplicate event type `{name}`"), "remove one of them, or give the older wire name as an alias".to_string()),
-                        (true, false) => (format!("alias `{name}` is already the name of an event"), format!("remove the alias; `{name}` is its own event")),
-                        (false, true) => (format!("event `{name}` is already an alias of `{}`", first.event), "remove the alias, or this event".to_string()),
-                        (true, true) => (format!("alias `{name}` is claimed twice (also by `{}`)", first.event), "keep the alias on one event only".to_string()),
+                        (false, false) => (
+                            format!("duplicate event type `{name}`"),
+                            "remove one of them, or give the older wire name as an alias".to_string(),
+                        ),
+                        (true, false) => (
+                            format!("alias `{name}` is already the name of an event"),
+                            format!("remove the alias; `{name}` is its own event"),
+                        ),
+                        (false, true) => (
+                            format!("event `{name}` is already an alias of `{}`", first.event),
+                            "remove the alias, or this event".to_string(),
+                        ),
+                        (true, true) => (
+                            format!("alias `{name}` is claimed twice (also by `{}`)", first.event),
+                            "keep the alias on one event only".to_string(),
+                        ),
                     };
                     errors.push(Diagnostic::new(loc, what).note(format!("first defined at {}", first.location)).help(help));
                     false
@@ -227,8 +242,11 @@ fn provider(files: &RawProviderFiles, errors: &mut Vec<Diagnostic>) -> Option<Pr
                 Some(d) => d,
                 None => {
                     errors.push(
-                        Diagnostic::new(loc, format!("cannot derive a description for `{wire}`: `{}` is not a past participle", parts.action))
-                            .help("add `description:` with the sentence, e.g. `Event broadcast when a connection is now callable.`"),
+                        Diagnostic::new(
+                            loc,
+                            format!("cannot derive a description for `{wire}`: `{}` is not a past participle", parts.action),
+                        )
+                        .help("add `description:` with the sentence, e.g. `Event broadcast when a connection is now callable.`"),
                     );
                     continue;
                 }
@@ -297,8 +315,13 @@ fn provider(files: &RawProviderFiles, errors: &mut Vec<Diagnostic>) -> Option<Pr
             };
             if let Err(missing) = templates::fill_example(&mut fixture, &values) {
                 errors.push(
-                    Diagnostic::new(loc, format!("the example of `{wire}` uses `{{{missing}}}`, which this event does not have"))
-                        .help(if missing == "id" { "set `example_id:` in provider.yaml" } else { "remove the placeholder from the example, or give the entity a url template" }),
+                    Diagnostic::new(loc, format!("the example of `{wire}` uses `{{{missing}}}`, which this event does not have")).help(
+                        if missing == "id" {
+                            "set `example_id:` in provider.yaml"
+                        } else {
+                            "remove the placeholder from the example, or give the entity a url template"
+                        },
+                    ),
                 );
                 continue;
             }
@@ -355,9 +378,11 @@ fn provider(files: &RawProviderFiles, errors: &mut Vec<Diagnostic>) -> Option<Pr
             event_type: raw.headers.event_type.clone(),
             signature: raw.headers.signature.clone(),
             // Standard Webhooks defines its id header as the idempotency key.
-            idempotency_key: raw.headers.idempotency_key.clone().or_else(|| {
-                (scheme == Some(ir::Scheme::StandardWebhooks)).then(|| "webhook-id".to_string())
-            }),
+            idempotency_key: raw
+                .headers
+                .idempotency_key
+                .clone()
+                .or_else(|| (scheme == Some(ir::Scheme::StandardWebhooks)).then(|| "webhook-id".to_string())),
         },
         apis,
         events,
@@ -392,10 +417,10 @@ fn check_template<T>(file: &SourceFile<T>, node: &str, template: &str, errors: &
     match templates::check_url(template) {
         Ok(()) => true,
         Err(why) => {
-            errors.push(
-                Diagnostic::new(file.at(node), format!("bad url template `{template}`: {why}"))
-                    .help(format!("the placeholders are {}; `{{id}}` is required", templates::URL_PLACEHOLDERS.map(|p| format!("`{{{p}}}`")).join(", "))),
-            );
+            errors.push(Diagnostic::new(file.at(node), format!("bad url template `{template}`: {why}")).help(format!(
+                "the placeholders are {}; `{{id}}` is required",
+                templates::URL_PLACEHOLDERS.map(|p| format!("`{{{p}}}`")).join(", ")
+            )));
             false
         }
     }

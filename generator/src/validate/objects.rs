@@ -51,8 +51,11 @@ pub fn resolve(file: &SourceFile<RawProvider>, errors: &mut Vec<Diagnostic>) -> 
             let variant = names::type_name(value);
             if variant == "Unknown" || variants.insert(variant.clone(), i).is_some() || variant.is_empty() {
                 errors.push(
-                    Diagnostic::new(file.at(&format!("{node}/values/{i}")), format!("value `{value}` becomes the Rust variant `{variant}`, which is taken"))
-                        .help("`Unknown` holds values added later; values must differ after casing"),
+                    Diagnostic::new(
+                        file.at(&format!("{node}/values/{i}")),
+                        format!("value `{value}` becomes the Rust variant `{variant}`, which is taken"),
+                    )
+                    .help("`Unknown` holds values added later; values must differ after casing"),
                 );
             }
             values.push((value.clone(), variant));
@@ -174,14 +177,23 @@ fn parse_type(
         name if enums.contains_key(name) => Ok(Type::Enum(names::type_name(name))),
         name => match objects.get(name) {
             Some((k, _)) if *k == kind => Ok(Type::Object(names::type_name(name), false)),
-            Some(_) => Err(format!("`{name}` is a {}, and payloads and models cannot contain each other", if kind == ObjectKind::Payload { "model" } else { "payload" })),
+            Some(_) => Err(format!(
+                "`{name}` is a {}, and payloads and models cannot contain each other",
+                if kind == ObjectKind::Payload { "model" } else { "payload" }
+            )),
             None => Err(format!("`{name}` is not a type, an enum or an object")),
         },
     }
 }
 
 /// Number of leaf fields, nested objects counted by their own fields; `None` on a cycle.
-fn weight(i: usize, objects: &[Declared], by_rust: &HashMap<String, usize>, memo: &mut [Option<usize>], path: &mut Vec<usize>) -> Option<usize> {
+fn weight(
+    i: usize,
+    objects: &[Declared],
+    by_rust: &HashMap<String, usize>,
+    memo: &mut [Option<usize>],
+    path: &mut Vec<usize>,
+) -> Option<usize> {
     if let Some(w) = memo[i] {
         return Some(w);
     }

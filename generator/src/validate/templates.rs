@@ -50,11 +50,7 @@ impl Grammar {
         if segments.len() < fixed + 1 {
             return None;
         }
-        Some(Parts {
-            api: self.has_api.then(|| segments[0]),
-            entity: segments[fixed - 1],
-            action: segments[fixed..].join("."),
-        })
+        Some(Parts { api: self.has_api.then(|| segments[0]), entity: segments[fixed - 1], action: segments[fixed..].join(".") })
     }
 }
 
