@@ -103,8 +103,8 @@ fn rebuild(dir: &Path, lib: &Path, args: &[&str], target: Option<&Path>) -> Resu
     Ok(median(times))
 }
 
-pub fn compile() -> Result<(), String> {
-    let root = crate::workspace_root();
+pub fn compile(workspace: &crate::Workspace) -> Result<(), String> {
+    let root = workspace.root().to_path_buf();
     let lib = root.join("generated/src/lib.rs");
     let synth_spec = scratch("compile-spec");
     let synth_out = scratch("compile-crate");

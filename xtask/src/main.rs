@@ -1,156 +1,168 @@
-//! `cargo xtask codegen [--check] [--spec DIR] [--out DIR]`: generate the `webhook-events` crate
-//! from the catalog, or check that it is up to date. A thin shell over `webhook_codegen`.
+//! `cargo xtask`: the project's command line. `codegen` generates the `webhook-events` crate from
+//! the catalog (or checks it is fresh); the other commands are the tools around the catalog. A thin
+//! shell over `webhook_codegen`: each command parses its flags, calls the library, and prints.
 
 mod bench;
+mod root;
 mod synth;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
+use clap::{Args, Parser, Subcommand};
 use webhook_codegen::ensure::{Difference, Mode};
 
-const USAGE: &str = "usage: cargo xtask codegen [--check] [--spec DIR] [--out DIR] [--stats]
-       cargo xtask diff [--base REV] [--spec DIR]
-       cargo xtask export asyncapi --out DIR
-       cargo xtask import --openapi FILE... [--spec DIR] [--provider NAME] [--write]
-       cargo xtask synth --events N --out DIR
-       cargo run --release -p xtask -- bench-codegen | bench-compile
+use root::Workspace;
 
-codegen: generate the crate from the catalog
-  --check      write nothing; exit 1 if the output differs from what the catalog gives
-  --spec DIR   the catalog (default: spec/ in the workspace)
-  --out DIR    the generated crate (default: generated/ in the workspace)
-  --stats      also print wall time and peak memory of this process
+/// The project's command line: generate the crate from the catalog, and keep the catalog true.
+///
+/// Relative paths given as flags are taken from the current directory; the defaults are the
+/// workspace's own `spec/` and `generated/`, wherever the command is run from.
+#[derive(Debug, Parser)]
+#[command(name = "cargo xtask", bin_name = "cargo xtask", version, disable_help_subcommand = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
 
-export asyncapi: one AsyncAPI 3.0 document per provider, into DIR
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Generate the crate from the catalog, or check that it is up to date (`--check`).
+    Codegen(CodegenArgs),
+    /// The catalog's changes since a git revision, as markdown with their semver effect.
+    Diff(DiffArgs),
+    /// Export the catalog in another format.
+    #[command(subcommand)]
+    Export(Export),
+    /// Drift between the catalog and a vendor's published OpenAPI specs (exit 1 when any).
+    Import(ImportArgs),
+    /// Write a synthetic catalog of N events (for benchmarks).
+    Synth(SynthArgs),
+    /// Benchmark the generator at scale (run with `--release`; see BENCHMARKS.md).
+    BenchCodegen,
+    /// Benchmark the generated crate's compile time (run with `--release`; see BENCHMARKS.md).
+    BenchCompile,
+}
 
-diff: the catalog's changes since REV (default HEAD) as markdown, with their semver effect
+/// Where the catalog is.
+#[derive(Debug, Args)]
+struct SpecArg {
+    /// The catalog [default: spec/ in the workspace]
+    #[arg(long, value_name = "DIR")]
+    spec: Option<PathBuf>,
+}
 
-import: report drift between the catalog and OpenAPI specs (exit 1 when there is any)
-  --openapi FILE...  Apideck-style specs (x-webhooks, *EventType enums, WebhookEventType)
-  --provider NAME    the catalog's provider to compare (default: apideck)
-  --write            add the events upstream has and the catalog lacks to their api files
+#[derive(Debug, Args)]
+struct CodegenArgs {
+    #[command(flatten)]
+    spec: SpecArg,
+    /// The generated crate [default: generated/ in the workspace]
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+    /// Write nothing; exit 1 if the output differs from what the catalog gives.
+    #[arg(long)]
+    check: bool,
+    /// Also print the time of each phase and this process's peak memory.
+    #[arg(long)]
+    stats: bool,
+}
 
-synth: write a synthetic catalog of N events (for benchmarks)
+#[derive(Debug, Args)]
+struct DiffArgs {
+    #[command(flatten)]
+    spec: SpecArg,
+    /// The git revision to compare against (a commit, branch or tag).
+    #[arg(long, value_name = "REV", default_value = "HEAD")]
+    base: String,
+}
 
-bench-codegen, bench-compile: the benchmarks of BENCHMARKS.md (run with --release)";
+#[derive(Debug, Subcommand)]
+enum Export {
+    /// One AsyncAPI 3.0 document per provider, for documentation sites and other languages.
+    Asyncapi(ExportArgs),
+}
+
+#[derive(Debug, Args)]
+struct ExportArgs {
+    #[command(flatten)]
+    spec: SpecArg,
+    /// Where to write the documents (created if missing).
+    #[arg(long, value_name = "DIR")]
+    out: PathBuf,
+}
+
+#[derive(Debug, Args)]
+struct ImportArgs {
+    #[command(flatten)]
+    spec: SpecArg,
+    /// Apideck-style OpenAPI files (`x-webhooks`, `*EventType` enums, `WebhookEventType`).
+    #[arg(long, value_name = "FILE", num_args = 1.., required = true)]
+    openapi: Vec<PathBuf>,
+    /// The catalog's provider to compare.
+    #[arg(long, value_name = "NAME", default_value = "apideck")]
+    provider: String,
+    /// Add the events upstream has and the catalog lacks to their api files.
+    #[arg(long)]
+    write: bool,
+}
+
+#[derive(Debug, Args)]
+struct SynthArgs {
+    /// How many events.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    events: u32,
+    /// Where to write the catalog (created if missing).
+    #[arg(long, value_name = "DIR")]
+    out: PathBuf,
+}
 
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    match args.first().map(String::as_str) {
-        Some("codegen") => match parse(&args[1..]) {
-            Ok(options) => codegen(options),
-            Err(message) => {
-                eprintln!("error: {message}\n\n{USAGE}");
-                ExitCode::from(2)
-            }
-        },
-        Some("synth") => match parse_synth(&args[1..]) {
-            Ok((events, out)) => match synth::write(events, &out) {
-                Ok(n) => {
-                    println!("synth: {n} events in {}", out.display());
-                    ExitCode::SUCCESS
-                }
-                Err(e) => {
-                    eprintln!("error: cannot write {}: {e}", out.display());
-                    ExitCode::FAILURE
-                }
-            },
-            Err(message) => {
-                eprintln!("error: {message}\n\n{USAGE}");
-                ExitCode::from(2)
-            }
-        },
-        Some("diff") => {
-            let mut base = "HEAD".to_string();
-            let root = workspace_root();
-            let mut spec = relative_to(&root, "spec");
-            let mut it = args[1..].iter();
-            while let Some(arg) = it.next() {
-                match (arg.as_str(), it.next()) {
-                    ("--base", Some(rev)) => base = rev.clone(),
-                    ("--spec", Some(dir)) => spec = PathBuf::from(dir),
-                    _ => {
-                        eprintln!("error: unknown or incomplete argument `{arg}`\n\n{USAGE}");
-                        return ExitCode::from(2);
-                    }
-                }
-            }
-            catalog_diff(&spec, &base)
+    let cli = Cli::parse();
+    let workspace = match Workspace::find() {
+        Ok(w) => w,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
         }
-        Some("export") => match (args.get(1).map(String::as_str), args.get(2).map(String::as_str), args.get(3)) {
-            (Some("asyncapi"), Some("--out"), Some(out)) => export_asyncapi(Path::new(out)),
-            _ => {
-                eprintln!("error: usage: cargo xtask export asyncapi --out DIR\n\n{USAGE}");
-                ExitCode::from(2)
+    };
+    match cli.command {
+        Command::Codegen(args) => codegen(&workspace, args),
+        Command::Diff(args) => catalog_diff(&workspace.spec(args.spec.spec), &args.base),
+        Command::Export(Export::Asyncapi(args)) => export_asyncapi(&workspace.spec(args.spec.spec), &args.out),
+        Command::Import(args) => import(&workspace, args),
+        Command::Synth(args) => match synth::write(args.events as usize, &args.out) {
+            Ok(n) => {
+                println!("synth: {n} events in {}", args.out.display());
+                ExitCode::SUCCESS
             }
+            Err(e) => fail(format!("cannot write {}: {e}", args.out.display())),
         },
-        Some("import") => match parse_import(&args[1..]) {
-            Ok(options) => import(options),
-            Err(message) => {
-                eprintln!("error: {message}\n\n{USAGE}");
-                ExitCode::from(2)
-            }
-        },
-        Some(command @ ("bench-codegen" | "bench-compile")) => {
-            let result = if command == "bench-codegen" { bench::codegen() } else { bench::compile() };
-            match result {
-                Ok(()) => ExitCode::SUCCESS,
-                Err(e) => {
-                    eprintln!("error: {e}");
-                    ExitCode::FAILURE
-                }
-            }
-        }
-        Some("-h" | "--help") | None => {
-            println!("{USAGE}");
-            ExitCode::SUCCESS
-        }
-        Some(other) => {
-            eprintln!("error: unknown command `{other}`\n\n{USAGE}");
-            ExitCode::from(2)
-        }
+        Command::BenchCodegen => bench::codegen().map_or_else(fail, |()| ExitCode::SUCCESS),
+        Command::BenchCompile => bench::compile(&workspace).map_or_else(fail, |()| ExitCode::SUCCESS),
     }
 }
 
-fn parse_synth(args: &[String]) -> Result<(usize, PathBuf), String> {
-    let (mut events, mut out) = (None, None);
-    let mut it = args.iter();
-    while let Some(arg) = it.next() {
-        let value = it.next().ok_or_else(|| format!("`{arg}` needs a value"))?;
-        match arg.as_str() {
-            "--events" => events = Some(value.parse::<usize>().map_err(|_| format!("`--events` takes a number, not `{value}`"))?),
-            "--out" => out = Some(PathBuf::from(value)),
-            other => return Err(format!("unknown argument `{other}`")),
-        }
-    }
-    match (events, out) {
-        (Some(0), _) => Err("`--events` must be at least 1".to_string()),
-        (Some(e), Some(o)) => Ok((e, o)),
-        _ => Err("synth needs `--events N` and `--out DIR`".to_string()),
-    }
+fn fail(message: String) -> ExitCode {
+    eprintln!("error: {message}");
+    ExitCode::FAILURE
 }
 
-fn export_asyncapi(out: &Path) -> ExitCode {
-    let root = workspace_root();
-    let catalog = match webhook_codegen::load_catalog(&relative_to(&root, "spec")) {
+fn export_asyncapi(spec: &Path, out: &Path) -> ExitCode {
+    let catalog = match webhook_codegen::load_catalog(spec) {
         Ok(c) => c,
         Err(e) => {
             eprintln!("{e}");
             return ExitCode::FAILURE;
         }
     };
-    let documents = webhook_codegen::asyncapi::export(&catalog);
     if let Err(e) = std::fs::create_dir_all(out) {
-        eprintln!("error: cannot create {}: {e}", out.display());
-        return ExitCode::FAILURE;
+        return fail(format!("cannot create {}: {e}", out.display()));
     }
-    for (name, text) in documents {
+    for (name, text) in webhook_codegen::asyncapi::export(&catalog) {
         let path = out.join(name);
         if let Err(e) = std::fs::write(&path, text) {
-            eprintln!("error: cannot write {}: {e}", path.display());
-            return ExitCode::FAILURE;
+            return fail(format!("cannot write {}: {e}", path.display()));
         }
         println!("wrote {}", path.display());
     }
@@ -170,49 +182,17 @@ fn catalog_diff(spec: &Path, base: &str) -> ExitCode {
             print!("{markdown}");
             ExitCode::SUCCESS
         }
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::FAILURE
-        }
+        Err(e) => fail(e),
     }
 }
 
-struct ImportOptions {
-    openapi: Vec<PathBuf>,
-    spec: PathBuf,
-    provider: String,
-    write: bool,
-}
-
-fn parse_import(args: &[String]) -> Result<ImportOptions, String> {
-    let root = workspace_root();
-    let mut options = ImportOptions { openapi: Vec::new(), spec: relative_to(&root, "spec"), provider: "apideck".into(), write: false };
-    let mut it = args.iter().peekable();
-    while let Some(arg) = it.next() {
-        match arg.as_str() {
-            "--openapi" => {
-                while let Some(file) = it.next_if(|a| !a.starts_with("--")) {
-                    options.openapi.push(PathBuf::from(file));
-                }
-            }
-            "--spec" => options.spec = PathBuf::from(it.next().ok_or("`--spec` needs a directory")?),
-            "--provider" => options.provider = it.next().ok_or("`--provider` needs a name")?.clone(),
-            "--write" => options.write = true,
-            other => return Err(format!("unknown argument `{other}`")),
-        }
-    }
-    if options.openapi.is_empty() {
-        return Err("import needs `--openapi FILE...`".to_string());
-    }
-    Ok(options)
-}
-
-fn import(options: ImportOptions) -> ExitCode {
+fn import(workspace: &Workspace, args: ImportArgs) -> ExitCode {
     use webhook_codegen::drift;
+    let spec = workspace.spec(args.spec.spec);
     let result = (|| {
-        let upstream = drift::read_upstream(&options.openapi)?;
-        let catalog = webhook_codegen::load_catalog(&options.spec).map_err(drift::DriftError::Catalog)?;
-        drift::compare(&catalog, &options.provider, &upstream)
+        let upstream = drift::read_upstream(&args.openapi)?;
+        let catalog = webhook_codegen::load_catalog(&spec).map_err(drift::DriftError::Catalog)?;
+        drift::compare(&catalog, &args.provider, &upstream)
     })();
     let report = match result {
         Ok(r) => r,
@@ -225,8 +205,8 @@ fn import(options: ImportOptions) -> ExitCode {
     if report.is_empty() {
         return ExitCode::SUCCESS;
     }
-    if options.write {
-        match drift::write_missing(&options.spec, &options.provider, &report) {
+    if args.write {
+        match drift::write_missing(&spec, &args.provider, &report) {
             Ok(files) => {
                 for f in files {
                     println!("wrote {}", f.display());
@@ -242,56 +222,12 @@ fn import(options: ImportOptions) -> ExitCode {
     ExitCode::FAILURE
 }
 
-struct Options {
-    stats: bool,
-    check: bool,
-    spec: PathBuf,
-    out: PathBuf,
-}
-
-fn parse(args: &[String]) -> Result<Options, String> {
-    // Paths the user gives are relative to where they ran the command; defaults are relative to the
-    // workspace, and shown that way (`spec/apideck/pos.yaml`), which keeps messages short and stable.
-    let root = workspace_root();
-    let cwd = std::env::current_dir().map_err(|e| format!("cannot read the current directory: {e}"))?;
-    let mut options = Options { stats: false, check: false, spec: relative_to(&root, "spec"), out: relative_to(&root, "generated") };
-    let mut it = args.iter();
-    while let Some(arg) = it.next() {
-        match arg.as_str() {
-            "--check" => options.check = true,
-            "--stats" => options.stats = true,
-            "--spec" | "--out" => {
-                let value = it.next().ok_or_else(|| format!("`{arg}` needs a directory"))?;
-                let path = cwd.join(value);
-                if arg == "--spec" {
-                    options.spec = path;
-                } else {
-                    options.out = path;
-                }
-            }
-            other => return Err(format!("unknown argument `{other}`")),
-        }
-    }
-    Ok(options)
-}
-
-/// The workspace this xtask belongs to.
-fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask sits in the workspace").to_path_buf()
-}
-
-/// `root/name`, shortened to `name` when the current directory is the workspace root.
-fn relative_to(root: &Path, name: &str) -> PathBuf {
-    match std::env::current_dir() {
-        Ok(cwd) if cwd == root => PathBuf::from(name),
-        _ => root.join(name),
-    }
-}
-
-fn codegen(options: Options) -> ExitCode {
+fn codegen(workspace: &Workspace, args: CodegenArgs) -> ExitCode {
     let started = Instant::now();
-    let code = codegen_inner(&options);
-    if options.stats {
+    let spec = workspace.spec(args.spec.spec);
+    let out = workspace.path_or(args.out, "generated");
+    let code = codegen_inner(&spec, &out, args.check, args.stats);
+    if args.stats {
         println!("stats: {:.3} s wall, {} peak resident memory", started.elapsed().as_secs_f64(), peak_memory());
     }
     code
@@ -305,16 +241,16 @@ fn peak_memory() -> String {
         .unwrap_or_else(|| "unknown".to_string())
 }
 
-fn codegen_inner(options: &Options) -> ExitCode {
-    let mode = if options.check { Mode::Check } else { Mode::Write };
-    let summary = match webhook_codegen::run(&options.spec, &options.out, mode) {
+fn codegen_inner(spec: &Path, out_dir: &Path, check: bool, stats: bool) -> ExitCode {
+    let mode = if check { Mode::Check } else { Mode::Write };
+    let summary = match webhook_codegen::run(spec, out_dir, mode) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("{e}");
             return ExitCode::FAILURE;
         }
     };
-    if options.stats {
+    if stats {
         println!(
             "stats: {:.3} s generating {} files in memory, {:.3} s comparing and writing them",
             summary.generating.as_secs_f64(),
@@ -323,16 +259,13 @@ fn codegen_inner(options: &Options) -> ExitCode {
         );
     }
     // The catalog's JSON Schema sits next to the catalog, for the modeline in every file.
-    let schema_path = options.spec.join(webhook_codegen::schema::FILE_NAME);
+    let schema_path = spec.join(webhook_codegen::schema::FILE_NAME);
     let schema = match webhook_codegen::ensure::ensure_one(&schema_path, &webhook_codegen::schema::catalog_schema(), mode) {
         Ok(d) => d,
-        Err(e) => {
-            eprintln!("error: {}: {e}", schema_path.display());
-            return ExitCode::FAILURE;
-        }
+        Err(e) => return fail(format!("{}: {e}", schema_path.display())),
     };
-    let (report, out) = (&summary.report, options.out.display());
-    if options.check {
+    let (report, out) = (&summary.report, out_dir.display());
+    if check {
         if let Some(difference) = &schema {
             eprintln!("error: {difference:<8} {} (the catalog's JSON Schema)", schema_path.display());
             if report.differences.is_empty() {
@@ -361,4 +294,14 @@ fn codegen_inner(options: &Options) -> ExitCode {
         removed
     );
     ExitCode::SUCCESS
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        super::Cli::command().debug_assert();
+    }
 }
