@@ -1,5 +1,6 @@
 //! The tooling around the catalog: its JSON Schema and the readable CATALOG.md.
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use webhook_tests::workspace_root;
@@ -72,7 +73,8 @@ fn the_schema_catches_what_the_loader_refuses() {
 #[test]
 fn catalog_md_lists_every_event_with_its_variant_and_status() {
     let text = std::fs::read_to_string(workspace_root().join("generated/CATALOG.md")).unwrap();
-    assert!(text.contains("140 events from 2 providers."));
+    let events = webhook_events::apideck::EVENTS.len() + webhook_events::pack::EVENTS.len();
+    assert!(text.contains(&format!("{events} events from 2 providers.")), "{}", text.lines().take(5).collect::<Vec<_>>().join("\n"));
     for info in webhook_events::apideck::EVENTS {
         let variant = format!("{:?}", webhook_events::apideck::EventType::from_wire(info.event_type));
         let row = text
@@ -85,14 +87,6 @@ fn catalog_md_lists_every_event_with_its_variant_and_status() {
 }
 
 // ---------------------------------------------------------------- drift against upstream
-
-fn openapi_files() -> Vec<PathBuf> {
-    let dir = webhook_tests::shared_dir().join("reference/apideck-openapi");
-    let mut files: Vec<PathBuf> =
-        std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).filter(|p| p.extension().is_some_and(|e| e == "yml")).collect();
-    files.sort();
-    files
-}
 
 fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
@@ -122,68 +116,120 @@ fn xtask(args: &[&std::ffi::OsStr]) -> std::process::Output {
         .unwrap()
 }
 
+/// The drift report of the shipped catalog against the kept snapshot of Apideck's specs agrees,
+/// difference by difference, with what the generated crate knows; and the command's exit status
+/// says whether any difference needs a decision. Derived from both sides, so it holds whatever
+/// events the catalog has.
 #[test]
-fn the_shipped_catalog_has_no_drift_against_the_published_specs() {
+fn the_drift_report_of_the_shipped_catalog_agrees_with_the_generated_crate() {
     use webhook_codegen::drift;
-    let upstream = drift::read_upstream(&openapi_files()).unwrap();
+    use webhook_events::apideck::{EventType, EVENTS};
+    let upstream = webhook_tests::upstream("apideck-openapi");
     let catalog = webhook_codegen::load_catalog(&workspace_root().join("spec")).unwrap();
     let report = drift::compare(&catalog, "apideck", &upstream).unwrap();
-    assert!(report.is_empty(), "{report}");
-    assert_eq!(report.catalog_events, 137);
+    assert_eq!(report.catalog_events, EVENTS.len());
+    assert_eq!(report.upstream_events, upstream.events.len());
 
-    let mut args: Vec<std::ffi::OsString> = vec!["import".into(), "--openapi".into()];
-    args.extend(openapi_files().into_iter().map(Into::into));
-    let refs: Vec<&std::ffi::OsStr> = args.iter().map(|a| a.as_os_str()).collect();
-    let output = xtask(&refs);
-    assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stderr));
-    assert!(String::from_utf8_lossy(&output.stdout).contains("no drift"));
+    // Upstream names the crate does not know are exactly the ones reported missing or renamed.
+    let unknown: BTreeSet<&str> = upstream.events.keys().map(String::as_str).filter(|n| !EventType::from_wire(n).is_known()).collect();
+    let reported: BTreeSet<&str> = report
+        .apis
+        .values()
+        .flat_map(|d| d.missing.iter().map(String::as_str).chain(d.renamed.iter().map(|(up, _)| up.as_str())))
+        .collect();
+    assert_eq!(reported, unknown, "{report}");
+    // Catalog events reported as absent upstream are, under every name, and carry their own status.
+    for (name, status) in report.apis.values().flat_map(|d| &d.extra) {
+        let info = EventType::from_wire(name).info().unwrap();
+        assert_eq!(info.status.as_str(), status.as_str(), "{name}");
+        assert!(std::iter::once(&info.event_type).chain(info.aliases).all(|n| !upstream.events.contains_key(*n)), "{name}");
+    }
+
+    let output = xtask(&["import".as_ref()]);
+    assert_eq!(output.status.code(), Some(i32::from(report.needs_attention())), "{}", String::from_utf8_lossy(&output.stderr));
+    assert_eq!(String::from_utf8_lossy(&output.stdout), format!("{report}\n"));
 }
 
+/// A snapshot made from the catalog itself: every event named upstream, every fixture its example.
+fn upstream_of(catalog: &webhook_codegen::ir::Catalog, provider: &str) -> webhook_codegen::drift::Upstream {
+    let mut up = webhook_codegen::drift::Upstream::default();
+    up.sources.insert("spec.yml".into(), "1".into());
+    let p = catalog.providers.iter().find(|p| p.name == provider).unwrap();
+    for e in &p.events {
+        up.events.entry(e.wire.clone()).or_default().insert("spec.yml".into());
+        let example = webhook_codegen::drift::Example { file: "spec.yml".into(), entry: e.variant.clone(), body: e.fixture.clone() };
+        up.examples.insert(e.wire.clone(), example);
+    }
+    up
+}
+
+/// Each kind of change between a catalog and upstream is reported for what it is, by the library
+/// and by the command line reading a saved snapshot, and `--write` adds exactly the missing events.
 #[test]
 fn drift_reports_exactly_what_changed_and_write_adds_the_missing_events() {
     use webhook_codegen::drift;
+    use webhook_codegen::ir::Status;
     let temp = tempfile::tempdir().unwrap();
     let spec = temp.path().join("spec");
-    copy_dir(&workspace_root().join("spec"), &spec);
-    // One event removed, one added, one renamed, one example changed.
-    edit(&spec.join("apideck/crm.yaml"), "  crm.lead.deleted:\n", "");
-    edit(&spec.join("apideck/crm.yaml"), "  crm.note.created:\n", "  crm.note.created:\n  crm.meeting.created:\n");
-    edit(&spec.join("apideck/hris.yaml"), "  hris.employee.terminated:", "  hris.employees.terminated:");
-    edit(&spec.join("apideck/vault.yaml"), "{ example: { entity: { state: available } } }", "{ example: { entity: { state: added } } }");
+    copy_dir(Path::new("catalogs/edge"), &spec);
+    let upstream = upstream_of(&webhook_codegen::load_catalog(&spec).unwrap(), "edge");
+    assert!(drift::compare(&webhook_codegen::load_catalog(&spec).unwrap(), "edge", &upstream).unwrap().is_empty());
 
-    let upstream = drift::read_upstream(&openapi_files()).unwrap();
-    let report = drift::compare(&webhook_codegen::load_catalog(&spec).unwrap(), "apideck", &upstream).unwrap();
-    assert_eq!(report.apis.keys().collect::<Vec<_>>(), ["crm", "hris", "vault"], "{report}");
-    let crm = &report.apis["crm"];
-    assert_eq!(crm.missing, ["crm.lead.deleted"]);
-    assert_eq!(crm.extra, ["crm.meeting.created"]);
-    assert!(crm.renamed.is_empty() && crm.examples.is_empty());
-    let hris = &report.apis["hris"];
-    assert_eq!(hris.renamed, [("hris.employee.terminated".to_string(), "hris.employees.terminated".to_string())]);
-    assert!(hris.missing.is_empty() && hris.extra.is_empty());
-    let vault = &report.apis["vault"];
-    assert_eq!(vault.examples.len(), 1, "{report}");
-    assert_eq!(vault.examples[0].0, "vault.connection.deleted");
-    assert!(vault.examples[0].2.contains("`payload.entity.state` is \"added\" in the catalog, \"available\" upstream"), "{report}");
+    // One event removed, one added, one announced, one renamed, one example changed.
+    let api = spec.join("edge/match.yaml");
+    edit(&api, "  match.activity.created:\n", "");
+    edit(&api, "  match.option.created:\n", "  match.option.created: { example: { kind: b } }\n  match.thing.created:\n");
+    edit(&api, "  match.type.created:\n", "  match.types.created:\n  match.later.created: { status: upcoming }\n");
 
-    // The command line says the same, and exits 1.
-    let mut args: Vec<std::ffi::OsString> = vec!["import".into(), "--spec".into(), spec.clone().into(), "--openapi".into()];
-    args.extend(openapi_files().into_iter().map(Into::into));
-    let refs: Vec<&std::ffi::OsStr> = args.iter().map(|a| a.as_os_str()).collect();
-    let output = xtask(&refs);
+    let report = drift::compare(&webhook_codegen::load_catalog(&spec).unwrap(), "edge", &upstream).unwrap();
+    assert_eq!(report.apis.keys().collect::<Vec<_>>(), ["match"], "{report}");
+    let d = &report.apis["match"];
+    assert_eq!(d.missing, ["match.activity.created"], "{report}");
+    assert_eq!(d.extra, [("match.later.created".to_string(), Status::Upcoming), ("match.thing.created".to_string(), Status::Available)]);
+    assert_eq!(d.renamed, [("match.type.created".to_string(), "match.types.created".to_string())]);
+    assert_eq!(d.examples.len(), 1, "{report}");
+    assert_eq!(d.examples[0].0, "match.option.created");
+    assert!(d.examples[0].2.contains("`payload.kind` is \"b\" in the catalog, \"a\" upstream"), "{report}");
+    assert!(report.needs_attention());
+
+    // The command line says the same from a saved snapshot, and exits 1.
+    let snapshot = temp.path().join("upstream.json");
+    std::fs::write(&snapshot, upstream.to_snapshot()).unwrap();
+    let args: Vec<&std::ffi::OsStr> = vec![
+        "import".as_ref(),
+        "--spec".as_ref(),
+        spec.as_os_str(),
+        "--upstream".as_ref(),
+        snapshot.as_os_str(),
+        "--provider".as_ref(),
+        "edge".as_ref(),
+    ];
+    let output = xtask(&args);
     assert_eq!(output.status.code(), Some(1));
     let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(stdout.contains("upstream, not in the catalog:   crm.lead.deleted"), "{stdout}");
-    assert!(stdout.contains("4 differences"), "{stdout}");
+    assert_eq!(stdout, format!("{report}\n"));
+    assert!(stdout.contains("upstream, not in the catalog:   match.activity.created"), "{stdout}");
+    assert!(stdout.contains("match.later.created (marked upcoming: expected)"), "{stdout}");
+    assert!(stdout.contains("5 differences (some need a decision)"), "{stdout}");
+
+    // Only an expected gap left: reported, exit 0.
+    edit(&api, "  match.option.created: { example: { kind: b } }\n  match.thing.created:\n", "  match.option.created:\n");
+    edit(&api, "  match.types.created:", "  match.type.created:");
+    let text = std::fs::read_to_string(&api).unwrap();
+    std::fs::write(&api, format!("{text}  match.activity.created:\n")).unwrap();
+    let output = xtask(&args);
+    assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stdout));
+    assert!(String::from_utf8_lossy(&output.stdout).contains("1 difference (all expected)"));
 
     // --write adds the missing event at the end of the api's events, every other line untouched.
-    let before = std::fs::read_to_string(spec.join("apideck/crm.yaml")).unwrap();
-    let written = drift::write_missing(&spec, "apideck", &report).unwrap();
-    assert_eq!(written, [spec.join("apideck/crm.yaml")]);
-    let after = std::fs::read_to_string(spec.join("apideck/crm.yaml")).unwrap();
-    assert_eq!(after, format!("{before}  crm.lead.deleted:\n"));
-    let again = drift::compare(&webhook_codegen::load_catalog(&spec).unwrap(), "apideck", &upstream).unwrap();
-    assert!(again.apis.get("crm").is_none_or(|d| d.missing.is_empty()), "{again}");
+    edit(&api, "  match.activity.created:\n", "");
+    let report = drift::compare(&webhook_codegen::load_catalog(&spec).unwrap(), "edge", &upstream).unwrap();
+    let before = std::fs::read_to_string(&api).unwrap();
+    let written = drift::write_missing(&spec, "edge", &report).unwrap();
+    assert_eq!(written, std::slice::from_ref(&api));
+    assert_eq!(std::fs::read_to_string(&api).unwrap(), format!("{before}  match.activity.created:\n"));
+    let again = drift::compare(&webhook_codegen::load_catalog(&spec).unwrap(), "edge", &upstream).unwrap();
+    assert!(!again.needs_attention(), "{again}");
 
     // ...and the catalog still generates a crate that compiles.
     let out = temp.path().join("crate");
@@ -277,7 +323,7 @@ fn asyncapi_documents_describe_every_event_and_pass_the_official_parser() {
     // Every event is an operation with its message, headers and documented example.
     let apideck: serde_json::Value = serde_json::from_str(&documents[0].1).unwrap();
     assert_eq!(apideck["asyncapi"], "3.0.0");
-    assert_eq!(apideck["operations"].as_object().unwrap().len(), 137);
+    assert_eq!(apideck["operations"].as_object().unwrap().len(), webhook_events::apideck::EVENTS.len());
     let message = &apideck["components"]["messages"]["PosOrderCreated"];
     assert_eq!(message["name"], "pos.order.created");
     assert_eq!(message["headers"]["properties"]["x-apideck-event-type"]["const"], "pos.order.created");

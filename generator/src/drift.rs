@@ -10,16 +10,87 @@ use std::fmt;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use crate::ir::{Catalog, Provider};
+use crate::ir::{Catalog, Provider, Status};
 use crate::Diagnostics;
 
-/// What upstream documents.
-#[derive(Debug, Default)]
+/// What upstream documents: the webhook-relevant part of a vendor's OpenAPI files.
+///
+/// Serialized, it is the compact snapshot a repository keeps instead of the specs themselves
+/// ([`Upstream::to_snapshot`]): sorted, one event a line, so the diff of an upstream update
+/// shows exactly the events and examples that changed.
+#[derive(Debug, Default, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Upstream {
+    /// Each file read, with its `info.version`.
+    pub sources: BTreeMap<String, String>,
     /// Every event name in the specs' enums and `x-webhooks`, with the files naming it.
     pub events: BTreeMap<String, BTreeSet<String>>,
-    /// The documented example body of each event, with its file and entry.
-    pub examples: BTreeMap<String, (String, serde_json::Value)>,
+    /// The documented example body of each event.
+    pub examples: BTreeMap<String, Example>,
+}
+
+/// One documented example event.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Example {
+    /// The spec file, e.g. `pos.yml`.
+    pub file: String,
+    /// The `x-webhooks` entry, e.g. `OrderCreated`.
+    pub entry: String,
+    /// The example body.
+    pub body: serde_json::Value,
+}
+
+impl Example {
+    fn place(&self) -> String {
+        format!("{} {}", self.file, self.entry)
+    }
+}
+
+impl Upstream {
+    /// The snapshot's text: JSON with keys sorted, one source and one event a line, each
+    /// example pretty-printed, ending in a newline.
+    pub fn to_snapshot(&self) -> String {
+        fn compact<T: serde::Serialize>(value: &T) -> String {
+            let value = serde_json::to_value(value).expect("a snapshot is plain data");
+            serde_json::to_string(&crate::json::sorted(&value)).expect("a JSON value always serializes")
+        }
+        fn section<T>(out: &mut String, name: &str, entries: &BTreeMap<String, T>, value: impl Fn(&T) -> String, last: bool) {
+            out.push_str(&format!("  {}: {{", compact(&name)));
+            for (i, (key, entry)) in entries.iter().enumerate() {
+                out.push_str(if i == 0 { "\n" } else { ",\n" });
+                out.push_str(&format!("    {}: {}", compact(key), value(entry)));
+            }
+            out.push_str(if entries.is_empty() { "}" } else { "\n  }" });
+            out.push_str(if last { "\n" } else { ",\n" });
+        }
+        let mut out = String::from("{\n");
+        section(&mut out, "events", &self.events, compact, false);
+        section(
+            &mut out,
+            "examples",
+            &self.examples,
+            |example| {
+                let value = serde_json::to_value(example).expect("a snapshot is plain data");
+                crate::json::pretty(&value).trim_end().replace('\n', "\n    ")
+            },
+            false,
+        );
+        section(&mut out, "sources", &self.sources, compact, true);
+        out.push_str("}\n");
+        out
+    }
+
+    /// Reads a snapshot written by [`Upstream::to_snapshot`].
+    pub fn from_snapshot(path: &Path) -> Result<Upstream, DriftError> {
+        let text = fs::read_to_string(path).map_err(|e| DriftError::Spec(path.to_path_buf(), e.to_string()))?;
+        serde_json::from_str(&text).map_err(|e| DriftError::Spec(path.to_path_buf(), format!("not an upstream snapshot: {e}")))
+    }
+
+    /// The event names a file names, e.g. `webhook.yml`'s `WebhookEventType`.
+    pub fn events_in<'a>(&'a self, file: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        self.events.iter().filter(move |(_, files)| files.contains(file)).map(|(name, _)| name.as_str())
+    }
 }
 
 /// Why the comparison could not be made.
@@ -52,6 +123,8 @@ pub fn read_upstream(files: &[PathBuf]) -> Result<Upstream, DriftError> {
         let text = fs::read_to_string(path).map_err(|e| DriftError::Spec(path.clone(), e.to_string()))?;
         let spec: serde_yaml::Value = serde_yaml::from_str(&text).map_err(|e| DriftError::Spec(path.clone(), e.to_string()))?;
         let file = path.file_name().map_or_else(String::new, |f| f.to_string_lossy().into_owned());
+        let version = spec.get("info").and_then(|i| i.get("version")).and_then(|v| v.as_str()).unwrap_or("unknown");
+        up.sources.insert(file.clone(), version.to_string());
         let mut names = BTreeSet::new();
         if let Some(schemas) = spec.get("components").and_then(|c| c.get("schemas")).and_then(|s| s.as_mapping()) {
             for (name, schema) in schemas {
@@ -70,10 +143,10 @@ pub fn read_upstream(files: &[PathBuf]) -> Result<Upstream, DriftError> {
                 let Some(event) = post.get("x-apideck-event-type").and_then(|e| e.as_str()) else { continue };
                 names.insert(event.to_string());
                 let example = &post["requestBody"]["content"]["application/json"]["example"];
-                if let Ok(json) = serde_json::to_value(example) {
-                    if !json.is_null() {
-                        let entry = entry.as_str().unwrap_or_default();
-                        up.examples.insert(event.to_string(), (format!("{file} {entry}"), json));
+                if let Ok(body) = serde_json::to_value(example) {
+                    if !body.is_null() {
+                        let entry = entry.as_str().unwrap_or_default().to_string();
+                        up.examples.insert(event.to_string(), Example { file: file.clone(), entry, body });
                     }
                 }
             }
@@ -111,8 +184,8 @@ fn collect_event_type_enums(schema: &serde_yaml::Value, out: &mut BTreeSet<Strin
 pub struct ApiDrift {
     /// Upstream names the catalog lacks.
     pub missing: Vec<String>,
-    /// Catalog events upstream lacks under any of their names.
-    pub extra: Vec<String>,
+    /// Catalog events upstream lacks under any of their names, with their status.
+    pub extra: Vec<(String, Status)>,
     /// Upstream names the catalog spells differently: (upstream, catalog event).
     pub renamed: Vec<(String, String)>,
     /// Events whose documented example differs from the catalog's fixture: (event, where, what).
@@ -123,6 +196,20 @@ impl ApiDrift {
     fn is_empty(&self) -> bool {
         self.missing.is_empty() && self.extra.is_empty() && self.renamed.is_empty() && self.examples.is_empty()
     }
+
+    /// Whether any difference asks for a decision. An event the catalog marks `upcoming` or
+    /// `undocumented` is expected to be absent upstream: it is reported, and needs none.
+    fn needs_attention(&self) -> bool {
+        !self.missing.is_empty()
+            || !self.renamed.is_empty()
+            || !self.examples.is_empty()
+            || self.extra.iter().any(|(_, status)| !expected_upstream_gap(*status))
+    }
+}
+
+/// Whether a catalog event with this status may be missing upstream.
+fn expected_upstream_gap(status: Status) -> bool {
+    matches!(status, Status::Upcoming | Status::Undocumented)
 }
 
 /// The drift of a provider, by api.
@@ -141,6 +228,12 @@ impl Drift {
     pub fn is_empty(&self) -> bool {
         self.apis.is_empty()
     }
+
+    /// Whether any difference asks for a decision: everything but events the catalog itself
+    /// marks as absent upstream (`upcoming`, `undocumented`).
+    pub fn needs_attention(&self) -> bool {
+        self.apis.values().any(ApiDrift::needs_attention)
+    }
 }
 
 impl fmt::Display for Drift {
@@ -154,8 +247,13 @@ impl fmt::Display for Drift {
             for name in &d.missing {
                 writeln!(f, "  upstream, not in the catalog:   {name}")?;
             }
-            for name in &d.extra {
-                writeln!(f, "  in the catalog, not upstream:   {name}")?;
+            for (name, status) in &d.extra {
+                let why = match status {
+                    Status::Upcoming => "marked upcoming: expected",
+                    Status::Undocumented => "marked undocumented: expected",
+                    Status::Available | Status::Deprecated => "new, or removed upstream",
+                };
+                writeln!(f, "  in the catalog, not upstream:   {name} ({why})")?;
             }
             for (up, ours) in &d.renamed {
                 writeln!(f, "  spelled differently upstream:   {up} (catalog: {ours}; add it as an alias?)")?;
@@ -165,7 +263,8 @@ impl fmt::Display for Drift {
             }
         }
         let n: usize = self.apis.values().map(|d| d.missing.len() + d.extra.len() + d.renamed.len() + d.examples.len()).sum();
-        write!(f, "\n{n} difference{}", if n == 1 { "" } else { "s" })
+        let attention = if self.needs_attention() { "some need a decision" } else { "all expected" };
+        write!(f, "\n{n} difference{} ({attention})", if n == 1 { "" } else { "s" })
     }
 }
 
@@ -209,13 +308,13 @@ pub fn compare(catalog: &Catalog, provider: &str, upstream: &Upstream) -> Result
     for e in &p.events {
         let upstream_has = std::iter::once(&e.wire).chain(&e.aliases).any(|n| upstream.events.contains_key(n));
         if !upstream_has && !renamed_targets.contains(&e.wire) {
-            drift.apis.entry(p.apis[e.api].wire.clone()).or_default().extra.push(e.wire.clone());
+            drift.apis.entry(p.apis[e.api].wire.clone()).or_default().extra.push((e.wire.clone(), e.status));
         }
     }
-    for (event, (place, example)) in &upstream.examples {
+    for (event, example) in &upstream.examples {
         let Some(ours) = known.get(event.as_str()).and_then(|w| p.events.iter().find(|e| e.wire == *w)) else { continue };
-        if let Some(what) = example_difference(&ours.fixture, example) {
-            drift.apis.entry(api_of(event)).or_default().examples.push((event.clone(), place.clone(), what));
+        if let Some(what) = example_difference(&ours.fixture, &example.body) {
+            drift.apis.entry(api_of(event)).or_default().examples.push((event.clone(), example.place(), what));
         }
     }
     drift.apis.retain(|_, d| !d.is_empty());
@@ -307,6 +406,20 @@ fn find_api_file(dir: &Path, api: &str) -> std::io::Result<Option<PathBuf>> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_snapshot_reads_back_as_what_was_written() {
+        let mut up = super::Upstream::default();
+        up.sources.insert("a.yml".into(), "1.0".into());
+        up.events.entry("a.b.created".into()).or_default().extend(["a.yml".to_string(), "z.yml".to_string()]);
+        up.events.entry("a.b.deleted".into()).or_default().insert("a.yml".into());
+        let body = serde_json::json!({ "payload": { "z": [1, { "y": "\u{e9}\"" }], "a": null } });
+        up.examples.insert("a.b.created".into(), super::Example { file: "a.yml".into(), entry: "Created".into(), body });
+        let text = up.to_snapshot();
+        assert_eq!(serde_json::from_str::<super::Upstream>(&text).unwrap(), up, "{text}");
+        assert!(text.contains("\n    \"a.b.created\": [\"a.yml\",\"z.yml\"],\n"), "one event a line:\n{text}");
+        assert_eq!(serde_json::from_str::<super::Upstream>(&super::Upstream::default().to_snapshot()).unwrap(), super::Upstream::default());
+    }
+
     #[test]
     fn normalizing_matches_older_spellings() {
         assert_eq!(super::normalize("crm.notes.updated"), super::normalize("crm.note.updated"));

@@ -35,7 +35,10 @@ enum Command {
     /// Export the catalog in another format.
     #[command(subcommand)]
     Export(Export),
-    /// Drift between the catalog and a vendor's published OpenAPI specs (exit 1 when any).
+    /// Drift between the catalog and a vendor's published OpenAPI specs.
+    ///
+    /// Exit status: 0 when the catalog and upstream agree, or differ only by events the catalog
+    /// marks `upcoming` or `undocumented`; 1 when a difference needs a decision; 2 on an error.
     Import(ImportArgs),
     /// Write a synthetic catalog of N events (for benchmarks).
     Synth(SynthArgs),
@@ -97,8 +100,15 @@ struct ImportArgs {
     #[command(flatten)]
     spec: SpecArg,
     /// Apideck-style OpenAPI files (`x-webhooks`, `*EventType` enums, `WebhookEventType`).
-    #[arg(long, value_name = "FILE", num_args = 1.., required = true)]
+    #[arg(long, value_name = "FILE", num_args = 1.., conflicts_with = "upstream")]
     openapi: Vec<PathBuf>,
+    /// A snapshot of upstream written by `--save` [default: the workspace's
+    /// tests/upstream/apideck-openapi/webhooks.json]
+    #[arg(long, value_name = "FILE")]
+    upstream: Option<PathBuf>,
+    /// Write what was read from `--openapi` as a snapshot (the webhook-relevant part only).
+    #[arg(long, value_name = "FILE", requires = "openapi")]
+    save: Option<PathBuf>,
     /// The catalog's provider to compare.
     #[arg(long, value_name = "NAME", default_value = "apideck")]
     provider: String,
@@ -186,11 +196,22 @@ fn catalog_diff(spec: &Path, base: &str) -> ExitCode {
     }
 }
 
+/// The snapshot of Apideck's published specs the repository keeps.
+const UPSTREAM_SNAPSHOT: &str = "tests/upstream/apideck-openapi/webhooks.json";
+
 fn import(workspace: &Workspace, args: ImportArgs) -> ExitCode {
     use webhook_codegen::drift;
     let spec = workspace.spec(args.spec.spec);
     let result = (|| {
-        let upstream = drift::read_upstream(&args.openapi)?;
+        let upstream = if args.openapi.is_empty() {
+            drift::Upstream::from_snapshot(&workspace.path_or(args.upstream, UPSTREAM_SNAPSHOT))?
+        } else {
+            drift::read_upstream(&args.openapi)?
+        };
+        if let Some(path) = &args.save {
+            std::fs::write(path, upstream.to_snapshot()).map_err(|e| drift::DriftError::Spec(path.clone(), e.to_string()))?;
+            println!("wrote {}", path.display());
+        }
         let catalog = webhook_codegen::load_catalog(&spec).map_err(drift::DriftError::Catalog)?;
         drift::compare(&catalog, &args.provider, &upstream)
     })();
@@ -202,7 +223,7 @@ fn import(workspace: &Workspace, args: ImportArgs) -> ExitCode {
         }
     };
     println!("{report}");
-    if report.is_empty() {
+    if !report.needs_attention() {
         return ExitCode::SUCCESS;
     }
     if args.write {
