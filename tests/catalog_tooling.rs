@@ -353,8 +353,7 @@ fn asyncapi_documents_describe_every_event_and_pass_the_official_parser() {
     let has_node = std::process::Command::new("node").arg("--version").output().is_ok_and(|o| o.status.success());
     if !has_node || !checker.join("node_modules/@asyncapi/parser").is_dir() {
         let message = "`node` or @asyncapi/parser is missing (run `npm ci --prefix tests/asyncapi`), so the exported AsyncAPI documents were not validated";
-        assert!(std::env::var_os("CI").is_none(), "{message}");
-        eprintln!("\n*** SKIPPED: {message}. ***\n");
+        webhook_tests::skipped(message);
         return;
     }
     let run = |paths: &[PathBuf]| std::process::Command::new("node").arg(checker.join("validate.mjs")).args(paths).output().unwrap();
