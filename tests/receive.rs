@@ -410,7 +410,7 @@ mod fast_path_agrees_with_the_exact_parser {
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig::with_cases(3000))]
+        #![proptest_config(ProptestConfig::with_cases(webhook_tests::proptest_cases(3000)))]
 
         #[test]
         fn parse_equals_the_exact_path(text in body()) {

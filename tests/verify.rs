@@ -268,7 +268,7 @@ fn every_fixture_of_every_provider_signed_by_the_test_helper_verifies_and_parses
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(512))]
+    #![proptest_config(ProptestConfig::with_cases(webhook_tests::proptest_cases(512)))]
 
     #[test]
     fn sign_then_verify_accepts_any_json_body(entity in any::<String>(), n in any::<f64>(), extra in proptest::collection::vec(any::<(String, i64)>(), 0..4)) {

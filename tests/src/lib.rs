@@ -16,6 +16,11 @@ pub fn skipped(message: &str) {
     let _ = std::io::Write::write_all(&mut std::io::stderr(), format!("\n*** SKIPPED: {message}. ***\n").as_bytes());
 }
 
+/// How many cases a property test runs: `default`, or `PROPTEST_CASES` for a longer run.
+pub fn proptest_cases(default: u32) -> u32 {
+    std::env::var("PROPTEST_CASES").ok().and_then(|n| n.parse().ok()).unwrap_or(default)
+}
+
 /// An upstream snapshot kept in `tests/upstream/<source>/webhooks.json` (see its README).
 pub fn upstream(source: &str) -> webhook_codegen::drift::Upstream {
     let path = upstream_snapshot(source);

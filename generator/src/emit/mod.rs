@@ -190,3 +190,27 @@ fn cfg(api: &Api) -> TokenStream {
     let feature = &api.feature;
     quote!(#[cfg(feature = #feature)])
 }
+
+#[cfg(test)]
+mod architecture {
+    /// Emitters read only the IR: no catalog files, no raw model, no validation, no environment.
+    /// Everything an emitter needs is resolved (and located, for errors) before it runs, which
+    /// is what lets `generate` report every problem before anything is written.
+    #[test]
+    fn emitters_read_only_the_ir() {
+        const FORBIDDEN: &[&str] = &["crate::load", "crate::validate", "serde_yaml", "yaml_rust2", "std::fs", "std::env"];
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/emit");
+        let mut checked = 0;
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            let text = std::fs::read_to_string(&path).unwrap();
+            // Tests may read files (and this one names what it forbids).
+            let text = text.split("#[cfg(test)]").next().unwrap();
+            for forbidden in FORBIDDEN {
+                assert!(!text.contains(forbidden), "{} uses `{forbidden}`: emitters read only the IR", path.display());
+            }
+            checked += 1;
+        }
+        assert!(checked > 1, "no emitter found in {}", dir.display());
+    }
+}
