@@ -233,7 +233,7 @@ fn drift_reports_exactly_what_changed_and_write_adds_the_missing_events() {
 
     // ...and the catalog still generates a crate that compiles.
     let out = temp.path().join("crate");
-    webhook_codegen::run(&spec, &out, webhook_codegen::ensure::Mode::Write).unwrap();
+    webhook_codegen::run(&spec, &out, webhook_codegen::ensure::Mode::Write, &webhook_tests::settings_anywhere()).unwrap();
     std::fs::copy(workspace_root().join("Cargo.lock"), out.join("Cargo.lock")).unwrap();
     let status = std::process::Command::new(env!("CARGO"))
         .args(["check", "--quiet"])

@@ -10,7 +10,8 @@ use webhook_tests::workspace_root;
 #[test]
 fn generated_crate_is_fresh() {
     let root = workspace_root();
-    let summary = webhook_codegen::run(&root.join("spec"), &root.join("generated"), Mode::Check).unwrap();
+    let summary =
+        webhook_codegen::run(&root.join("spec"), &root.join("generated"), Mode::Check, &webhook_tests::workspace_settings()).unwrap();
     let stale: Vec<String> = summary.report.differences.iter().map(|(p, d)| format!("{d} {}", p.display())).collect();
     assert!(stale.is_empty(), "generated/ is out of date with spec/; run `cargo xtask codegen`:\n{}", stale.join("\n"));
     assert_eq!(summary.events, webhook_events::apideck::EVENTS.len() + webhook_events::pack::EVENTS.len());
@@ -19,8 +20,8 @@ fn generated_crate_is_fresh() {
 #[test]
 fn generation_is_deterministic() {
     let spec = workspace_root().join("spec");
-    let a = webhook_codegen::generate(&spec).unwrap().files;
-    let b = webhook_codegen::generate(&spec).unwrap().files;
+    let a = webhook_codegen::generate(&spec, &webhook_tests::workspace_settings()).unwrap().files;
+    let b = webhook_codegen::generate(&spec, &webhook_tests::workspace_settings()).unwrap().files;
     assert_eq!(a, b);
     for (path, text) in &a {
         assert!(!text.contains('\r'), "{} has a CR", path.display());
@@ -35,13 +36,22 @@ fn generation_is_deterministic() {
 fn check_lists_stale_missing_and_orphaned_files_and_write_fixes_them() {
     let out = tempfile::tempdir().unwrap();
     let spec = Path::new("catalogs/edge");
-    let first = webhook_codegen::run(spec, out.path(), Mode::Write).unwrap();
+    let first = webhook_codegen::run(spec, out.path(), Mode::Write, &webhook_tests::settings_anywhere()).unwrap();
     assert!(first.report.differences.iter().all(|(_, d)| *d == Difference::Missing));
-    assert!(webhook_codegen::run(spec, out.path(), Mode::Check).unwrap().report.differences.is_empty());
+    assert!(webhook_codegen::run(spec, out.path(), Mode::Check, &webhook_tests::settings_anywhere())
+        .unwrap()
+        .report
+        .differences
+        .is_empty());
 
     fs::write(out.path().join("src/lib.rs"), "// edited by hand\n").unwrap();
     fs::remove_file(out.path().join("fixtures/edge/match.type.created.json")).unwrap();
     fs::write(out.path().join("src/edge/old.rs"), "// left behind\n").unwrap();
+    // Orphans sharing directories: each directory they leave empty goes, whichever is removed first.
+    for nested in ["src/old/a/x.rs", "src/old/a/y.rs", "src/old/b.rs"] {
+        fs::create_dir_all(out.path().join(nested).parent().unwrap()).unwrap();
+        fs::write(out.path().join(nested), "// left behind\n").unwrap();
+    }
     fs::create_dir_all(out.path().join("target/debug")).unwrap();
     fs::write(out.path().join("target/debug/build-artifact"), "ignored").unwrap();
 
@@ -49,16 +59,24 @@ fn check_lists_stale_missing_and_orphaned_files_and_write_fixes_them() {
         (Path::new("fixtures/edge/match.type.created.json").to_path_buf(), Difference::Missing),
         (Path::new("src/edge/old.rs").to_path_buf(), Difference::Orphan),
         (Path::new("src/lib.rs").to_path_buf(), Difference::Stale),
+        (Path::new("src/old/a/x.rs").to_path_buf(), Difference::Orphan),
+        (Path::new("src/old/a/y.rs").to_path_buf(), Difference::Orphan),
+        (Path::new("src/old/b.rs").to_path_buf(), Difference::Orphan),
     ];
-    let check = webhook_codegen::run(spec, out.path(), Mode::Check).unwrap();
+    let check = webhook_codegen::run(spec, out.path(), Mode::Check, &webhook_tests::settings_anywhere()).unwrap();
     let mut found = check.report.differences.clone();
     found.sort();
     assert_eq!(found, expected);
     assert_eq!(fs::read_to_string(out.path().join("src/lib.rs")).unwrap(), "// edited by hand\n", "--check wrote");
 
-    let write = webhook_codegen::run(spec, out.path(), Mode::Write).unwrap();
-    assert_eq!(write.report.differences.len(), 3);
-    assert!(webhook_codegen::run(spec, out.path(), Mode::Check).unwrap().report.differences.is_empty());
+    let write = webhook_codegen::run(spec, out.path(), Mode::Write, &webhook_tests::settings_anywhere()).unwrap();
+    assert_eq!(write.report.differences.len(), 6);
+    assert!(!out.path().join("src/old").exists(), "the orphans' directories are left behind");
+    assert!(webhook_codegen::run(spec, out.path(), Mode::Check, &webhook_tests::settings_anywhere())
+        .unwrap()
+        .report
+        .differences
+        .is_empty());
     assert!(!out.path().join("src/edge/old.rs").exists());
     assert!(out.path().join("target/debug/build-artifact").exists(), "build output is not the generator's");
 }
@@ -67,7 +85,7 @@ fn check_lists_stale_missing_and_orphaned_files_and_write_fixes_them() {
 fn refuses_to_write_into_a_directory_that_is_not_a_generated_crate() {
     let out = tempfile::tempdir().unwrap();
     fs::write(out.path().join("precious.txt"), "keep me").unwrap();
-    let err = webhook_codegen::run(Path::new("catalogs/edge"), out.path(), Mode::Write).unwrap_err();
+    let err = webhook_codegen::run(Path::new("catalogs/edge"), out.path(), Mode::Write, &webhook_tests::settings_anywhere()).unwrap_err();
     assert!(err.to_string().contains("refusing to write"), "{err}");
     assert_eq!(fs::read_to_string(out.path().join("precious.txt")).unwrap(), "keep me");
 }
@@ -76,7 +94,7 @@ fn refuses_to_write_into_a_directory_that_is_not_a_generated_crate() {
 fn xtask_check_fails_with_the_fix_when_stale() {
     let out = tempfile::tempdir().unwrap();
     let spec = workspace_root().join("tests/catalogs/edge");
-    webhook_codegen::run(&spec, out.path(), Mode::Write).unwrap();
+    webhook_codegen::run(&spec, out.path(), Mode::Write, &webhook_tests::settings_anywhere()).unwrap();
     fs::write(out.path().join("src/lib.rs"), "// stale\n").unwrap();
     let output = std::process::Command::new(env!("CARGO"))
         .args(["run", "--quiet", "--package", "xtask", "--", "codegen", "--check", "--spec"])

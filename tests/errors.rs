@@ -11,7 +11,7 @@ use webhook_codegen::ensure::Mode;
 fn errors(case: &str) -> String {
     let spec = Path::new("catalogs/bad").join(case);
     assert!(spec.is_dir(), "no such case: {}", spec.display());
-    match webhook_codegen::generate(&spec) {
+    match webhook_codegen::generate(&spec, &webhook_tests::workspace_settings()) {
         Ok(_) => panic!("`{case}` generated without error"),
         Err(diagnostics) => diagnostics.to_string(),
     }
@@ -63,11 +63,11 @@ fn every_bad_catalog_has_a_test() {
 fn a_broken_catalog_writes_nothing() {
     // An output directory holding a good generated crate, then a run over every broken catalog.
     let out = tempfile::tempdir().unwrap();
-    webhook_codegen::run(Path::new("catalogs/edge"), out.path(), Mode::Write).unwrap();
+    webhook_codegen::run(Path::new("catalogs/edge"), out.path(), Mode::Write, &webhook_tests::settings_anywhere()).unwrap();
     let before = snapshot_dir(out.path());
     for entry in std::fs::read_dir("catalogs/bad").unwrap() {
         let spec = entry.unwrap().path();
-        let result = webhook_codegen::run(&spec, out.path(), Mode::Write);
+        let result = webhook_codegen::run(&spec, out.path(), Mode::Write, &webhook_tests::settings_anywhere());
         assert!(matches!(result, Err(webhook_codegen::RunError::Catalog(_))), "{}", spec.display());
         assert_eq!(snapshot_dir(out.path()), before, "{} changed the output directory", spec.display());
     }

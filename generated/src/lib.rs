@@ -11,13 +11,17 @@
 
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
-pub mod runtime;
+/// The hand-written runtime every generated crate shares: verification schemes, errors, event
+/// metadata. Re-exported so that one version of it is the one this crate was built with.
+pub use ::webhook_runtime as runtime;
 
 pub use runtime::{
     EventInfo, Headers, KeyError, ParseError, RawPayload, Scheme, Secret, Status,
     UnknownEvent, UnknownEventCode, VerifyError,
 };
 
+#[cfg(feature = "apideck")]
 pub mod apideck;
 
+#[cfg(feature = "pack")]
 pub mod pack;

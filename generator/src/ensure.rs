@@ -165,13 +165,24 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
     fs::rename(&tmp, path)
 }
 
+/// Removes the directories an orphan leaves empty, up to `root`. Several orphans share
+/// directories, so one may already be gone.
 fn remove_empty_parents(root: &Path, file: &Path) -> io::Result<()> {
     let mut dir = file.parent();
     while let Some(d) = dir {
-        if d == root || fs::read_dir(d)?.next().is_some() {
+        if d == root {
             break;
         }
-        fs::remove_dir(d)?;
+        match fs::read_dir(d) {
+            Ok(mut entries) => {
+                if entries.next().is_some() {
+                    break;
+                }
+                fs::remove_dir(d)?;
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e),
+        }
         dir = d.parent();
     }
     Ok(())

@@ -96,6 +96,17 @@ pub enum Scheme {
     None,
 }
 
+impl Scheme {
+    /// The feature of `webhook-runtime` that implements the scheme, if any.
+    pub fn runtime_feature(self) -> Option<&'static str> {
+        match self {
+            Scheme::ApideckHmac => Some("apideck"),
+            Scheme::StandardWebhooks => Some("standard-webhooks"),
+            Scheme::None => None,
+        }
+    }
+}
+
 /// One api of a provider.
 #[derive(Debug, Clone)]
 pub struct Api {

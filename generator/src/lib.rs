@@ -37,6 +37,30 @@ pub struct Generated {
     pub events: usize,
 }
 
+/// Where a generated crate finds `webhook-runtime`, the hand-written code it depends on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RuntimeDependency {
+    /// A version requirement on the published crate, e.g. `0.1`.
+    Version(String),
+    /// A path, as written into the crate's `Cargo.toml`: relative to the generated crate, or
+    /// absolute.
+    Path(String),
+}
+
+impl Default for RuntimeDependency {
+    /// The version of the runtime released with this generator.
+    fn default() -> Self {
+        RuntimeDependency::Version(env!("CARGO_PKG_VERSION").to_string())
+    }
+}
+
+/// What a run needs besides the catalog.
+#[derive(Debug, Clone, Default)]
+pub struct Settings {
+    /// Where the generated crate finds `webhook-runtime`.
+    pub runtime: RuntimeDependency,
+}
+
 /// Loads and validates a catalog into the IR (what every tool reads). Writes nothing.
 pub fn load_catalog(spec_dir: &Path) -> Result<ir::Catalog, Diagnostics> {
     let raw = load::load(spec_dir).map_err(Diagnostics::sorted)?;
@@ -44,9 +68,9 @@ pub fn load_catalog(spec_dir: &Path) -> Result<ir::Catalog, Diagnostics> {
 }
 
 /// Loads, validates and emits a catalog. Writes nothing.
-pub fn generate(spec_dir: &Path) -> Result<Generated, Diagnostics> {
+pub fn generate(spec_dir: &Path, settings: &Settings) -> Result<Generated, Diagnostics> {
     let catalog = load_catalog(spec_dir)?;
-    let files = emit::emit(&catalog).map_err(Diagnostics::sorted)?;
+    let files = emit::emit(&catalog, settings).map_err(Diagnostics::sorted)?;
     Ok(Generated { files, events: catalog.event_count() })
 }
 
@@ -87,9 +111,9 @@ impl std::error::Error for RunError {}
 
 /// Generates from `spec_dir` and brings `out_dir` in line (or compares, in check mode). On a
 /// catalog error nothing is written.
-pub fn run(spec_dir: &Path, out_dir: &Path, mode: ensure::Mode) -> Result<Summary, RunError> {
+pub fn run(spec_dir: &Path, out_dir: &Path, mode: ensure::Mode, settings: &Settings) -> Result<Summary, RunError> {
     let started = std::time::Instant::now();
-    let generated = generate(spec_dir).map_err(RunError::Catalog)?;
+    let generated = generate(spec_dir, settings).map_err(RunError::Catalog)?;
     let generating = started.elapsed();
     let report = ensure::ensure(out_dir, &generated.files, mode).map_err(RunError::Io)?;
     let writing = started.elapsed() - generating;

@@ -16,6 +16,19 @@ pub fn skipped(message: &str) {
     let _ = std::io::Write::write_all(&mut std::io::stderr(), format!("\n*** SKIPPED: {message}. ***\n").as_bytes());
 }
 
+/// The settings `cargo xtask codegen` uses for the workspace's own `generated/`: the runtime by
+/// its path relative to the crate.
+pub fn workspace_settings() -> webhook_codegen::Settings {
+    webhook_codegen::Settings { runtime: webhook_codegen::RuntimeDependency::Path("../runtime".into()) }
+}
+
+/// Settings for a crate generated anywhere else (a temporary directory): the workspace's runtime
+/// by its absolute path, so the crate builds where it is.
+pub fn settings_anywhere() -> webhook_codegen::Settings {
+    let runtime = workspace_root().join("runtime");
+    webhook_codegen::Settings { runtime: webhook_codegen::RuntimeDependency::Path(runtime.to_string_lossy().into_owned()) }
+}
+
 /// How many cases a property test runs: `default`, or `PROPTEST_CASES` for a longer run.
 pub fn proptest_cases(default: u32) -> u32 {
     std::env::var("PROPTEST_CASES").ok().and_then(|n| n.parse().ok()).unwrap_or(default)

@@ -69,6 +69,10 @@ struct CodegenArgs {
     /// Also print the time of each phase and this process's peak memory.
     #[arg(long)]
     stats: bool,
+    /// Depend on this published version of `webhook-runtime` instead of the workspace's
+    /// `runtime/` by path.
+    #[arg(long, value_name = "VERSION")]
+    runtime_version: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -247,7 +251,15 @@ fn codegen(workspace: &Workspace, args: CodegenArgs) -> ExitCode {
     let started = Instant::now();
     let spec = workspace.spec(args.spec.spec);
     let out = workspace.path_or(args.out, "generated");
-    let code = codegen_inner(&spec, &out, args.check, args.stats);
+    let runtime = match args.runtime_version {
+        Some(version) => webhook_codegen::RuntimeDependency::Version(version),
+        None => match workspace.runtime_path_from(&out) {
+            Ok(path) => webhook_codegen::RuntimeDependency::Path(path),
+            Err(e) => return fail(e),
+        },
+    };
+    let settings = webhook_codegen::Settings { runtime };
+    let code = codegen_inner(&spec, &out, args.check, args.stats, &settings);
     if args.stats {
         println!("stats: {:.3} s wall, {} peak resident memory", started.elapsed().as_secs_f64(), peak_memory());
     }
@@ -262,9 +274,9 @@ fn peak_memory() -> String {
         .unwrap_or_else(|| "unknown".to_string())
 }
 
-fn codegen_inner(spec: &Path, out_dir: &Path, check: bool, stats: bool) -> ExitCode {
+fn codegen_inner(spec: &Path, out_dir: &Path, check: bool, stats: bool, settings: &webhook_codegen::Settings) -> ExitCode {
     let mode = if check { Mode::Check } else { Mode::Write };
-    let summary = match webhook_codegen::run(spec, out_dir, mode) {
+    let summary = match webhook_codegen::run(spec, out_dir, mode, settings) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("{e}");

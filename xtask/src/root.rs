@@ -42,10 +42,48 @@ impl Workspace {
         given.unwrap_or_else(|| if self.at_root { PathBuf::from(name) } else { self.root.join(name) })
     }
 
+    /// The path from the crate at `out` to the workspace's `runtime/`, as its `Cargo.toml` says it:
+    /// `../runtime` for the workspace's own `generated/`, whatever the machine.
+    pub fn runtime_path_from(&self, out: &Path) -> Result<String, String> {
+        let runtime = absolute(&self.root.join("runtime"))?;
+        let out = absolute(out)?;
+        Ok(relative(&out, &runtime).to_string_lossy().replace('\\', "/"))
+    }
+
     /// The catalog: `given`, or the workspace's `spec/`.
     pub fn spec(&self, given: Option<PathBuf>) -> PathBuf {
         self.path_or(given, "spec")
     }
+}
+
+/// `path` made absolute and free of `.`, `..` and links, as far as it exists.
+fn absolute(path: &Path) -> Result<PathBuf, String> {
+    let path = std::path::absolute(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    // The deepest existing ancestor resolves links; the rest is appended as given.
+    let mut existing = path.as_path();
+    let mut rest = Vec::new();
+    while !existing.exists() {
+        rest.push(existing.file_name().ok_or_else(|| format!("{}: no existing ancestor", path.display()))?);
+        existing = existing.parent().ok_or_else(|| format!("{}: no existing ancestor", path.display()))?;
+    }
+    let mut resolved = existing.canonicalize().map_err(|e| format!("{}: {e}", existing.display()))?;
+    resolved.extend(rest.iter().rev());
+    Ok(resolved)
+}
+
+/// The relative path from directory `from` to `to`, both absolute.
+fn relative(from: &Path, to: &Path) -> PathBuf {
+    let from: Vec<_> = from.components().collect();
+    let to: Vec<_> = to.components().collect();
+    let common = from.iter().zip(&to).take_while(|(a, b)| a == b).count();
+    let mut out = PathBuf::new();
+    for _ in common..from.len() {
+        out.push("..");
+    }
+    for part in &to[common..] {
+        out.push(part);
+    }
+    out
 }
 
 fn is_workspace_root(dir: &Path) -> bool {
@@ -62,6 +100,13 @@ fn same_dir(a: &Path, b: &Path) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn relative_paths_climb_to_the_common_ancestor() {
+        assert_eq!(relative(Path::new("/w/generated"), Path::new("/w/runtime")), Path::new("../runtime"));
+        assert_eq!(relative(Path::new("/tmp/x/crate"), Path::new("/w/runtime")), Path::new("../../../w/runtime"));
+        assert_eq!(relative(Path::new("/w"), Path::new("/w/runtime")), Path::new("runtime"));
+    }
 
     #[test]
     fn a_workspace_root_has_a_workspace_table() {

@@ -2,17 +2,22 @@
 //! signing schemes (Apideck's HMAC over a canonical form; Standard Webhooks). Generated provider
 //! modules wrap these in a `Verifier` whose `Verified` result is the only way to a parsed event.
 
+#[cfg(feature = "apideck")]
 pub mod apideck;
+#[cfg(feature = "apideck")]
 pub mod canonical;
 mod headers;
+mod json;
 mod key;
 mod signed;
+#[cfg(feature = "standard-webhooks")]
 pub mod standard;
 
 use ::std::borrow::Cow;
 use ::std::fmt;
 
 pub use headers::{HeaderLookup, Headers};
+pub use json::JsonError;
 pub use key::{Key, KeyError};
 pub use signed::{SignError, SignedRequest};
 
@@ -67,7 +72,7 @@ pub enum VerifyError {
     /// The body is not UTF-8.
     NotUtf8,
     /// The body is not JSON (so its canonical form cannot be computed).
-    NotJson(canonical::CanonicalError),
+    NotJson(JsonError),
 }
 
 impl VerifyError {

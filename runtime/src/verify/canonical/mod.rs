@@ -18,8 +18,6 @@
 //! spans into sorted order, and declines anything else. A differential test runs the guide's
 //! algorithm in Node against both on thousands of random documents.
 
-use ::std::fmt;
-
 pub mod exact;
 pub mod rearrange;
 
@@ -27,22 +25,7 @@ pub mod rearrange;
 /// stack; real payloads nest a few levels.
 pub const MAX_DEPTH: usize = 128;
 
-/// Why a body has no canonical form.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CanonicalError {
-    /// Byte offset in the body where parsing stopped.
-    pub offset: usize,
-    /// What was wrong there.
-    pub reason: &'static str,
-}
-
-impl fmt::Display for CanonicalError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} at byte {}", self.reason, self.offset)
-    }
-}
-
-impl ::std::error::Error for CanonicalError {}
+pub use super::json::JsonError as CanonicalError;
 
 /// The canonical form of `body`, which must be one JSON text: by rearranging its spans when it
 /// allows that, else through the exact parse.

@@ -28,8 +28,10 @@ pub const DEFAULT_TOLERANCE_SECS: i64 = 300;
 /// Signature lists longer than this are refused, bounding the work one request can cause.
 pub const MAX_SIGNATURES: usize = 32;
 
-const BASE64: GeneralPurpose =
-    GeneralPurpose::new(&::base64::alphabet::STANDARD, GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent));
+const BASE64: GeneralPurpose = GeneralPurpose::new(
+    &::base64::alphabet::STANDARD,
+    GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
+);
 
 /// The Standard Webhooks scheme, with one or more keys.
 #[derive(Clone)]

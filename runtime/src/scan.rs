@@ -334,6 +334,8 @@ pub(crate) fn number_end(bytes: &[u8], start: usize) -> Option<NumberEnd> {
 /// exponent).
 pub(crate) struct NumberEnd {
     pub end: usize,
+    // Read by the canonical form's fast path only.
+    #[cfg_attr(not(feature = "apideck"), allow(dead_code))]
     pub integer_digits: Option<usize>,
 }
 
@@ -436,7 +438,21 @@ mod tests {
 
     #[test]
     fn is_unsure_rather_than_wrong() {
-        for bad in ["", "[]", "{", r#"{"a"}"#, r#"{"a":}"#, r#"{"a":1,}"#, r#"{"a":01}"#, r#"{"a":1.}"#, r#"{"a":tru}"#, r#"{"a":1} x"#, "{\"a\":\"\u{1}\"}", r#"{"a\u0062":1}"#, r#"{"a":1 "b":2}"#] {
+        for bad in [
+            "",
+            "[]",
+            "{",
+            r#"{"a"}"#,
+            r#"{"a":}"#,
+            r#"{"a":1,}"#,
+            r#"{"a":01}"#,
+            r#"{"a":1.}"#,
+            r#"{"a":tru}"#,
+            r#"{"a":1} x"#,
+            "{\"a\":\"\u{1}\"}",
+            r#"{"a\u0062":1}"#,
+            r#"{"a":1 "b":2}"#,
+        ] {
             assert!(members(bad).is_none(), "{bad:?}");
         }
     }

@@ -1,8 +1,8 @@
 //! The Standard Webhooks scheme: known-answer vectors from the spec's reference libraries, and
 //! every way a header can be wrong. Timestamps are checked against an explicit clock.
 
-use webhook_events::runtime::verify::standard::StandardWebhooks;
-use webhook_events::{KeyError, VerifyError};
+use webhook_runtime::verify::standard::StandardWebhooks;
+use webhook_runtime::{KeyError, VerifyError};
 
 const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 const ID: &str = "msg_p5jXN8AQM9LWM0D4loKWxJek";

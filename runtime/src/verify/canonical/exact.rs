@@ -139,7 +139,7 @@ impl<'s> Parser<'s> {
 
     fn number(&mut self) -> Result<Value<'s>, CanonicalError> {
         let start = self.pos;
-        let number = crate::runtime::scan::number_end(self.bytes, start).ok_or_else(|| self.error("malformed number"))?;
+        let number = crate::scan::number_end(self.bytes, start).ok_or_else(|| self.error("malformed number"))?;
         self.pos = number.end;
         let text = &self.text[start..self.pos];
         // Integers of up to 15 digits are exact doubles that `Number.prototype.toString` prints
@@ -407,7 +407,10 @@ mod tests {
 
     #[test]
     fn strings_escape_as_json_stringify_does() {
-        assert_eq!(canon(r#"["\u00e9\u001F\/", "\ud800", "\ud83d\ude00", "\u2028"]"#), "[\"é\\u001f/\",\"\\ud800\",\"\u{1F600}\",\"\u{2028}\"]");
+        assert_eq!(
+            canon(r#"["\u00e9\u001F\/", "\ud800", "\ud83d\ude00", "\u2028"]"#),
+            "[\"é\\u001f/\",\"\\ud800\",\"\u{1F600}\",\"\u{2028}\"]"
+        );
     }
 
     #[test]
