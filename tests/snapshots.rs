@@ -17,10 +17,76 @@ fn edge_catalog_output() {
     }
 }
 
+/// A receiver written once against `runtime::Provider`, used with both providers of the edge
+/// catalog (one signing with Standard Webhooks, one with no documented scheme).
+const GENERIC_RECEIVER: &str = r#"//! Code generic over the provider trait works for every provider.
+
+use std::borrow::Cow;
+
+use webhook_events::runtime::verify::{Headers, VerifyError};
+use webhook_events::runtime::{Dispatch, Provider};
+
+fn receive<P: Provider + Dispatch<H>, H>(provider: &P, handler: &mut H, headers: &dyn Headers, body: &[u8]) -> u16 {
+    let verified = match provider.verify(headers, body) {
+        Ok(v) => v,
+        Err(e) => return e.status_code(),
+    };
+    if P::is_validation(&verified) {
+        return 200;
+    }
+    let _id: Option<Cow<'_, str>> = P::delivery_id(&verified);
+    let event = match provider.event(&verified) {
+        Ok(event) => event,
+        Err(_) => return 400,
+    };
+    let _type: P::EventType = P::event_type(&event);
+    P::dispatch(handler, event);
+    200
+}
+
+struct Count(usize);
+
+impl webhook_events::edge::Handler for Count {
+    type Output = ();
+    fn on_event(&mut self, _: webhook_events::edge::Event<'_>) {
+        self.0 += 1;
+    }
+}
+
+impl webhook_events::plain::Handler for Count {
+    type Output = ();
+    fn on_event(&mut self, _: webhook_events::plain::Event<'_>) {
+        self.0 += 1;
+    }
+}
+
+struct Open;
+
+impl webhook_events::Scheme for Open {
+    fn verify<'b>(&self, _: &dyn Headers, body: &'b [u8]) -> Result<Cow<'b, str>, VerifyError> {
+        std::str::from_utf8(body).map(Cow::Borrowed).map_err(|_| VerifyError::NotUtf8)
+    }
+}
+
+#[test]
+fn every_provider_of_the_catalog_is_received_by_generic_code() {
+    let mut count = Count(0);
+    let headers: Vec<(String, String)> = Vec::new();
+    let edge = webhook_events::edge::Verifier::new("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw").unwrap();
+    assert_eq!(receive(&edge, &mut count, &headers, b"{}"), 400);
+    let plain = webhook_events::plain::Verifier::with_scheme(Open);
+    assert_eq!(receive(&plain, &mut count, &headers, b"{}"), 400);
+    assert_eq!(count.0, 0);
+}
+"#;
+
 #[test]
 fn edge_catalog_output_compiles_cleanly() {
     let out = tempfile::tempdir().unwrap();
     webhook_codegen::run(Path::new("catalogs/edge"), out.path(), Mode::Write, &webhook_tests::settings_anywhere()).unwrap();
+    // Code generic over the runtime's provider trait takes every provider of the catalog.
+    std::fs::create_dir_all(out.path().join("tests")).unwrap();
+    std::fs::write(out.path().join("tests/provider_trait.rs"), GENERIC_RECEIVER).unwrap();
     // The workspace's lock file pins the same dependency versions, so nothing is resolved anew.
     std::fs::copy(workspace_root().join("Cargo.lock"), out.path().join("Cargo.lock")).unwrap();
     // Outside the workspace (a temp dir), with its own target dir kept between runs so that only

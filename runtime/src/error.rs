@@ -21,6 +21,9 @@ pub enum ParseError {
         /// The field that was expected.
         field: &'static str,
     },
+    /// The body does not name its event, and nothing else said which it is (for a provider whose
+    /// endpoints are subscribed to one event each: tell its verifier which).
+    EventTypeNotGiven,
     /// The payload of a known event type does not match its shape.
     Payload {
         /// The event type.
@@ -38,6 +41,9 @@ impl ::core::fmt::Display for ParseError {
             ParseError::Json { message } => write!(f, "the body is not a JSON object: {message}"),
             ParseError::MissingEnvelope { key } => write!(f, "the body has no `{key}` object"),
             ParseError::MissingEventType { field } => write!(f, "the event has no string `{field}`"),
+            ParseError::EventTypeNotGiven => {
+                f.write_str("the body does not name its event and the receiver was not told which event the endpoint is subscribed to")
+            }
             ParseError::Payload { event_type, path, message } => {
                 write!(f, "malformed `{event_type}` payload at `{path}`: {message}")
             }

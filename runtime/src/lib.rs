@@ -5,6 +5,8 @@
 //!   signing schemes, each behind a feature so a crate compiles only the ones its providers use:
 //!   `apideck` (HMAC-SHA256 over Apideck's JavaScript canonical form) and `standard-webhooks`.
 //!   Feature `http` implements [`Headers`] for `http::HeaderMap`.
+//! - [`Provider`] and [`Dispatch`]: what every generated provider implements, so code around the
+//!   crate is written once for all of them.
 //! - [`EventInfo`] and [`Status`]: what a catalog says of each event.
 //! - [`ParseError`], [`UnknownEvent`], [`RawPayload`], [`Secret`], [`UnknownEventCode`]: the types
 //!   generated events and models are made of.
@@ -18,6 +20,7 @@
 pub mod de;
 mod error;
 mod info;
+mod provider;
 #[doc(hidden)]
 pub mod scan;
 mod secret;
@@ -27,6 +30,7 @@ pub mod verify;
 
 pub use error::{ParseError, UnknownEventCode};
 pub use info::{EventInfo, Status};
+pub use provider::{Dispatch, Provider};
 pub use secret::Secret;
 pub use verify::{Headers, KeyError, Scheme, VerifyError};
 

@@ -174,3 +174,62 @@ impl<'a> Verified<'a> {
         }
     }
 }
+
+impl<S: Scheme + Send + Sync> crate::runtime::Provider for Verifier<S> {
+    const NAME: &'static str = "apideck";
+
+    type EventType = super::EventType;
+
+    type Event<'a> = Event<'a> where Self: 'a;
+
+    type Verified<'a> = Verified<'a> where Self: 'a;
+
+    fn verify<'a>(
+        &self,
+        headers: &'a dyn Headers,
+        body: &'a [u8],
+    ) -> ::core::result::Result<Verified<'a>, VerifyError> {
+        Verifier::verify(self, headers, body)
+    }
+
+    fn verified_text<'v>(verified: &'v Verified<'_>) -> &'v str {
+        verified.body()
+    }
+
+    fn is_validation(verified: &Verified<'_>) -> bool {
+        verified.is_validation()
+    }
+
+    fn delivery_id<'v>(
+        verified: &'v Verified<'_>,
+    ) -> ::core::option::Option<Cow<'v, str>> {
+        verified.delivery_id()
+    }
+
+    fn event<'v>(
+        &'v self,
+        verified: &'v Verified<'_>,
+    ) -> ::core::result::Result<Event<'v>, ParseError> {
+        verified.event()
+    }
+
+    fn parse<'t>(
+        &'t self,
+        verified_text: &'t str,
+    ) -> ::core::result::Result<Event<'t>, ParseError> {
+        Event::parse_str(verified_text)
+    }
+
+    fn event_type(event: &Event<'_>) -> super::EventType {
+        event.event_type()
+    }
+}
+
+impl<S: Scheme + Send + Sync, H: super::Handler + ?Sized> crate::runtime::Dispatch<H>
+for Verifier<S> {
+    type Output = H::Output;
+
+    fn dispatch(handler: &mut H, event: Event<'_>) -> H::Output {
+        super::dispatch(handler, event)
+    }
+}

@@ -18,6 +18,7 @@ use crate::runtime::ParseError;
 pub struct Verifier<S> {
     scheme: S,
     max_body_bytes: usize,
+    subscribed_to: ::core::option::Option<super::EventType>,
 }
 
 impl<S: Scheme> Verifier<S> {
@@ -26,7 +27,15 @@ impl<S: Scheme> Verifier<S> {
         Verifier {
             scheme,
             max_body_bytes: verify::DEFAULT_MAX_BODY_BYTES,
+            subscribed_to: None,
         }
+    }
+
+    /// The event this endpoint is subscribed to: the body does not name its event, so
+    /// [`Provider::event`](crate::runtime::Provider::event) parses it as this one.
+    pub fn subscribed_to(mut self, event_type: super::EventType) -> Self {
+        self.subscribed_to = Some(event_type);
+        self
     }
 
     /// Sets the largest body accepted (default 4 MiB); larger bodies are refused before any hashing.
@@ -95,5 +104,69 @@ impl<'a> Verified<'a> {
             Some(key) => Some(Cow::Borrowed(key)),
             None => None,
         }
+    }
+}
+
+impl<S: Scheme + Send + Sync> crate::runtime::Provider for Verifier<S> {
+    const NAME: &'static str = "pack";
+
+    type EventType = super::EventType;
+
+    type Event<'a> = Event<'a> where Self: 'a;
+
+    type Verified<'a> = Verified<'a> where Self: 'a;
+
+    fn verify<'a>(
+        &self,
+        headers: &'a dyn Headers,
+        body: &'a [u8],
+    ) -> ::core::result::Result<Verified<'a>, VerifyError> {
+        Verifier::verify(self, headers, body)
+    }
+
+    fn verified_text<'v>(verified: &'v Verified<'_>) -> &'v str {
+        verified.body()
+    }
+
+    fn is_validation(_: &Verified<'_>) -> bool {
+        false
+    }
+
+    fn delivery_id<'v>(
+        verified: &'v Verified<'_>,
+    ) -> ::core::option::Option<Cow<'v, str>> {
+        verified.delivery_id()
+    }
+
+    fn event<'v>(
+        &'v self,
+        verified: &'v Verified<'_>,
+    ) -> ::core::result::Result<Event<'v>, ParseError> {
+        crate::runtime::Provider::parse(self, verified.body())
+    }
+
+    fn parse<'t>(
+        &'t self,
+        verified_text: &'t str,
+    ) -> ::core::result::Result<Event<'t>, ParseError> {
+        match &self.subscribed_to {
+            Some(event_type) => {
+                Event::parse_as(event_type.as_str(), verified_text.as_bytes())
+            }
+            None => Err(ParseError::EventTypeNotGiven),
+        }
+    }
+
+    fn event_type(event: &Event<'_>) -> super::EventType {
+        event.event_type()
+    }
+}
+
+impl<S: Scheme + Send + Sync, H: super::Handler + ?Sized> crate::runtime::Dispatch<H>
+for Verifier<S> {
+    type Output = H::Output;
+
+    fn dispatch(handler: &mut H, event: Event<'_>) -> H::Output {
+        super::dispatch(handler, event)
     }
 }

@@ -174,6 +174,43 @@ pub fn emit(p: &Provider) -> TokenStream {
             format!("Checks that a request comes from {title}: its size, its signature, and that its headers agree with its body."),
         ),
     };
+    // The provider trait: the same methods, reachable by code generic over providers. A body that
+    // does not name its event is parsed as the event the endpoint is subscribed to.
+    let name = &p.name;
+    let (subscribed_field, subscribed_init, subscribed_setter, trait_event, trait_parse) = match &p.envelope.event_type_field {
+        Some(_) => (None, None, None, quote!(verified.event()), quote!(Event::parse_str(verified_text))),
+        None => (
+            Some(quote!(subscribed_to: ::core::option::Option<super::EventType>,)),
+            Some(quote!(subscribed_to: None,)),
+            Some(quote! {
+                /// The event this endpoint is subscribed to: the body does not name its event, so
+                /// [`Provider::event`](crate::runtime::Provider::event) parses it as this one.
+                pub fn subscribed_to(mut self, event_type: super::EventType) -> Self {
+                    self.subscribed_to = Some(event_type);
+                    self
+                }
+            }),
+            quote!(crate::runtime::Provider::parse(self, verified.body())),
+            quote! {
+                match &self.subscribed_to {
+                    Some(event_type) => Event::parse_as(event_type.as_str(), verified_text.as_bytes()),
+                    None => Err(ParseError::EventTypeNotGiven),
+                }
+            },
+        ),
+    };
+    let trait_is_validation = match &p.validation_event {
+        Some(_) => quote!(
+            fn is_validation(verified: &Verified<'_>) -> bool {
+                verified.is_validation()
+            }
+        ),
+        None => quote!(
+            fn is_validation(_: &Verified<'_>) -> bool {
+                false
+            }
+        ),
+    };
     let note = p.signing.note.as_ref().map(|n| format!("\n\n{}", docs::md(n))).unwrap_or_default();
     let module_doc = docs::inner(&format!("Verifying that a delivery comes from {title}.\n\n{signing_doc}{note}"));
     let verifier_doc = docs::lines(&verifier_doc);
@@ -195,6 +232,7 @@ pub fn emit(p: &Provider) -> TokenStream {
         pub struct Verifier<S #default_scheme> {
             scheme: S,
             max_body_bytes: usize,
+            #subscribed_field
         }
 
         #constructors
@@ -202,8 +240,10 @@ pub fn emit(p: &Provider) -> TokenStream {
         impl<S: Scheme> Verifier<S> {
             /// A verifier using `scheme`.
             pub fn with_scheme(scheme: S) -> Self {
-                Verifier { scheme, max_body_bytes: verify::DEFAULT_MAX_BODY_BYTES }
+                Verifier { scheme, max_body_bytes: verify::DEFAULT_MAX_BODY_BYTES, #subscribed_init }
             }
+
+            #subscribed_setter
 
             /// Sets the largest body accepted (default 4 MiB); larger bodies are refused before any hashing.
             pub fn max_body_bytes(mut self, limit: usize) -> Self {
@@ -262,6 +302,47 @@ pub fn emit(p: &Provider) -> TokenStream {
             }
 
             #delivery_id
+        }
+
+        impl<S: Scheme + Send + Sync> crate::runtime::Provider for Verifier<S> {
+            const NAME: &'static str = #name;
+            type EventType = super::EventType;
+            type Event<'a> = Event<'a> where Self: 'a;
+            type Verified<'a> = Verified<'a> where Self: 'a;
+
+            fn verify<'a>(&self, headers: &'a dyn Headers, body: &'a [u8]) -> ::core::result::Result<Verified<'a>, VerifyError> {
+                Verifier::verify(self, headers, body)
+            }
+
+            fn verified_text<'v>(verified: &'v Verified<'_>) -> &'v str {
+                verified.body()
+            }
+
+            #trait_is_validation
+
+            fn delivery_id<'v>(verified: &'v Verified<'_>) -> ::core::option::Option<Cow<'v, str>> {
+                verified.delivery_id()
+            }
+
+            fn event<'v>(&'v self, verified: &'v Verified<'_>) -> ::core::result::Result<Event<'v>, ParseError> {
+                #trait_event
+            }
+
+            fn parse<'t>(&'t self, verified_text: &'t str) -> ::core::result::Result<Event<'t>, ParseError> {
+                #trait_parse
+            }
+
+            fn event_type(event: &Event<'_>) -> super::EventType {
+                event.event_type()
+            }
+        }
+
+        impl<S: Scheme + Send + Sync, H: super::Handler + ?Sized> crate::runtime::Dispatch<H> for Verifier<S> {
+            type Output = H::Output;
+
+            fn dispatch(handler: &mut H, event: Event<'_>) -> H::Output {
+                super::dispatch(handler, event)
+            }
         }
     }
 }
