@@ -10,7 +10,11 @@ use webhook_tests::workspace_root;
 
 #[test]
 fn edge_catalog_output() {
-    let generated = webhook_codegen::generate(Path::new("catalogs/edge"), &webhook_tests::workspace_settings()).unwrap();
+    let generated = webhook_codegen::generate(
+        Path::new("catalogs/edge"),
+        &webhook_codegen::Settings { catalog: "catalogs/edge".into(), ..webhook_tests::workspace_settings() },
+    )
+    .unwrap();
     for (path, text) in &generated.files {
         let name = path.to_string_lossy().replace(['/', '\\'], "__");
         insta::assert_snapshot!(name, text);

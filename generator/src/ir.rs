@@ -6,8 +6,48 @@
 /// The whole catalog.
 #[derive(Debug, Clone)]
 pub struct Catalog {
+    /// The generated crate's name, version and metadata.
+    pub identity: Identity,
     /// Providers, sorted by name.
     pub providers: Vec<Provider>,
+}
+
+/// The generated crate's identity: from `crate.yaml`, else the defaults, and flags over both.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Identity {
+    /// The package name, e.g. `webhook-events`.
+    pub name: String,
+    /// The package version.
+    pub version: String,
+    /// One sentence.
+    pub description: String,
+    /// An SPDX licence expression, if given.
+    pub license: Option<String>,
+    /// The minimum Rust version.
+    pub rust_version: String,
+}
+
+impl Identity {
+    /// The oldest Rust the generated code (and the runtime it depends on) compiles with.
+    pub const MIN_RUST_VERSION: &'static str = "1.82";
+
+    /// The library's name: the package name with `_` for `-`.
+    pub fn lib_name(&self) -> String {
+        self.name.replace('-', "_")
+    }
+}
+
+impl Default for Identity {
+    /// What a catalog without `crate.yaml` generates.
+    fn default() -> Self {
+        Identity {
+            name: "webhook-events".into(),
+            version: "0.1.0".into(),
+            description: "Typed webhook events, generated from a declarative catalog.".into(),
+            license: None,
+            rust_version: Identity::MIN_RUST_VERSION.into(),
+        }
+    }
 }
 
 impl Catalog {

@@ -12,9 +12,7 @@
 #![deny(missing_docs)]
 
 pub mod asyncapi;
-pub mod catalog_diff;
 pub mod diagnostic;
-pub mod drift;
 pub mod emit;
 pub mod ensure;
 pub mod ir;
@@ -55,21 +53,37 @@ impl Default for RuntimeDependency {
 }
 
 /// What a run needs besides the catalog.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Settings {
     /// Where the generated crate finds `webhook-runtime`.
     pub runtime: RuntimeDependency,
+    /// How the header of every generated file names the catalog it came from: the catalog's
+    /// path relative to the generated crate (`../spec`), so it is the same on every machine.
+    pub catalog: String,
+    /// The crate's name and version, over the catalog's `crate.yaml`.
+    pub identity: validate::identity::Overrides,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings { runtime: RuntimeDependency::default(), catalog: "spec".into(), identity: Default::default() }
+    }
 }
 
 /// Loads and validates a catalog into the IR (what every tool reads). Writes nothing.
 pub fn load_catalog(spec_dir: &Path) -> Result<ir::Catalog, Diagnostics> {
+    load_catalog_with(spec_dir, &Default::default())
+}
+
+/// [`load_catalog`], with the crate's name and version overridden.
+pub fn load_catalog_with(spec_dir: &Path, overrides: &validate::identity::Overrides) -> Result<ir::Catalog, Diagnostics> {
     let raw = load::load(spec_dir).map_err(Diagnostics::sorted)?;
-    validate::validate(spec_dir, &raw).map_err(Diagnostics::sorted)
+    validate::validate(spec_dir, &raw, overrides).map_err(Diagnostics::sorted)
 }
 
 /// Loads, validates and emits a catalog. Writes nothing.
 pub fn generate(spec_dir: &Path, settings: &Settings) -> Result<Generated, Diagnostics> {
-    let catalog = load_catalog(spec_dir)?;
+    let catalog = load_catalog_with(spec_dir, &settings.identity)?;
     let files = emit::emit(&catalog, settings).map_err(Diagnostics::sorted)?;
     Ok(Generated { files, events: catalog.event_count() })
 }
@@ -87,6 +101,9 @@ pub struct Summary {
     pub generating: std::time::Duration,
     /// Time spent comparing and writing them.
     pub writing: std::time::Duration,
+    /// The catalog's JSON Schema beside the catalog (`<spec>/catalog.schema.json`), and how it
+    /// differed (check mode) or what was fixed (write mode); `None` when it was as generated.
+    pub schema: (PathBuf, Option<ensure::Difference>),
 }
 
 /// Why [`run`] failed.
@@ -109,13 +126,17 @@ impl std::fmt::Display for RunError {
 
 impl std::error::Error for RunError {}
 
-/// Generates from `spec_dir` and brings `out_dir` in line (or compares, in check mode). On a
-/// catalog error nothing is written.
+/// Generates from `spec_dir` and brings `out_dir` in line, and the catalog's JSON Schema beside
+/// the catalog (or compares both, in check mode). On a catalog error nothing is written.
 pub fn run(spec_dir: &Path, out_dir: &Path, mode: ensure::Mode, settings: &Settings) -> Result<Summary, RunError> {
     let started = std::time::Instant::now();
     let generated = generate(spec_dir, settings).map_err(RunError::Catalog)?;
     let generating = started.elapsed();
     let report = ensure::ensure(out_dir, &generated.files, mode).map_err(RunError::Io)?;
+    // The schema sits next to the catalog, where every catalog file's modeline points.
+    let schema_path = spec_dir.join(schema::FILE_NAME);
+    let schema = ensure::ensure_one(&schema_path, &schema::catalog_schema(), mode)
+        .map_err(|e| RunError::Io(std::io::Error::new(e.kind(), format!("{}: {e}", schema_path.display()))))?;
     let writing = started.elapsed() - generating;
-    Ok(Summary { events: generated.events, report, files: generated.files.len(), generating, writing })
+    Ok(Summary { events: generated.events, report, files: generated.files.len(), generating, writing, schema: (schema_path, schema) })
 }

@@ -19,14 +19,21 @@ pub fn skipped(message: &str) {
 /// The settings `cargo xtask codegen` uses for the workspace's own `generated/`: the runtime by
 /// its path relative to the crate.
 pub fn workspace_settings() -> webhook_codegen::Settings {
-    webhook_codegen::Settings { runtime: webhook_codegen::RuntimeDependency::Path("../runtime".into()) }
+    webhook_codegen::Settings {
+        runtime: webhook_codegen::RuntimeDependency::Path("../runtime".into()),
+        catalog: "../spec".into(),
+        identity: Default::default(),
+    }
 }
 
 /// Settings for a crate generated anywhere else (a temporary directory): the workspace's runtime
 /// by its absolute path, so the crate builds where it is.
 pub fn settings_anywhere() -> webhook_codegen::Settings {
     let runtime = workspace_root().join("runtime");
-    webhook_codegen::Settings { runtime: webhook_codegen::RuntimeDependency::Path(runtime.to_string_lossy().into_owned()) }
+    webhook_codegen::Settings {
+        runtime: webhook_codegen::RuntimeDependency::Path(runtime.to_string_lossy().into_owned()),
+        ..Default::default()
+    }
 }
 
 /// How many cases a property test runs: `default`, or `PROPTEST_CASES` for a longer run.
@@ -35,9 +42,9 @@ pub fn proptest_cases(default: u32) -> u32 {
 }
 
 /// An upstream snapshot kept in `tests/upstream/<source>/webhooks.json` (see its README).
-pub fn upstream(source: &str) -> webhook_codegen::drift::Upstream {
+pub fn upstream(source: &str) -> webhook_catalog_tools::drift::Upstream {
     let path = upstream_snapshot(source);
-    webhook_codegen::drift::Upstream::from_snapshot(&path).unwrap_or_else(|e| panic!("{e}"))
+    webhook_catalog_tools::drift::Upstream::from_snapshot(&path).unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// The path of an upstream snapshot.

@@ -109,8 +109,10 @@ pub fn compile(workspace: &crate::Workspace) -> Result<(), String> {
     let synth_spec = scratch("compile-spec");
     let synth_out = scratch("compile-crate");
     synth::write(1_000, &synth_spec).map_err(|e| e.to_string())?;
-    let settings =
-        webhook_codegen::Settings { runtime: webhook_codegen::RuntimeDependency::Path(workspace.runtime_path_from(&synth_out)?) };
+    let settings = webhook_codegen::Settings {
+        runtime: webhook_codegen::RuntimeDependency::Path(workspace.runtime_path_from(&synth_out)?),
+        ..Default::default()
+    };
     webhook_codegen::run(&synth_spec, &synth_out, webhook_codegen::ensure::Mode::Write, &settings).map_err(|e| e.to_string())?;
     std::fs::copy(root.join("Cargo.lock"), synth_out.join("Cargo.lock")).map_err(|e| e.to_string())?;
     let synth_target = root.join("target/bench-compile");

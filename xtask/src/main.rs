@@ -73,6 +73,12 @@ struct CodegenArgs {
     /// `runtime/` by path.
     #[arg(long, value_name = "VERSION")]
     runtime_version: Option<String>,
+    /// The generated package's name, over the catalog's `crate.yaml`.
+    #[arg(long, value_name = "NAME")]
+    crate_name: Option<String>,
+    /// The generated package's version, over the catalog's `crate.yaml`.
+    #[arg(long, value_name = "VERSION")]
+    crate_version: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -184,7 +190,7 @@ fn export_asyncapi(spec: &Path, out: &Path) -> ExitCode {
 }
 
 fn catalog_diff(spec: &Path, base: &str) -> ExitCode {
-    use webhook_codegen::catalog_diff;
+    use webhook_catalog_tools::catalog_diff;
     let result = (|| -> Result<String, String> {
         let (_keep, base_spec) = catalog_diff::catalog_at(spec, base)?;
         let before = webhook_codegen::load_catalog(&base_spec).map_err(|e| format!("the catalog at `{base}` does not load:\n{e}"))?;
@@ -204,7 +210,7 @@ fn catalog_diff(spec: &Path, base: &str) -> ExitCode {
 const UPSTREAM_SNAPSHOT: &str = "tests/upstream/apideck-openapi/webhooks.json";
 
 fn import(workspace: &Workspace, args: ImportArgs) -> ExitCode {
-    use webhook_codegen::drift;
+    use webhook_catalog_tools::drift;
     let spec = workspace.spec(args.spec.spec);
     let result = (|| {
         let upstream = if args.openapi.is_empty() {
@@ -258,7 +264,12 @@ fn codegen(workspace: &Workspace, args: CodegenArgs) -> ExitCode {
             Err(e) => return fail(e),
         },
     };
-    let settings = webhook_codegen::Settings { runtime };
+    let catalog = match workspace.relative_from(&out, &spec) {
+        Ok(path) => path,
+        Err(e) => return fail(e),
+    };
+    let identity = webhook_codegen::validate::identity::Overrides { name: args.crate_name, version: args.crate_version };
+    let settings = webhook_codegen::Settings { runtime, catalog, identity };
     let code = codegen_inner(&spec, &out, args.check, args.stats, &settings);
     if args.stats {
         println!("stats: {:.3} s wall, {} peak resident memory", started.elapsed().as_secs_f64(), peak_memory());
@@ -291,12 +302,7 @@ fn codegen_inner(spec: &Path, out_dir: &Path, check: bool, stats: bool, settings
             summary.writing.as_secs_f64()
         );
     }
-    // The catalog's JSON Schema sits next to the catalog, for the modeline in every file.
-    let schema_path = spec.join(webhook_codegen::schema::FILE_NAME);
-    let schema = match webhook_codegen::ensure::ensure_one(&schema_path, &webhook_codegen::schema::catalog_schema(), mode) {
-        Ok(d) => d,
-        Err(e) => return fail(format!("{}: {e}", schema_path.display())),
-    };
+    let (schema_path, schema) = &summary.schema;
     let (report, out) = (&summary.report, out_dir.display());
     if check {
         if let Some(difference) = &schema {

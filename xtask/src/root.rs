@@ -45,9 +45,13 @@ impl Workspace {
     /// The path from the crate at `out` to the workspace's `runtime/`, as its `Cargo.toml` says it:
     /// `../runtime` for the workspace's own `generated/`, whatever the machine.
     pub fn runtime_path_from(&self, out: &Path) -> Result<String, String> {
-        let runtime = absolute(&self.root.join("runtime"))?;
-        let out = absolute(out)?;
-        Ok(relative(&out, &runtime).to_string_lossy().replace('\\', "/"))
+        self.relative_from(out, &self.root.join("runtime"))
+    }
+
+    /// The path from directory `from` to `to`, with `/` on every system, so that what the
+    /// generated files say of it is the same on every machine.
+    pub fn relative_from(&self, from: &Path, to: &Path) -> Result<String, String> {
+        Ok(relative(&absolute(from)?, &absolute(to)?).to_string_lossy().replace('\\', "/"))
     }
 
     /// The catalog: `given`, or the workspace's `spec/`.

@@ -1,6 +1,7 @@
 //! Step 1 of 4: read the catalog's files into the raw model, with the place of every node.
 //!
-//! Layout: `<spec>/<provider>/provider.yaml` plus one `<spec>/<provider>/<api>.yaml` per api.
+//! Layout: `<spec>/<provider>/provider.yaml` plus one `<spec>/<provider>/<api>.yaml` per api, and
+//! optionally `<spec>/crate.yaml`, the generated crate's identity.
 //! Every file is read and parsed even after an error, so one run reports every broken file.
 
 mod locate;
@@ -11,7 +12,10 @@ use std::path::{Path, PathBuf};
 
 use crate::diagnostic::{Diagnostic, Location};
 pub use locate::Positions;
-use raw::{RawApi, RawProvider};
+use raw::{RawApi, RawCrate, RawProvider};
+
+/// The name of the optional file naming the generated crate.
+pub const CRATE_FILE: &str = "crate.yaml";
 
 /// The help line shared by every error about the shape of a file.
 const FORMAT_HELP: &str = "the catalog format is described in spec/README.md";
@@ -46,8 +50,17 @@ pub struct RawProviderFiles {
     pub apis: Vec<SourceFile<RawApi>>,
 }
 
-/// Reads every provider under `spec_dir`. Paths in messages start with `spec_dir` as given.
-pub fn load(spec_dir: &Path) -> Result<Vec<RawProviderFiles>, Vec<Diagnostic>> {
+/// A whole catalog, read.
+#[derive(Debug)]
+pub struct RawCatalog {
+    /// `crate.yaml`, if the catalog has one.
+    pub krate: Option<SourceFile<RawCrate>>,
+    /// Every provider, sorted by folder name.
+    pub providers: Vec<RawProviderFiles>,
+}
+
+/// Reads the catalog under `spec_dir`. Paths in messages start with `spec_dir` as given.
+pub fn load(spec_dir: &Path) -> Result<RawCatalog, Vec<Diagnostic>> {
     let mut errors = Vec::new();
     let entries = match sorted_entries(spec_dir) {
         Ok(e) => e,
@@ -56,6 +69,8 @@ pub fn load(spec_dir: &Path) -> Result<Vec<RawProviderFiles>, Vec<Diagnostic>> {
                 .help("pass the directory holding one folder per provider with `--spec DIR`")])
         }
     };
+    let crate_path = spec_dir.join(CRATE_FILE);
+    let krate = if crate_path.is_file() { read::<RawCrate>(&crate_path, &mut errors) } else { None };
     let mut providers = Vec::new();
     for dir in entries.into_iter().filter(|p| p.is_dir()) {
         let provider_path = dir.join("provider.yaml");
@@ -84,7 +99,7 @@ pub fn load(spec_dir: &Path) -> Result<Vec<RawProviderFiles>, Vec<Diagnostic>> {
         }
     }
     if errors.is_empty() {
-        Ok(providers)
+        Ok(RawCatalog { krate, providers })
     } else {
         Err(errors)
     }

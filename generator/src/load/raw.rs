@@ -8,6 +8,25 @@ use schemars::JsonSchema;
 use serde::de::{Deserializer, MapAccess, Visitor};
 use serde::Deserialize;
 
+/// `spec/crate.yaml` (optional): the generated crate's identity.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, expecting = "a crate file: `name`, `version`, `description`, `license`, `rust_version`")]
+pub struct RawCrate {
+    /// The package name, e.g. `webhook-events`; its library is the same with `_` for `-`.
+    pub name: String,
+    /// The package version, e.g. `0.1.0`.
+    pub version: String,
+    /// One sentence for `Cargo.toml` and the crate's docs.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// An SPDX licence expression, e.g. `MIT OR Apache-2.0`.
+    #[serde(default)]
+    pub license: Option<String>,
+    /// The minimum Rust version, e.g. `1.82`; never below what the generated code needs.
+    #[serde(default)]
+    pub rust_version: Option<String>,
+}
+
 /// `spec/<provider>/provider.yaml`: what every event of one vendor shares.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, expecting = "a provider file: `provider`, `title`, `description`, `event_name`, `envelope`, `payload`, ...")]

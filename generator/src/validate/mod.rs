@@ -4,6 +4,7 @@
 //! help line. Nothing here formats Rust; it only decides names, texts and values.
 
 mod english;
+pub mod identity;
 pub mod names;
 mod objects;
 mod templates;
@@ -13,11 +14,13 @@ use std::path::Path;
 
 use crate::diagnostic::{Diagnostic, Location};
 use crate::ir::{self, Api, Catalog, Envelope, Event, Headers, Payload, Provider, Status};
-use crate::load::{RawProviderFiles, SourceFile};
+use crate::load::{RawCatalog, RawProviderFiles, SourceFile};
 
-/// Validates every provider and builds the IR.
-pub fn validate(spec_dir: &Path, files: &[RawProviderFiles]) -> Result<Catalog, Vec<Diagnostic>> {
+/// Validates the catalog and builds the IR.
+pub fn validate(spec_dir: &Path, raw: &RawCatalog, overrides: &identity::Overrides) -> Result<Catalog, Vec<Diagnostic>> {
+    let files = &raw.providers;
     let mut errors = Vec::new();
+    let identity = identity::identity(spec_dir, raw.krate.as_ref(), overrides, &mut errors);
     let mut providers = Vec::new();
     for p in files {
         if let Some(provider) = provider(p, &mut errors) {
@@ -43,7 +46,7 @@ pub fn validate(spec_dir: &Path, files: &[RawProviderFiles]) -> Result<Catalog, 
     }
     if errors.is_empty() {
         providers.sort_by(|a, b| a.name.cmp(&b.name));
-        Ok(Catalog { providers })
+        Ok(Catalog { identity, providers })
     } else {
         Err(errors)
     }

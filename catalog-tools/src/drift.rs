@@ -10,8 +10,8 @@ use std::fmt;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use crate::ir::{Catalog, Provider, Status};
-use crate::Diagnostics;
+use webhook_codegen::ir::{Catalog, Provider, Status};
+use webhook_codegen::Diagnostics;
 
 /// What upstream documents: the webhook-relevant part of a vendor's OpenAPI files.
 ///
@@ -53,7 +53,7 @@ impl Upstream {
     pub fn to_snapshot(&self) -> String {
         fn compact<T: serde::Serialize>(value: &T) -> String {
             let value = serde_json::to_value(value).expect("a snapshot is plain data");
-            serde_json::to_string(&crate::json::sorted(&value)).expect("a JSON value always serializes")
+            serde_json::to_string(&webhook_codegen::json::sorted(&value)).expect("a JSON value always serializes")
         }
         fn section<T>(out: &mut String, name: &str, entries: &BTreeMap<String, T>, value: impl Fn(&T) -> String, last: bool) {
             out.push_str(&format!("  {}: {{", compact(&name)));
@@ -72,7 +72,7 @@ impl Upstream {
             &self.examples,
             |example| {
                 let value = serde_json::to_value(example).expect("a snapshot is plain data");
-                crate::json::pretty(&value).trim_end().replace('\n', "\n    ")
+                webhook_codegen::json::pretty(&value).trim_end().replace('\n', "\n    ")
             },
             false,
         );
@@ -366,7 +366,7 @@ pub fn write_missing(spec_dir: &Path, provider: &str, drift: &Drift) -> std::io:
             Ok(t) => t,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => format!(
                 "{}\n# Added by `cargo xtask import`: review the title and description.\napi: {api}\ntitle: {api}\nevents:\n",
-                crate::schema::MODELINE
+                webhook_codegen::schema::MODELINE
             ),
             Err(e) => return Err(e),
         };

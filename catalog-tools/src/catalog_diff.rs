@@ -13,7 +13,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::ir::{Catalog, Event, Provider, Type};
+use webhook_codegen::ir::{Catalog, Event, Provider, Type};
 
 /// A change's effect on the generated crate's version.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -218,8 +218,8 @@ fn event_diff(b: &Provider, h: &Provider, old: &Event, new: &Event, out: &mut Ve
 
 fn payload_name(p: &Provider, e: &Event) -> String {
     match e.payload {
-        crate::ir::Payload::Raw => "raw".to_string(),
-        crate::ir::Payload::Object(i) => format!("`{}`", p.objects[i].name),
+        webhook_codegen::ir::Payload::Raw => "raw".to_string(),
+        webhook_codegen::ir::Payload::Object(i) => format!("`{}`", p.objects[i].name),
     }
 }
 
