@@ -137,13 +137,14 @@ pub enum Scheme {
 }
 
 impl Scheme {
+    /// What the generator knows of the scheme (see [`crate::scheme`]).
+    pub fn spec(self) -> &'static crate::scheme::SchemeSpec {
+        crate::scheme::spec(self)
+    }
+
     /// The feature of `webhook-runtime` that implements the scheme, if any.
     pub fn runtime_feature(self) -> Option<&'static str> {
-        match self {
-            Scheme::ApideckHmac => Some("apideck"),
-            Scheme::StandardWebhooks => Some("standard-webhooks"),
-            Scheme::None => None,
-        }
+        self.spec().verifier.as_ref().map(|v| v.runtime_feature)
     }
 }
 

@@ -19,6 +19,7 @@ pub mod ir;
 pub mod json;
 pub mod load;
 pub mod schema;
+pub mod scheme;
 pub mod validate;
 
 use std::collections::BTreeMap;

@@ -49,7 +49,7 @@ pub fn emit<'c>(catalog: &'c Catalog, settings: &crate::Settings) -> Result<BTre
         add("event.rs", Box::new(move || event::emit(p)));
         add("dispatch.rs", Box::new(move || dispatch::emit_provider(p)));
         add("receive.rs", Box::new(move || receive::emit(p)));
-        if p.signing.scheme != crate::ir::Scheme::None {
+        if p.signing.scheme.spec().verifier.is_some() {
             add("testing.rs", Box::new(move || receive::emit_testing(p).expect("checked above")));
         }
         add("payloads.rs", Box::new(move || types::emit(p, crate::ir::ObjectKind::Payload)));

@@ -4,7 +4,7 @@ use proc_macro2::TokenStream;
 use quote::quote;
 
 use super::{cfg, docs, ident, types, urls};
-use crate::ir::{ObjectKind, Provider, Scheme};
+use crate::ir::{ObjectKind, Provider};
 
 pub fn emit(p: &Provider) -> TokenStream {
     let mut text = format!("{}\n\n{}\n", p.title, docs::md(&p.description));
@@ -12,14 +12,14 @@ pub fn emit(p: &Provider) -> TokenStream {
         text.push_str(&format!("\nVendor documentation: <{link}>\n"));
     }
     text.push_str("\n# Receiving\n\n");
-    match p.signing.scheme {
-        Scheme::None => text.push_str(&format!(
+    match p.signing.scheme.spec().verifier {
+        None => text.push_str(&format!(
             "**{} deliveries are not verified by this crate**: the vendor does not document how it signs them. \
              Verify them yourself (or implement `runtime::verify::Scheme` and use [`Verifier::with_scheme`]) \
              before trusting a body.\n\n",
             p.title
         )),
-        _ => text.push_str(
+        Some(_) => text.push_str(
             "Verify every request first: build a [`Verifier`] once with your key, call `verify(&headers, body)`, \
              and take the event from the [`Verified`] result. Parsing an unverified body is for tests.\n\n",
         ),
@@ -69,7 +69,7 @@ pub fn emit(p: &Provider) -> TokenStream {
         )
     });
     let extra_types = event_type_extras(p);
-    let testing = (p.signing.scheme != Scheme::None).then(|| {
+    let testing = p.signing.scheme.spec().verifier.is_some().then(|| {
         quote! {
             #[cfg(feature = "test-util")]
             pub mod testing;

@@ -6,28 +6,18 @@ use proc_macro2::TokenStream;
 use quote::quote;
 
 use super::docs;
-use crate::ir::{Provider, Scheme};
+use crate::ir::Provider;
+use crate::scheme::VerifierSpec;
 
-/// The scheme type and its constructor, for providers whose scheme the runtime implements.
-fn scheme(p: &Provider) -> Option<(TokenStream, TokenStream, &'static str)> {
-    match p.signing.scheme {
-        Scheme::ApideckHmac => Some((
-            quote!(crate::runtime::verify::apideck::ApideckHmac),
-            quote!(crate::runtime::verify::apideck::ApideckHmac::new(keys, super::SIGNATURE_HEADER)?),
-            "your Apideck API key (the HMAC key Apideck signs with)",
-        )),
-        Scheme::StandardWebhooks => Some((
-            quote!(crate::runtime::verify::standard::StandardWebhooks),
-            quote!(crate::runtime::verify::standard::StandardWebhooks::new(keys)?),
-            "the endpoint's `whsec_` secret",
-        )),
-        Scheme::None => None,
-    }
+/// How the runtime verifies the provider's scheme, if it implements it.
+fn verifier(p: &Provider) -> Option<&'static VerifierSpec> {
+    p.signing.scheme.spec().verifier.as_ref()
 }
 
 pub fn emit(p: &Provider) -> TokenStream {
     let title = &p.title;
-    let constructors = scheme(p).map(|(_, build, key_doc)| {
+    let constructors = verifier(p).map(|v| {
+        let (build, key_doc) = ((v.build)(), v.key_doc);
         let new_doc = docs::lines(&format!(
             "A verifier for deliveries signed with `key`: {key_doc}. Refuses an empty key or one padded with whitespace."
         ));
@@ -47,7 +37,10 @@ pub fn emit(p: &Provider) -> TokenStream {
             }
         }
     });
-    let default_scheme = scheme(p).map(|(ty, _, _)| quote!(= #ty));
+    let default_scheme = verifier(p).map(|v| {
+        let ty = (v.type_path)();
+        quote!(= #ty)
+    });
     let header = |name: &Option<String>, konst: &str| name.as_ref().map(|_| super::ident(konst));
     let event_type_header = header(&p.headers.event_type, "EVENT_TYPE_HEADER");
     let idempotency_header = header(&p.headers.idempotency_key, "IDEMPOTENCY_KEY_HEADER");
@@ -161,15 +154,15 @@ pub fn emit(p: &Provider) -> TokenStream {
             const WRAPPER: ::core::option::Option<&str> = #wrapper;
         }
     });
-    let (signing_doc, verifier_doc) = match p.signing.scheme {
-        Scheme::None => (
+    let (signing_doc, verifier_doc) = match verifier(p) {
+        None => (
             format!(
                 "{title} does not document how it signs deliveries, so nothing here verifies them. Implement \
                  [`Scheme`] for what you know of it and build a [`Verifier`] with [`Verifier::with_scheme`]."
             ),
             format!("Checks that a request comes from {title}, with a [`Scheme`] you provide."),
         ),
-        _ => (
+        Some(_) => (
             "Build a [`Verifier`] once, with your key; `verify` each request; take the event from the [`Verified`] result.".to_string(),
             format!("Checks that a request comes from {title}: its size, its signature, and that its headers agree with its body."),
         ),
@@ -350,33 +343,8 @@ pub fn emit(p: &Provider) -> TokenStream {
 /// `testing.rs`: sign any body or fixture as the provider would, for end-to-end handler tests.
 pub fn emit_testing(p: &Provider) -> Option<TokenStream> {
     let title = &p.title;
-    let (sign, headers) = match p.signing.scheme {
-        Scheme::ApideckHmac => (
-            quote! {
-                let scheme = crate::runtime::verify::apideck::ApideckHmac::new([key], super::SIGNATURE_HEADER)?;
-                let text = ::std::str::from_utf8(body).map_err(|_| SignError::NotUtf8)?;
-                let signature = scheme.sign(text).map_err(SignError::NotJson)?;
-                let mut headers = vec![(super::SIGNATURE_HEADER.to_owned(), signature)];
-            },
-            "the signature header",
-        ),
-        Scheme::StandardWebhooks => (
-            quote! {
-                let scheme = crate::runtime::verify::standard::StandardWebhooks::new([key])?;
-                let now = ::std::time::SystemTime::now()
-                    .duration_since(::std::time::UNIX_EPOCH)
-                    .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
-                let id = "msg_test";
-                let mut headers = vec![
-                    (crate::runtime::verify::standard::ID_HEADER.to_owned(), id.to_owned()),
-                    (crate::runtime::verify::standard::TIMESTAMP_HEADER.to_owned(), now.to_string()),
-                    (crate::runtime::verify::standard::SIGNATURE_HEADER.to_owned(), scheme.sign(id, now, body)),
-                ];
-            },
-            "the `webhook-id`, `webhook-timestamp` and `webhook-signature` headers",
-        ),
-        Scheme::None => return None,
-    };
+    let v = verifier(p)?;
+    let (sign, headers) = ((v.sign)(), v.signed_headers_doc);
     let event_type_header = match (&p.headers.event_type, &p.envelope.event_type_field) {
         (Some(_), Some(field)) => {
             let wrapper = match &p.envelope.wrapper {
@@ -391,7 +359,7 @@ pub fn emit_testing(p: &Provider) -> Option<TokenStream> {
         }
         _ => None,
     };
-    let idempotency = p.headers.idempotency_key.as_ref().filter(|_| p.signing.scheme == Scheme::ApideckHmac).map(|_| {
+    let idempotency = p.headers.idempotency_key.as_ref().filter(|_| v.sends_idempotency_key).map(|_| {
         quote! {
             headers.push((super::IDEMPOTENCY_KEY_HEADER.to_owned(), "test-delivery".to_owned()));
         }

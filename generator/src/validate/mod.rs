@@ -81,25 +81,21 @@ fn provider(files: &RawProviderFiles, errors: &mut Vec<Diagnostic>) -> Option<Pr
         Some(urls) => check_template(file, "urls/template", &urls.template, errors).then(|| urls.template.clone()),
         None => None,
     };
-    let scheme = match raw.signing.scheme.as_str() {
-        "apideck-hmac-sha256" => Some(ir::Scheme::ApideckHmac),
-        "standard-webhooks" => Some(ir::Scheme::StandardWebhooks),
-        "none" => Some(ir::Scheme::None),
-        other => {
-            errors.push(
-                Diagnostic::new(file.at("signing/scheme"), format!("unknown signing scheme `{other}`"))
-                    .help("use `apideck-hmac-sha256`, `standard-webhooks`, or `none` when the vendor does not document one"),
-            );
-            None
-        }
-    };
-    if scheme == Some(ir::Scheme::ApideckHmac) && raw.headers.signature.is_none() {
+    let scheme_spec = crate::scheme::by_name(&raw.signing.scheme);
+    if scheme_spec.is_none() {
         errors.push(
-            Diagnostic::new(file.at("signing"), "the `apideck-hmac-sha256` scheme needs the signature header's name")
+            Diagnostic::new(file.at("signing/scheme"), format!("unknown signing scheme `{}`", raw.signing.scheme))
+                .help(format!("use {} (`none` when the vendor does not document one)", crate::scheme::names())),
+        );
+    }
+    let scheme = scheme_spec.map(|s| s.scheme);
+    if let Some(spec) = scheme_spec.filter(|s| s.needs_signature_header && raw.headers.signature.is_none()) {
+        errors.push(
+            Diagnostic::new(file.at("signing"), format!("the `{}` scheme needs the signature header's name", spec.name))
                 .help("add `headers: { signature: ... }`"),
         );
     }
-    if scheme == Some(ir::Scheme::None) && raw.signing.note.is_none() {
+    if scheme_spec.is_some_and(|s| s.verifier.is_none()) && raw.signing.note.is_none() {
         errors.push(
             Diagnostic::new(file.at("signing"), "a provider whose deliveries are not verified must say why")
                 .help("add `note:` saying what the vendor documents about signing"),
@@ -380,12 +376,11 @@ fn provider(files: &RawProviderFiles, errors: &mut Vec<Diagnostic>) -> Option<Pr
         headers: Headers {
             event_type: raw.headers.event_type.clone(),
             signature: raw.headers.signature.clone(),
-            // Standard Webhooks defines its id header as the idempotency key.
             idempotency_key: raw
                 .headers
                 .idempotency_key
                 .clone()
-                .or_else(|| (scheme == Some(ir::Scheme::StandardWebhooks)).then(|| "webhook-id".to_string())),
+                .or_else(|| scheme_spec.and_then(|s| s.default_idempotency_header).map(str::to_string)),
         },
         apis,
         events,
