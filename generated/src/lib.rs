@@ -2,7 +2,10 @@
 
 //! Typed webhook events, generated from a declarative catalog.
 //!
-//! Each provider has a module with its `EventType` (every event it sends, open to events added later), its `Event` (a parsed body, payload typed), a `Handler` trait with one method per event and a `dispatch` function, per-api handler modules, entity url helpers and an example body per event in `fixtures`.
+//! Each provider has a module with its `EventType` (every event it sends, open to events added
+//! later), its `Event` (a parsed body, payload typed), a `Handler` trait with one method per event
+//! and a `dispatch` function, per-api handler modules, entity url helpers and an example body per
+//! event in `fixtures`.
 //!
 //! Providers:
 //!

@@ -29,6 +29,49 @@ pub mod url;
 pub mod verify;
 
 pub use error::{ParseError, UnknownEventCode};
+
+/// What the runtime's macros need from other crates, reachable through `$crate` whatever the
+/// calling crate depends on. Not part of the API.
+#[doc(hidden)]
+pub mod __private {
+    pub use ::serde;
+}
+
+/// The string conversions of an open enum: a type with `as_str(&self) -> &str` and
+/// `from_wire(&str) -> Self` that never fails (unknown values are kept). Implements `Display`,
+/// `FromStr` (infallible), and `Serialize`/`Deserialize` as the wire string. Generated code
+/// calls it once per enum, so the four impls are written once, here.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! open_enum_strings {
+    ($name:ident) => {
+        impl ::core::fmt::Display for $name {
+            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl ::core::str::FromStr for $name {
+            type Err = ::core::convert::Infallible;
+
+            fn from_str(value: &str) -> ::core::result::Result<Self, Self::Err> {
+                ::core::result::Result::Ok($name::from_wire(value))
+            }
+        }
+
+        impl $crate::__private::serde::Serialize for $name {
+            fn serialize<S: $crate::__private::serde::Serializer>(&self, s: S) -> ::core::result::Result<S::Ok, S::Error> {
+                s.serialize_str(self.as_str())
+            }
+        }
+
+        impl<'de> $crate::__private::serde::Deserialize<'de> for $name {
+            fn deserialize<D: $crate::__private::serde::Deserializer<'de>>(d: D) -> ::core::result::Result<Self, D::Error> {
+                $crate::de::cow(d).map(|value| $name::from_wire(&value))
+            }
+        }
+    };
+}
 pub use info::{EventInfo, Status};
 pub use provider::{Dispatch, Provider};
 pub use secret::Secret;

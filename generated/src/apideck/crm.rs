@@ -2,13 +2,17 @@
 
 //! Apideck CRM: Companies, contacts, leads, opportunities, activities and notes of a CRM.
 //!
-//! Implement this module's [`Handler`] to receive only this api's 18 events; [`dispatch`] sends every other event to [`Handler::on_event`]. Enabled by the `apideck-crm` feature.
+//! Implement this module's [`Handler`] to receive only this api's 18 events; [`dispatch`] sends
+//! every other event to [`Handler::on_event`]. Enabled by the `apideck-crm` feature.
 
 use super::Event;
 
 /// Receives Apideck CRM events, one method per event.
 ///
-/// Every method has a default that passes the event on to [`Handler::on_event`], the one method you must write: implement the events you care about and let the rest (including events added to the catalog later, and unknown ones) fall through to it. `Output` is what your methods return: `()`, a `Result`, or a future.
+/// Every method has a default that passes the event on to [`Handler::on_event`], the one method you
+/// must write: implement the events you care about and let the rest (including events added to the
+/// catalog later, and unknown ones) fall through to it. `Output` is what your methods return: `()`,
+/// a `Result`, or a future.
 pub trait Handler {
     /// What every method returns.
     type Output;
@@ -201,7 +205,8 @@ pub trait Handler {
     }
 }
 
-/// Routes an event to its method on `handler`: Apideck CRM events to theirs, every other event to [`Handler::on_event`].
+/// Routes an event to its method on `handler`: Apideck CRM events to theirs, every other event to
+/// [`Handler::on_event`].
 pub fn dispatch<H: Handler + ?Sized>(handler: &mut H, event: Event<'_>) -> H::Output {
     match event {
         Event::CrmActivityCreated(payload) => handler.on_activity_created(payload),

@@ -4,7 +4,10 @@ use super::Event;
 
 /// Receives Apideck events, one method per event.
 ///
-/// Every method has a default that passes the event on to [`Handler::on_event`], the one method you must write: implement the events you care about and let the rest (including events added to the catalog later, and unknown ones) fall through to it. `Output` is what your methods return: `()`, a `Result`, or a future.
+/// Every method has a default that passes the event on to [`Handler::on_event`], the one method you
+/// must write: implement the events you care about and let the rest (including events added to the
+/// catalog later, and unknown ones) fall through to it. `Output` is what your methods return: `()`,
+/// a `Result`, or a future.
 pub trait Handler {
     /// What every method returns.
     type Output;
@@ -12,10 +15,10 @@ pub trait Handler {
     /// Receives every event that has no method of its own, or whose method is not implemented.
     fn on_event(&mut self, event: Event<'_>) -> Self::Output;
 
-    #[cfg(feature = "apideck-accounting")]
     /// `accounting.bill.created`: Event broadcast when a bill has been created.
     ///
     /// By default, passes the event to [`Handler::on_event`].
+    #[cfg(feature = "apideck-accounting")]
     fn on_accounting_bill_created(
         &mut self,
         payload: super::payloads::UnifiedEvent<'_>,
@@ -23,10 +26,10 @@ pub trait Handler {
         self.on_event(Event::AccountingBillCreated(payload))
     }
 
-    #[cfg(feature = "apideck-accounting")]
     /// `accounting.bill.deleted`: Event broadcast when a bill has been deleted.
     ///
     /// By default, passes the event to [`Handler::on_event`].
+    #[cfg(feature = "apideck-accounting")]
     fn on_accounting_bill_deleted(
         &mut self,
         payload: super::payloads::UnifiedEvent<'_>,
@@ -34,10 +37,10 @@ pub trait Handler {
         self.on_event(Event::AccountingBillDeleted(payload))
     }
 
-    #[cfg(feature = "apideck-accounting")]
     /// `accounting.bill.updated`: Event broadcast when a bill has been updated.
     ///
     /// By default, passes the event to [`Handler::on_event`].
+    #[cfg(feature = "apideck-accounting")]
     fn on_accounting_bill_updated(
         &mut self,
         payload: super::payloads::UnifiedEvent<'_>,
@@ -45,10 +48,10 @@ pub trait Handler {
         self.on_event(Event::AccountingBillUpdated(payload))
     }
 
-    #[cfg(feature = "apideck-accounting")]
     /// `accounting.bill_payment.created`: Event broadcast when a bill payment has been created.
     ///
     /// By default, passes the event to [`Handler::on_event`].
+    #[cfg(feature = "apideck-accounting")]
     fn on_accounting_bill_payment_created(
         &mut self,
         payload: super::payloads::UnifiedEvent<'_>,
@@ -56,10 +59,10 @@ pub trait Handler {
         self.on_event(Event::AccountingBillPaymentCreated(payload))
     }
 
-    #[cfg(feature = "apideck-accounting")]
     /// `accounting.bill_payment.deleted`: Event broadcast when a bill payment has been deleted.
     ///
     /// By default, passes the event to [`Handler::on_event`].
+    #[cfg(feature = "apideck-accounting")]
     fn on_accounting_bill_payment_deleted(
         &mut self,
         payload: super::payloads::UnifiedEvent<'_>,
@@ -67,10 +70,10 @@ pub trait Handler {
         self.on_event(Event::AccountingBillPaymentDeleted(payload))
     }
 
-    #[cfg(feature = "apideck-accounting")]
     /// `accounting.bill_payment.updated`: Event broadcast when a bill payment has been updated.
     ///
     /// By default, passes the event to [`Handler::on_event`].
+    #[cfg(feature = "apideck-accounting")]
     fn on_accounting_bill_payment_updated(
         &mut self,
         payload: super::payloads::UnifiedEvent<'_>,
@@ -78,10 +81,10 @@ pub trait Handler {
         self.on_event(Event::AccountingBillPaymentUpdated(payload))
     }
 
-    #[cfg(feature = "apideck-accounting")]
     /// `accounting.credit_note.created`: Event broadcast when a credit note has been created.
     ///
     /// By default, passes the event to [`Handler::on_event`].
+    #[cfg(feature = "apideck-accounting")]
     fn on_accounting_credit_note_created(
         &mut self,
         payload: super::payloads::UnifiedEvent<'_>,
@@ -89,10 +92,10 @@ pub trait Handler {
         self.on_event(Event::AccountingCreditNoteCreated(payload))
     }
 
-    #[cfg(feature = "apideck-accounting")]
     /// `accounting.credit_note.deleted`: Event broadcast when a credit note has been deleted.
     ///
     /// By default, passes the event to [`Handler::on_event`].
+    #[cfg(feature = "apideck-accounting")]
     fn on_accounting_credit_note_deleted(
         &mut self,
         payload: super::payloads::UnifiedEvent<'_>,
@@ -100,10 +103,10 @@ pub trait Handler {
         self.on_event(Event::AccountingCreditNoteDeleted(payload))
     }
 
-    #[cfg(feature = "apideck-accounting")]
     /// `accounting.credit_note.updated`: Event broadcast when a credit note has been updated.
     ///
     /// By default, passes the event to [`Handler::on_event`].
+    #[cfg(feature = "apideck-accounting")]
     fn on_accounting_credit_note_updated(
         &mut self,
         payload: super::payloads::UnifiedEvent<'_>,
@@ -111,10 +114,10 @@ pub trait Handler {
         self.on_event(Event::AccountingCreditNoteUpdated(payload))
     }
 
-    #[cfg(feature = "apideck-accounting")]
     /// `accounting.customer.created`: Event broadcast when a customer has been created.
     ///
     /// By default, passes the event to [`Handler::on_event`].
+    #[cfg(feature = "apideck-accounting")]
     fn on_accounting_customer_created(
         &mut self,
         payload: super::payloads::UnifiedEvent<'_>,
@@ -122,10 +125,10 @@ pub trait Handler {
         self.on_event(Event::AccountingCustomerCreated(payload))
     }
 
-    #[cfg(feature = "apideck-accounting")]
     /// `accounting.customer.deleted`: Event broadcast when a customer has been deleted.
     ///
     /// By default, passes the event to [`Handler::on_event`].
+    #[cfg(feature = "apideck-accounting")]
     fn on_accounting_customer_deleted(
         &mut self,
         payload: super::payloads::UnifiedEvent<'_>,
@@ -133,10 +136,10 @@ pub trait Handler {
         self.on_event(Event::AccountingCustomerDeleted(payload))
     }
 
-    #[cfg(feature = "apideck-accounting")]
     /// `accounting.customer.updated`: Event broadcast when a customer has been updated.
     ///
     /// By default, passes the event to [`Handler::on_event`].
+    #[cfg(feature = "apideck-accounting")]
     fn on_accounting_customer_updated(
         &mut self,
         payload: super::payloads::UnifiedEvent<'_>,
@@ -144,10 +147,10 @@ pub trait Handler {
         self.on_event(Event::AccountingCustomerUpdated(payload))
     }
 
-    #[cfg(feature = "apideck-accounting")]
     /// `accounting.expense.created`: Event broadcast when an expense has been created.
     ///
     /// By default, passes the event to [`Handler::on_event`].
+    #[cfg(feature = "apideck-accounting")]
     fn on_accounting_expense_created(
         &mut self,
         payload: super::payloads::UnifiedEvent<'_>,
@@ -155,10 +158,10 @@ pub trait Handler {
         self.on_event(Event::AccountingExpenseCreated(payload))
     }
 
-    #[cfg(feature = "apideck-accounting")]
     /// `accounting.expense.deleted`: Event broadcast when an expense has been deleted.
     ///
     /// By default, passes the event to [`Handler::on_event`].
+    #[cfg(feature = "apideck-accounting")]
     fn on_accounting_expense_deleted(
         &mut self,
         payload: super::payloads::UnifiedEvent<'_>,
@@ -166,10 +169,10 @@ pub trait Handler {
         self.on_event(Event::AccountingExpenseDeleted(payload))
     }
 
-    #[cfg(feature = "apideck-accounting")]
     /// `accounting.expense.updated`: Event broadcast when an expense has been updated.
     ///
     /// By default, passes the event to [`Handler::on_event`].
+    #[cfg(feature = "apideck-accounting")]
     fn on_accounting_expense_updated(
         &mut self,
         payload: super::payloads::UnifiedEvent<'_>,
@@ -177,10 +180,10 @@ pub trait Handler {
         self.on_event(Event::AccountingExpenseUpdated(payload))
     }
 
-    #[cfg(feature = "apideck-accounting")]
     /// `accounting.invoice.created`: Event broadcast when an invoice has been created.
     ///
     /// By default, passes the event to [`Handler::on_event`].
+    #[cfg(feature = "apideck-accounting")]
     fn on_accounting_invoice_created(
         &mut self,
         payload: super::payloads::UnifiedEvent<'_>,
@@ -188,10 +191,10 @@ pub trait Handler {
         self.on_event(Event::AccountingInvoiceCreated(payload))
     }
 
-    #[cfg(feature = "apideck-accounting")]
     /// `accounting.invoice.deleted`: Event broadcast when an invoice has been deleted.
     ///
     /// By default, passes the event to [`Handler::on_event`].
+    #[cfg(feature = "apideck-accounting")]
     fn on_accounting_invoice_deleted(
         &mut self,
         payload: super::payloads::UnifiedEvent<'_>,
@@ -199,10 +202,10 @@ pub trait Handler {
         self.on_event(Event::AccountingInvoiceDeleted(payload))
     }
 
-    #[cfg(feature = "apideck-accounting")]
     /// `accounting.invoice.updated`: Event broadcast when an invoice has been updated.
     ///
     /// By default, passes the event to [`Handler::on_event`].
+    #[cfg(feature = "apideck-accounting")]
     fn on_accounting_invoice_updated(
         &mut self,
         payload: super::payloads::UnifiedEvent<'_>,
@@ -210,10 +213,10 @@ pub trait Handler {
         self.on_event(Event::AccountingInvoiceUpdated(payload))
     }
 
-    #[cfg(feature = "apideck-accounting")]
     /// `accounting.invoice_item.created`: Event broadcast when an invoice item has been created.
     ///
     /// By default, passes the event to [`Handler::on_event`].
+    #[cfg(feature = "apideck-accounting")]
     fn on_accounting_invoice_item_created(
         &mut self,
         payload: super::payloads::UnifiedEvent<'_>,
@@ -221,10 +224,10 @@ pub trait Handler {
         self.on_event(Event::AccountingInvoiceItemCreated(payload))
     }
 
-    #[cfg(feature = "apideck-accounting")]
     /// `accounting.invoice_item.deleted`: Event broadcast when an invoice item has been deleted.
     ///
     /// By default, passes the event to [`Handler::on_event`].
+    #[cfg(feature = "apideck-accounting")]
     fn on_accounting_invoice_item_deleted(
         &mut self,
         payload: super::payloads::UnifiedEvent<'_>,
@@ -232,10 +235,10 @@ pub trait Handler {
         self.on_event(Event::AccountingInvoiceItemDeleted(payload))
     }
 
-    #[cfg(feature = "apideck-accounting")]
     /// `accounting.invoice_item.updated`: Event broadcast when an invoice item has been updated.
     ///
     /// By default, passes the event to [`Handler::on_event`].
+    #[cfg(feature = "apideck-accounting")]
     fn on_accounting_invoice_item_updated(
         &mut self,
         payload: super::payloads::UnifiedEvent<'_>,
@@ -243,10 +246,10 @@ pub trait Handler {
         self.on_event(Event::AccountingInvoiceItemUpdated(payload))
     }
 
-    #[cfg(feature = "apideck-accounting")]
     /// `accounting.ledger_account.created`: Event broadcast when a ledger account has been created.
     ///
     /// By default, passes the event to [`Handler::on_event`].
+    #[cfg(feature = "apideck-accounting")]
     fn on_accounting_ledger_account_created(
         &mut self,
         payload: super::payloads::UnifiedEvent<'_>,
@@ -254,10 +257,10 @@ pub trait Handler {
         self.on_event(Event::AccountingLedgerAccountCreated(payload))
     }
 
-    #[cfg(feature = "apideck-accounting")]
     /// `accounting.ledger_account.deleted`: Event broadcast when a ledger account has been deleted.
     ///
     /// By default, passes the event to [`Handler::on_event`].
+    #[cfg(feature = "apideck-accounting")]
     fn on_accounting_ledger_account_deleted(
         &mut self,
         payload: super::payloads::UnifiedEvent<'_>,
@@ -265,10 +268,10 @@ pub trait Handler {
         self.on_event(Event::AccountingLedgerAccountDeleted(payload))
     }
 
-    #[cfg(feature = "apideck-accounting")]
     /// `accounting.ledger_account.updated`: Event broadcast when a ledger account has been updated.
     ///
     /// By default, passes the event to [`Handler::on_event`].
+    #[cfg(feature = "apideck-accounting")]
     fn on_accounting_ledger_account_updated(
         &mut self,
         payload: super::payloads::UnifiedEvent<'_>,
@@ -276,10 +279,10 @@ pub trait Handler {
         self.on_event(Event::AccountingLedgerAccountUpdated(payload))
     }
 
-    #[cfg(feature = "apideck-accounting")]
     /// `accounting.payment.created`: Event broadcast when a payment has been created.
     ///
     /// By default, passes the event to [`Handler::on_event`].
+    #[cfg(feature = "apideck-accounting")]
     fn on_accounting_payment_created(
         &mut self,
         payload: super::payloads::UnifiedEvent<'_>,
@@ -287,10 +290,10 @@ pub trait Handler {
         self.on_event(Event::AccountingPaymentCreated(payload))
     }
 
-    #[cfg(feature = "apideck-accounting")]
     /// `accounting.payment.deleted`: Event broadcast when a payment has been deleted.
     ///
     /// By default, passes the event to [`Handler::on_event`].
+    #[cfg(feature = "apideck-accounting")]
     fn on_accounting_payment_deleted(
         &mut self,
         payload: super::payloads::UnifiedEvent<'_>,
@@ -298,10 +301,10 @@ pub trait Handler {
         self.on_event(Event::AccountingPaymentDeleted(payload))
     }
 
-    #[cfg(feature = "apideck-accounting")]
     /// `accounting.payment.updated`: Event broadcast when a payment has been updated.
     ///
     /// By default, passes the event to [`Handler::on_event`].
+    #[cfg(feature = "apideck-accounting")]
     fn on_accounting_payment_updated(
         &mut self,
         payload: super::payloads::UnifiedEvent<'_>,
@@ -309,10 +312,10 @@ pub trait Handler {
         self.on_event(Event::AccountingPaymentUpdated(payload))
     }
 
-    #[cfg(feature = "apideck-accounting")]
     /// `accounting.project.created`: Event broadcast when a project has been created.
     ///
     /// By default, passes the event to [`Handler::on_event`].
+    #[cfg(feature = "apideck-accounting")]
     fn on_accounting_project_created(
         &mut self,
         payload: super::payloads::UnifiedEvent<'_>,
@@ -320,10 +323,10 @@ pub trait Handler {
         self.on_event(Event::AccountingProjectCreated(payload))
     }
 
-    #[cfg(feature = "apideck-accounting")]
     /// `accounting.project.deleted`: Event broadcast when a project has been deleted.
     ///
     /// By default, passes the event to [`Handler::on_event`].
+    #[cfg(feature = "apideck-accounting")]
     fn on_accounting_project_deleted(
         &mut self,
         payload: super::payloads::UnifiedEvent<'_>,
@@ -331,10 +334,10 @@ pub trait Handler {
         self.on_event(Event::AccountingProjectDeleted(payload))
     }
 
-    #[cfg(feature = "apideck-accounting")]
     /// `accounting.project.updated`: Event broadcast when a project has been updated.
     ///
     /// By default, passes the event to [`Handler::on_event`].
+    #[cfg(feature = "apideck-accounting")]
     fn on_accounting_project_updated(
         &mut self,
         payload: super::payloads::UnifiedEvent<'_>,
@@ -342,12 +345,12 @@ pub trait Handler {
         self.on_event(Event::AccountingProjectUpdated(payload))
     }
 
-    #[cfg(feature = "apideck-accounting")]
     /// `accounting.purchase_order.created`: Event broadcast when a purchase order has been created.
     ///
     /// Also parsed from the older name `accounting.purchase-order.created`.
     ///
     /// By default, passes the event to [`Handler::on_event`].
+    #[cfg(feature = "apideck-accounting")]
     fn on_accounting_purchase_order_created(
         &mut self,
         payload: super::payloads::UnifiedEvent<'_>,
@@ -355,12 +358,12 @@ pub trait Handler {
         self.on_event(Event::AccountingPurchaseOrderCreated(payload))
     }
 
-    #[cfg(feature = "apideck-accounting")]
     /// `accounting.purchase_order.deleted`: Event broadcast when a purchase order has been deleted.
     ///
     /// Also parsed from the older name `accounting.purchase-order.deleted`.
     ///
     /// By default, passes the event to [`Handler::on_event`].
+    #[cfg(feature = "apideck-accounting")]
     fn on_accounting_purchase_order_deleted(
         &mut self,
         payload: super::payloads::UnifiedEvent<'_>,
@@ -368,12 +371,12 @@ pub trait Handler {
         self.on_event(Event::AccountingPurchaseOrderDeleted(payload))
     }
 
-    #[cfg(feature = "apideck-accounting")]
     /// `accounting.purchase_order.updated`: Event broadcast when a purchase order has been updated.
     ///
     /// Also parsed from the older name `accounting.purchase-order.updated`.
     ///
     /// By default, passes the event to [`Handler::on_event`].
+    #[cfg(feature = "apideck-accounting")]
     fn on_accounting_purchase_order_updated(
         &mut self,
         payload: super::payloads::UnifiedEvent<'_>,
@@ -381,10 +384,10 @@ pub trait Handler {
         self.on_event(Event::AccountingPurchaseOrderUpdated(payload))
     }
 
-    #[cfg(feature = "apideck-accounting")]
     /// `accounting.quote.created`: Event broadcast when a quote has been created.
     ///
     /// By default, passes the event to [`Handler::on_event`].
+    #[cfg(feature = "apideck-accounting")]
     fn on_accounting_quote_created(
         &mut self,
         payload: super::payloads::UnifiedEvent<'_>,
@@ -392,10 +395,10 @@ pub trait Handler {
         self.on_event(Event::AccountingQuoteCreated(payload))
     }
 
-    #[cfg(feature = "apideck-accounting")]
     /// `accounting.quote.deleted`: Event broadcast when a quote has been deleted.
     ///
     /// By default, passes the event to [`Handler::on_event`].
+    #[cfg(feature = "apideck-accounting")]
     fn on_accounting_quote_deleted(
         &mut self,
         payload: super::payloads::UnifiedEvent<'_>,
@@ -403,10 +406,10 @@ pub trait Handler {
         self.on_event(Event::AccountingQuoteDeleted(payload))
     }
 
-    #[cfg(feature = "apideck-accounting")]
     /// `accounting.quote.updated`: Event broadcast when a quote has been updated.
     ///
     /// By default, passes the event to [`Handler::on_event`].
+    #[cfg(feature = "apideck-accounting")]
     fn on_accounting_quote_updated(
         &mut self,
         payload: super::payloads::UnifiedEvent<'_>,
@@ -414,10 +417,10 @@ pub trait Handler {
         self.on_event(Event::AccountingQuoteUpdated(payload))
     }
 
-    #[cfg(feature = "apideck-accounting")]
     /// `accounting.supplier.created`: Event broadcast when a supplier has been created.
     ///
     /// By default, passes the event to [`Handler::on_event`].
+    #[cfg(feature = "apideck-accounting")]
     fn on_accounting_supplier_created(
         &mut self,
         payload: super::payloads::UnifiedEvent<'_>,
@@ -425,10 +428,10 @@ pub trait Handler {
         self.on_event(Event::AccountingSupplierCreated(payload))
     }
 
-    #[cfg(feature = "apideck-accounting")]
     /// `accounting.supplier.deleted`: Event broadcast when a supplier has been deleted.
     ///
     /// By default, passes the event to [`Handler::on_event`].
+    #[cfg(feature = "apideck-accounting")]
     fn on_accounting_supplier_deleted(
         &mut self,
         payload: super::payloads::UnifiedEvent<'_>,
@@ -436,10 +439,10 @@ pub trait Handler {
         self.on_event(Event::AccountingSupplierDeleted(payload))
     }
 
-    #[cfg(feature = "apideck-accounting")]
     /// `accounting.supplier.updated`: Event broadcast when a supplier has been updated.
     ///
     /// By default, passes the event to [`Handler::on_event`].
+    #[cfg(feature = "apideck-accounting")]
     fn on_accounting_supplier_updated(
         &mut self,
         payload: super::payloads::UnifiedEvent<'_>,
@@ -447,10 +450,10 @@ pub trait Handler {
         self.on_event(Event::AccountingSupplierUpdated(payload))
     }
 
-    #[cfg(feature = "apideck-accounting")]
     /// `accounting.tax_rate.created`: Event broadcast when a tax rate has been created.
     ///
     /// By default, passes the event to [`Handler::on_event`].
+    #[cfg(feature = "apideck-accounting")]
     fn on_accounting_tax_rate_created(
         &mut self,
         payload: super::payloads::UnifiedEvent<'_>,
@@ -458,10 +461,10 @@ pub trait Handler {
         self.on_event(Event::AccountingTaxRateCreated(payload))
     }
 
-    #[cfg(feature = "apideck-accounting")]
     /// `accounting.tax_rate.deleted`: Event broadcast when a tax rate has been deleted.
     ///
     /// By default, passes the event to [`Handler::on_event`].
+    #[cfg(feature = "apideck-accounting")]
     fn on_accounting_tax_rate_deleted(
         &mut self,
         payload: super::payloads::UnifiedEvent<'_>,
@@ -469,10 +472,10 @@ pub trait Handler {
         self.on_event(Event::AccountingTaxRateDeleted(payload))
     }
 
-    #[cfg(feature = "apideck-accounting")]
     /// `accounting.tax_rate.updated`: Event broadcast when a tax rate has been updated.
     ///
     /// By default, passes the event to [`Handler::on_event`].
+    #[cfg(feature = "apideck-accounting")]
     fn on_accounting_tax_rate_updated(
         &mut self,
         payload: super::payloads::UnifiedEvent<'_>,
@@ -480,10 +483,11 @@ pub trait Handler {
         self.on_event(Event::AccountingTaxRateUpdated(payload))
     }
 
-    #[cfg(feature = "apideck-accounting")]
-    /// `accounting.tracking_category.created`: Event broadcast when a tracking category has been created.
+    /// `accounting.tracking_category.created`: Event broadcast when a tracking category has been
+    /// created.
     ///
     /// By default, passes the event to [`Handler::on_event`].
+    #[cfg(feature = "apideck-accounting")]
     fn on_accounting_tracking_category_created(
         &mut self,
         payload: super::payloads::UnifiedEvent<'_>,
@@ -491,10 +495,11 @@ pub trait Handler {
         self.on_event(Event::AccountingTrackingCategoryCreated(payload))
     }
 
-    #[cfg(feature = "apideck-accounting")]
-    /// `accounting.tracking_category.deleted`: Event broadcast when a tracking category has been deleted.
+    /// `accounting.tracking_category.deleted`: Event broadcast when a tracking category has been
+    /// deleted.
     ///
     /// By default, passes the event to [`Handler::on_event`].
+    #[cfg(feature = "apideck-accounting")]
     fn on_accounting_tracking_category_deleted(
         &mut self,
         payload: super::payloads::UnifiedEvent<'_>,
@@ -502,10 +507,11 @@ pub trait Handler {
         self.on_event(Event::AccountingTrackingCategoryDeleted(payload))
     }
 
-    #[cfg(feature = "apideck-accounting")]
-    /// `accounting.tracking_category.updated`: Event broadcast when a tracking category has been updated.
+    /// `accounting.tracking_category.updated`: Event broadcast when a tracking category has been
+    /// updated.
     ///
     /// By default, passes the event to [`Handler::on_event`].
+    #[cfg(feature = "apideck-accounting")]
     fn on_accounting_tracking_category_updated(
         &mut self,
         payload: super::payloads::UnifiedEvent<'_>,
@@ -513,12 +519,12 @@ pub trait Handler {
         self.on_event(Event::AccountingTrackingCategoryUpdated(payload))
     }
 
-    #[cfg(feature = "apideck-ats")]
     /// `ats.applicant.created`: Event broadcast when an applicant has been created.
     ///
     /// **Upcoming**: documented by the vendor as not yet sent.
     ///
     /// By default, passes the event to [`Handler::on_event`].
+    #[cfg(feature = "apideck-ats")]
     fn on_ats_applicant_created(
         &mut self,
         payload: super::payloads::UnifiedEvent<'_>,
@@ -526,12 +532,12 @@ pub trait Handler {
         self.on_event(Event::AtsApplicantCreated(payload))
     }
 
-    #[cfg(feature = "apideck-ats")]
     /// `ats.applicant.deleted`: Event broadcast when an applicant has been deleted.
     ///
     /// **Upcoming**: documented by the vendor as not yet sent.
     ///
     /// By default, passes the event to [`Handler::on_event`].
+    #[cfg(feature = "apideck-ats")]
     fn on_ats_applicant_deleted(
         &mut self,
         payload: super::payloads::UnifiedEvent<'_>,
@@ -539,12 +545,12 @@ pub trait Handler {
         self.on_event(Event::AtsApplicantDeleted(payload))
     }
 
-    #[cfg(feature = "apideck-ats")]
     /// `ats.applicant.updated`: Event broadcast when an applicant has been updated.
     ///
     /// **Upcoming**: documented by the vendor as not yet sent.
     ///
     /// By default, passes the event to [`Handler::on_event`].
+    #[cfg(feature = "apideck-ats")]
     fn on_ats_applicant_updated(
         &mut self,
         payload: super::payloads::UnifiedEvent<'_>,
@@ -552,10 +558,10 @@ pub trait Handler {
         self.on_event(Event::AtsApplicantUpdated(payload))
     }
 
-    #[cfg(feature = "apideck-ats")]
     /// `ats.application.created`: Event broadcast when an application has been created.
     ///
     /// By default, passes the event to [`Handler::on_event`].
+    #[cfg(feature = "apideck-ats")]
     fn on_ats_application_created(
         &mut self,
         payload: super::payloads::UnifiedEvent<'_>,
@@ -563,10 +569,10 @@ pub trait Handler {
         self.on_event(Event::AtsApplicationCreated(payload))
     }
 
-    #[cfg(feature = "apideck-ats")]
     /// `ats.application.deleted`: Event broadcast when an application has been deleted.
     ///
     /// By default, passes the event to [`Handler::on_event`].
+    #[cfg(feature = "apideck-ats")]
     fn on_ats_application_deleted(
         &mut self,
         payload: super::payloads::UnifiedEvent<'_>,
@@ -574,10 +580,10 @@ pub trait Handler {
         self.on_event(Event::AtsApplicationDeleted(payload))
     }
 
-    #[cfg(feature = "apideck-ats")]
     /// `ats.application.updated`: Event broadcast when an application has been updated.
     ///
     /// By default, passes the event to [`Handler::on_event`].
+    #[cfg(feature = "apideck-ats")]
     fn on_ats_application_updated(
         &mut self,
         payload: super::payloads::UnifiedEvent<'_>,
@@ -585,10 +591,10 @@ pub trait Handler {
         self.on_event(Event::AtsApplicationUpdated(payload))
     }
 
-    #[cfg(feature = "apideck-ats")]
     /// `ats.job.created`: Event broadcast when a job has been created.
     ///
     /// By default, passes the event to [`Handler::on_event`].
+    #[cfg(feature = "apideck-ats")]
     fn on_ats_job_created(
         &mut self,
         payload: super::payloads::UnifiedEvent<'_>,
@@ -596,10 +602,10 @@ pub trait Handler {
         self.on_event(Event::AtsJobCreated(payload))
     }
 
-    #[cfg(feature = "apideck-ats")]
     /// `ats.job.deleted`: Event broadcast when a job has been deleted.
     ///
     /// By default, passes the event to [`Handler::on_event`].
+    #[cfg(feature = "apideck-ats")]
     fn on_ats_job_deleted(
         &mut self,
         payload: super::payloads::UnifiedEvent<'_>,
@@ -607,10 +613,10 @@ pub trait Handler {
         self.on_event(Event::AtsJobDeleted(payload))
     }
 
-    #[cfg(feature = "apideck-ats")]
     /// `ats.job.updated`: Event broadcast when a job has been updated.
     ///
     /// By default, passes the event to [`Handler::on_event`].
+    #[cfg(feature = "apideck-ats")]
     fn on_ats_job_updated(
         &mut self,
         payload: super::payloads::UnifiedEvent<'_>,
@@ -618,10 +624,10 @@ pub trait Handler {
         self.on_event(Event::AtsJobUpdated(payload))
     }
 
-    #[cfg(feature = "apideck-crm")]
     /// `crm.activity.created`: Event broadcast when an activity has been created.
     ///
     /// By default, passes the event to [`Handler::on_event`].
+    #[cfg(feature = "apideck-crm")]
     fn on_crm_activity_created(
         &mut self,
         payload: super::payloads::UnifiedEvent<'_>,
@@ -629,10 +635,10 @@ pub trait Handler {
         self.on_event(Event::CrmActivityCreated(payload))
     }
 
-    #[cfg(feature = "apideck-crm")]
     /// `crm.activity.deleted`: Event broadcast when an activity has been deleted.
     ///
     /// By default, passes the event to [`Handler::on_event`].
+    #[cfg(feature = "apideck-crm")]
     fn on_crm_activity_deleted(
         &mut self,
         payload: super::payloads::UnifiedEvent<'_>,
@@ -640,10 +646,10 @@ pub trait Handler {
         self.on_event(Event::CrmActivityDeleted(payload))
     }
 
-    #[cfg(feature = "apideck-crm")]
     /// `crm.activity.updated`: Event broadcast when an activity has been updated.
     ///
     /// By default, passes the event to [`Handler::on_event`].
+    #[cfg(feature = "apideck-crm")]
     fn on_crm_activity_updated(
         &mut self,
         payload: super::payloads::UnifiedEvent<'_>,
@@ -651,10 +657,10 @@ pub trait Handler {
         self.on_event(Event::CrmActivityUpdated(payload))
     }
 
-    #[cfg(feature = "apideck-crm")]
     /// `crm.company.created`: Event broadcast when a company has been created.
     ///
     /// By default, passes the event to [`Handler::on_event`].
+    #[cfg(feature = "apideck-crm")]
     fn on_crm_company_created(
         &mut self,
         payload: super::payloads::UnifiedEvent<'_>,
@@ -662,10 +668,10 @@ pub trait Handler {
         self.on_event(Event::CrmCompanyCreated(payload))
     }
 
-    #[cfg(feature = "apideck-crm")]
     /// `crm.company.deleted`: Event broadcast when a company has been deleted.
     ///
     /// By default, passes the event to [`Handler::on_event`].
+    #[cfg(feature = "apideck-crm")]
     fn on_crm_company_deleted(
         &mut self,
         payload: super::payloads::UnifiedEvent<'_>,
@@ -673,10 +679,10 @@ pub trait Handler {
         self.on_event(Event::CrmCompanyDeleted(payload))
     }
 
-    #[cfg(feature = "apideck-crm")]
     /// `crm.company.updated`: Event broadcast when a company has been updated.
     ///
     /// By default, passes the event to [`Handler::on_event`].
+    #[cfg(feature = "apideck-crm")]
     fn on_crm_company_updated(
         &mut self,
         payload: super::payloads::UnifiedEvent<'_>,
@@ -684,10 +690,10 @@ pub trait Handler {
         self.on_event(Event::CrmCompanyUpdated(payload))
     }
 
-    #[cfg(feature = "apideck-crm")]
     /// `crm.contact.created`: Event broadcast when a contact has been created.
     ///
     /// By default, passes the event to [`Handler::on_event`].
+    #[cfg(feature = "apideck-crm")]
     fn on_crm_contact_created(
         &mut self,
         payload: super::payloads::UnifiedEvent<'_>,
@@ -695,10 +701,10 @@ pub trait Handler {
         self.on_event(Event::CrmContactCreated(payload))
     }
 
-    #[cfg(feature = "apideck-crm")]
     /// `crm.contact.deleted`: Event broadcast when a contact has been deleted.
     ///
     /// By default, passes the event to [`Handler::on_event`].
+    #[cfg(feature = "apideck-crm")]
     fn on_crm_contact_deleted(
         &mut self,
         payload: super::payloads::UnifiedEvent<'_>,
@@ -706,10 +712,10 @@ pub trait Handler {
         self.on_event(Event::CrmContactDeleted(payload))
     }
 
-    #[cfg(feature = "apideck-crm")]
     /// `crm.contact.updated`: Event broadcast when a contact has been updated.
     ///
     /// By default, passes the event to [`Handler::on_event`].
+    #[cfg(feature = "apideck-crm")]
     fn on_crm_contact_updated(
         &mut self,
         payload: super::payloads::UnifiedEvent<'_>,
@@ -717,10 +723,10 @@ pub trait Handler {
         self.on_event(Event::CrmContactUpdated(payload))
     }
 
-    #[cfg(feature = "apideck-crm")]
     /// `crm.lead.created`: Event broadcast when a lead has been created.
     ///
     /// By default, passes the event to [`Handler::on_event`].
+    #[cfg(feature = "apideck-crm")]
     fn on_crm_lead_created(
         &mut self,
         payload: super::payloads::UnifiedEvent<'_>,
@@ -728,10 +734,10 @@ pub trait Handler {
         self.on_event(Event::CrmLeadCreated(payload))
     }
 
-    #[cfg(feature = "apideck-crm")]
     /// `crm.lead.deleted`: Event broadcast when a lead has been deleted.
     ///
     /// By default, passes the event to [`Handler::on_event`].
+    #[cfg(feature = "apideck-crm")]
     fn on_crm_lead_deleted(
         &mut self,
         payload: super::payloads::UnifiedEvent<'_>,
@@ -739,10 +745,10 @@ pub trait Handler {
         self.on_event(Event::CrmLeadDeleted(payload))
     }
 
-    #[cfg(feature = "apideck-crm")]
     /// `crm.lead.updated`: Event broadcast when a lead has been updated.
     ///
     /// By default, passes the event to [`Handler::on_event`].
+    #[cfg(feature = "apideck-crm")]
     fn on_crm_lead_updated(
         &mut self,
         payload: super::payloads::UnifiedEvent<'_>,
@@ -750,10 +756,10 @@ pub trait Handler {
         self.on_event(Event::CrmLeadUpdated(payload))
     }
 
-    #[cfg(feature = "apideck-crm")]
     /// `crm.note.created`: Event broadcast when a note has been created.
     ///
     /// By default, passes the event to [`Handler::on_event`].
+    #[cfg(feature = "apideck-crm")]
     fn on_crm_note_created(
         &mut self,
         payload: super::payloads::UnifiedEvent<'_>,
@@ -761,12 +767,12 @@ pub trait Handler {
         self.on_event(Event::CrmNoteCreated(payload))
     }
 
-    #[cfg(feature = "apideck-crm")]
     /// `crm.note.deleted`: Event broadcast when a note has been deleted.
     ///
     /// Also parsed from the older name `crm.notes.deleted`.
     ///
     /// By default, passes the event to [`Handler::on_event`].
+    #[cfg(feature = "apideck-crm")]
     fn on_crm_note_deleted(
         &mut self,
         payload: super::payloads::UnifiedEvent<'_>,
@@ -774,12 +780,12 @@ pub trait Handler {
         self.on_event(Event::CrmNoteDeleted(payload))
     }
 
-    #[cfg(feature = "apideck-crm")]
     /// `crm.note.updated`: Event broadcast when a note has been updated.
     ///
     /// Also parsed from the older name `crm.notes.updated`.
     ///
     /// By default, passes the event to [`Handler::on_event`].
+    #[cfg(feature = "apideck-crm")]
     fn on_crm_note_updated(
         &mut self,
         payload: super::payloads::UnifiedEvent<'_>,
@@ -787,10 +793,10 @@ pub trait Handler {
         self.on_event(Event::CrmNoteUpdated(payload))
     }
 
-    #[cfg(feature = "apideck-crm")]
     /// `crm.opportunity.created`: Event broadcast when an opportunity has been created.
     ///
     /// By default, passes the event to [`Handler::on_event`].
+    #[cfg(feature = "apideck-crm")]
     fn on_crm_opportunity_created(
         &mut self,
         payload: super::payloads::UnifiedEvent<'_>,
@@ -798,10 +804,10 @@ pub trait Handler {
         self.on_event(Event::CrmOpportunityCreated(payload))
     }
 
-    #[cfg(feature = "apideck-crm")]
     /// `crm.opportunity.deleted`: Event broadcast when an opportunity has been deleted.
     ///
     /// By default, passes the event to [`Handler::on_event`].
+    #[cfg(feature = "apideck-crm")]
     fn on_crm_opportunity_deleted(
         &mut self,
         payload: super::payloads::UnifiedEvent<'_>,
@@ -809,10 +815,10 @@ pub trait Handler {
         self.on_event(Event::CrmOpportunityDeleted(payload))
     }
 
-    #[cfg(feature = "apideck-crm")]
     /// `crm.opportunity.updated`: Event broadcast when an opportunity has been updated.
     ///
     /// By default, passes the event to [`Handler::on_event`].
+    #[cfg(feature = "apideck-crm")]
     fn on_crm_opportunity_updated(
         &mut self,
         payload: super::payloads::UnifiedEvent<'_>,
@@ -820,10 +826,10 @@ pub trait Handler {
         self.on_event(Event::CrmOpportunityUpdated(payload))
     }
 
-    #[cfg(feature = "apideck-ecommerce")]
     /// `ecommerce.customer.created`: Event broadcast when a customer has been created.
     ///
     /// By default, passes the event to [`Handler::on_event`].
+    #[cfg(feature = "apideck-ecommerce")]
     fn on_ecommerce_customer_created(
         &mut self,
         payload: super::payloads::UnifiedEvent<'_>,
@@ -831,10 +837,10 @@ pub trait Handler {
         self.on_event(Event::EcommerceCustomerCreated(payload))
     }
 
-    #[cfg(feature = "apideck-ecommerce")]
     /// `ecommerce.customer.deleted`: Event broadcast when a customer has been deleted.
     ///
     /// By default, passes the event to [`Handler::on_event`].
+    #[cfg(feature = "apideck-ecommerce")]
     fn on_ecommerce_customer_deleted(
         &mut self,
         payload: super::payloads::UnifiedEvent<'_>,
@@ -842,10 +848,10 @@ pub trait Handler {
         self.on_event(Event::EcommerceCustomerDeleted(payload))
     }
 
-    #[cfg(feature = "apideck-ecommerce")]
     /// `ecommerce.customer.updated`: Event broadcast when a customer has been updated.
     ///
     /// By default, passes the event to [`Handler::on_event`].
+    #[cfg(feature = "apideck-ecommerce")]
     fn on_ecommerce_customer_updated(
         &mut self,
         payload: super::payloads::UnifiedEvent<'_>,
@@ -853,10 +859,10 @@ pub trait Handler {
         self.on_event(Event::EcommerceCustomerUpdated(payload))
     }
 
-    #[cfg(feature = "apideck-ecommerce")]
     /// `ecommerce.order.created`: Event broadcast when an order has been created.
     ///
     /// By default, passes the event to [`Handler::on_event`].
+    #[cfg(feature = "apideck-ecommerce")]
     fn on_ecommerce_order_created(
         &mut self,
         payload: super::payloads::UnifiedEvent<'_>,
@@ -864,10 +870,10 @@ pub trait Handler {
         self.on_event(Event::EcommerceOrderCreated(payload))
     }
 
-    #[cfg(feature = "apideck-ecommerce")]
     /// `ecommerce.order.deleted`: Event broadcast when an order has been deleted.
     ///
     /// By default, passes the event to [`Handler::on_event`].
+    #[cfg(feature = "apideck-ecommerce")]
     fn on_ecommerce_order_deleted(
         &mut self,
         payload: super::payloads::UnifiedEvent<'_>,
@@ -875,10 +881,10 @@ pub trait Handler {
         self.on_event(Event::EcommerceOrderDeleted(payload))
     }
 
-    #[cfg(feature = "apideck-ecommerce")]
     /// `ecommerce.order.updated`: Event broadcast when an order has been updated.
     ///
     /// By default, passes the event to [`Handler::on_event`].
+    #[cfg(feature = "apideck-ecommerce")]
     fn on_ecommerce_order_updated(
         &mut self,
         payload: super::payloads::UnifiedEvent<'_>,
@@ -886,10 +892,10 @@ pub trait Handler {
         self.on_event(Event::EcommerceOrderUpdated(payload))
     }
 
-    #[cfg(feature = "apideck-ecommerce")]
     /// `ecommerce.product.created`: Event broadcast when a product has been created.
     ///
     /// By default, passes the event to [`Handler::on_event`].
+    #[cfg(feature = "apideck-ecommerce")]
     fn on_ecommerce_product_created(
         &mut self,
         payload: super::payloads::UnifiedEvent<'_>,
@@ -897,10 +903,10 @@ pub trait Handler {
         self.on_event(Event::EcommerceProductCreated(payload))
     }
 
-    #[cfg(feature = "apideck-ecommerce")]
     /// `ecommerce.product.deleted`: Event broadcast when a product has been deleted.
     ///
     /// By default, passes the event to [`Handler::on_event`].
+    #[cfg(feature = "apideck-ecommerce")]
     fn on_ecommerce_product_deleted(
         &mut self,
         payload: super::payloads::UnifiedEvent<'_>,
@@ -908,10 +914,10 @@ pub trait Handler {
         self.on_event(Event::EcommerceProductDeleted(payload))
     }
 
-    #[cfg(feature = "apideck-ecommerce")]
     /// `ecommerce.product.updated`: Event broadcast when a product has been updated.
     ///
     /// By default, passes the event to [`Handler::on_event`].
+    #[cfg(feature = "apideck-ecommerce")]
     fn on_ecommerce_product_updated(
         &mut self,
         payload: super::payloads::UnifiedEvent<'_>,
@@ -919,10 +925,10 @@ pub trait Handler {
         self.on_event(Event::EcommerceProductUpdated(payload))
     }
 
-    #[cfg(feature = "apideck-file-storage")]
     /// `file-storage.drive.updated`: Event broadcast when a drive has been updated.
     ///
     /// By default, passes the event to [`Handler::on_event`].
+    #[cfg(feature = "apideck-file-storage")]
     fn on_file_storage_drive_updated(
         &mut self,
         payload: super::payloads::UnifiedEvent<'_>,
@@ -930,10 +936,10 @@ pub trait Handler {
         self.on_event(Event::FileStorageDriveUpdated(payload))
     }
 
-    #[cfg(feature = "apideck-file-storage")]
     /// `file-storage.file.created`: Event broadcast when a file has been created.
     ///
     /// By default, passes the event to [`Handler::on_event`].
+    #[cfg(feature = "apideck-file-storage")]
     fn on_file_storage_file_created(
         &mut self,
         payload: super::payloads::UnifiedEvent<'_>,
@@ -941,10 +947,10 @@ pub trait Handler {
         self.on_event(Event::FileStorageFileCreated(payload))
     }
 
-    #[cfg(feature = "apideck-file-storage")]
     /// `file-storage.file.deleted`: Event broadcast when a file has been deleted.
     ///
     /// By default, passes the event to [`Handler::on_event`].
+    #[cfg(feature = "apideck-file-storage")]
     fn on_file_storage_file_deleted(
         &mut self,
         payload: super::payloads::UnifiedEvent<'_>,
@@ -952,10 +958,10 @@ pub trait Handler {
         self.on_event(Event::FileStorageFileDeleted(payload))
     }
 
-    #[cfg(feature = "apideck-file-storage")]
     /// `file-storage.file.updated`: Event broadcast when a file has been updated.
     ///
     /// By default, passes the event to [`Handler::on_event`].
+    #[cfg(feature = "apideck-file-storage")]
     fn on_file_storage_file_updated(
         &mut self,
         payload: super::payloads::UnifiedEvent<'_>,
@@ -963,10 +969,10 @@ pub trait Handler {
         self.on_event(Event::FileStorageFileUpdated(payload))
     }
 
-    #[cfg(feature = "apideck-hris")]
     /// `hris.company.created`: Event broadcast when a company has been created.
     ///
     /// By default, passes the event to [`Handler::on_event`].
+    #[cfg(feature = "apideck-hris")]
     fn on_hris_company_created(
         &mut self,
         payload: super::payloads::UnifiedEvent<'_>,
@@ -974,10 +980,10 @@ pub trait Handler {
         self.on_event(Event::HrisCompanyCreated(payload))
     }
 
-    #[cfg(feature = "apideck-hris")]
     /// `hris.company.deleted`: Event broadcast when a company has been deleted.
     ///
     /// By default, passes the event to [`Handler::on_event`].
+    #[cfg(feature = "apideck-hris")]
     fn on_hris_company_deleted(
         &mut self,
         payload: super::payloads::UnifiedEvent<'_>,
@@ -985,10 +991,10 @@ pub trait Handler {
         self.on_event(Event::HrisCompanyDeleted(payload))
     }
 
-    #[cfg(feature = "apideck-hris")]
     /// `hris.company.updated`: Event broadcast when a company has been updated.
     ///
     /// By default, passes the event to [`Handler::on_event`].
+    #[cfg(feature = "apideck-hris")]
     fn on_hris_company_updated(
         &mut self,
         payload: super::payloads::UnifiedEvent<'_>,
@@ -996,10 +1002,10 @@ pub trait Handler {
         self.on_event(Event::HrisCompanyUpdated(payload))
     }
 
-    #[cfg(feature = "apideck-hris")]
     /// `hris.employee.created`: Event broadcast when an employee has been created.
     ///
     /// By default, passes the event to [`Handler::on_event`].
+    #[cfg(feature = "apideck-hris")]
     fn on_hris_employee_created(
         &mut self,
         payload: super::payloads::UnifiedEvent<'_>,
@@ -1007,10 +1013,10 @@ pub trait Handler {
         self.on_event(Event::HrisEmployeeCreated(payload))
     }
 
-    #[cfg(feature = "apideck-hris")]
     /// `hris.employee.deleted`: Event broadcast when an employee has been deleted.
     ///
     /// By default, passes the event to [`Handler::on_event`].
+    #[cfg(feature = "apideck-hris")]
     fn on_hris_employee_deleted(
         &mut self,
         payload: super::payloads::UnifiedEvent<'_>,
@@ -1018,10 +1024,10 @@ pub trait Handler {
         self.on_event(Event::HrisEmployeeDeleted(payload))
     }
 
-    #[cfg(feature = "apideck-hris")]
     /// `hris.employee.terminated`: Event broadcast when an employee has been terminated.
     ///
     /// By default, passes the event to [`Handler::on_event`].
+    #[cfg(feature = "apideck-hris")]
     fn on_hris_employee_terminated(
         &mut self,
         payload: super::payloads::UnifiedEvent<'_>,
@@ -1029,10 +1035,10 @@ pub trait Handler {
         self.on_event(Event::HrisEmployeeTerminated(payload))
     }
 
-    #[cfg(feature = "apideck-hris")]
     /// `hris.employee.updated`: Event broadcast when an employee has been updated.
     ///
     /// By default, passes the event to [`Handler::on_event`].
+    #[cfg(feature = "apideck-hris")]
     fn on_hris_employee_updated(
         &mut self,
         payload: super::payloads::UnifiedEvent<'_>,
@@ -1040,10 +1046,10 @@ pub trait Handler {
         self.on_event(Event::HrisEmployeeUpdated(payload))
     }
 
-    #[cfg(feature = "apideck-hris")]
     /// `hris.time-off-request.created`: Event broadcast when a time off request has been created.
     ///
     /// By default, passes the event to [`Handler::on_event`].
+    #[cfg(feature = "apideck-hris")]
     fn on_hris_time_off_request_created(
         &mut self,
         payload: super::payloads::UnifiedEvent<'_>,
@@ -1051,10 +1057,10 @@ pub trait Handler {
         self.on_event(Event::HrisTimeOffRequestCreated(payload))
     }
 
-    #[cfg(feature = "apideck-hris")]
     /// `hris.time-off-request.deleted`: Event broadcast when a time off request has been deleted.
     ///
     /// By default, passes the event to [`Handler::on_event`].
+    #[cfg(feature = "apideck-hris")]
     fn on_hris_time_off_request_deleted(
         &mut self,
         payload: super::payloads::UnifiedEvent<'_>,
@@ -1062,10 +1068,10 @@ pub trait Handler {
         self.on_event(Event::HrisTimeOffRequestDeleted(payload))
     }
 
-    #[cfg(feature = "apideck-hris")]
     /// `hris.time-off-request.updated`: Event broadcast when a time off request has been updated.
     ///
     /// By default, passes the event to [`Handler::on_event`].
+    #[cfg(feature = "apideck-hris")]
     fn on_hris_time_off_request_updated(
         &mut self,
         payload: super::payloads::UnifiedEvent<'_>,
@@ -1073,10 +1079,10 @@ pub trait Handler {
         self.on_event(Event::HrisTimeOffRequestUpdated(payload))
     }
 
-    #[cfg(feature = "apideck-issue-tracking")]
     /// `issue-tracking.ticket.created`: Event broadcast when a ticket has been created.
     ///
     /// By default, passes the event to [`Handler::on_event`].
+    #[cfg(feature = "apideck-issue-tracking")]
     fn on_issue_tracking_ticket_created(
         &mut self,
         payload: super::payloads::UnifiedEvent<'_>,
@@ -1084,10 +1090,10 @@ pub trait Handler {
         self.on_event(Event::IssueTrackingTicketCreated(payload))
     }
 
-    #[cfg(feature = "apideck-issue-tracking")]
     /// `issue-tracking.ticket.deleted`: Event broadcast when a ticket has been deleted.
     ///
     /// By default, passes the event to [`Handler::on_event`].
+    #[cfg(feature = "apideck-issue-tracking")]
     fn on_issue_tracking_ticket_deleted(
         &mut self,
         payload: super::payloads::UnifiedEvent<'_>,
@@ -1095,10 +1101,10 @@ pub trait Handler {
         self.on_event(Event::IssueTrackingTicketDeleted(payload))
     }
 
-    #[cfg(feature = "apideck-issue-tracking")]
     /// `issue-tracking.ticket.updated`: Event broadcast when a ticket has been updated.
     ///
     /// By default, passes the event to [`Handler::on_event`].
+    #[cfg(feature = "apideck-issue-tracking")]
     fn on_issue_tracking_ticket_updated(
         &mut self,
         payload: super::payloads::UnifiedEvent<'_>,
@@ -1106,10 +1112,10 @@ pub trait Handler {
         self.on_event(Event::IssueTrackingTicketUpdated(payload))
     }
 
-    #[cfg(feature = "apideck-lead")]
     /// `lead.lead.created`: Event broadcast when a lead has been created.
     ///
     /// By default, passes the event to [`Handler::on_event`].
+    #[cfg(feature = "apideck-lead")]
     fn on_lead_lead_created(
         &mut self,
         payload: super::payloads::UnifiedEvent<'_>,
@@ -1117,10 +1123,10 @@ pub trait Handler {
         self.on_event(Event::LeadLeadCreated(payload))
     }
 
-    #[cfg(feature = "apideck-lead")]
     /// `lead.lead.deleted`: Event broadcast when a lead has been deleted.
     ///
     /// By default, passes the event to [`Handler::on_event`].
+    #[cfg(feature = "apideck-lead")]
     fn on_lead_lead_deleted(
         &mut self,
         payload: super::payloads::UnifiedEvent<'_>,
@@ -1128,10 +1134,10 @@ pub trait Handler {
         self.on_event(Event::LeadLeadDeleted(payload))
     }
 
-    #[cfg(feature = "apideck-lead")]
     /// `lead.lead.updated`: Event broadcast when a lead has been updated.
     ///
     /// By default, passes the event to [`Handler::on_event`].
+    #[cfg(feature = "apideck-lead")]
     fn on_lead_lead_updated(
         &mut self,
         payload: super::payloads::UnifiedEvent<'_>,
@@ -1139,10 +1145,10 @@ pub trait Handler {
         self.on_event(Event::LeadLeadUpdated(payload))
     }
 
-    #[cfg(feature = "apideck-pos")]
     /// `pos.item.created`: Event broadcast when an item has been created.
     ///
     /// By default, passes the event to [`Handler::on_event`].
+    #[cfg(feature = "apideck-pos")]
     fn on_pos_item_created(
         &mut self,
         payload: super::payloads::UnifiedEvent<'_>,
@@ -1150,10 +1156,10 @@ pub trait Handler {
         self.on_event(Event::PosItemCreated(payload))
     }
 
-    #[cfg(feature = "apideck-pos")]
     /// `pos.item.deleted`: Event broadcast when an item has been deleted.
     ///
     /// By default, passes the event to [`Handler::on_event`].
+    #[cfg(feature = "apideck-pos")]
     fn on_pos_item_deleted(
         &mut self,
         payload: super::payloads::UnifiedEvent<'_>,
@@ -1161,10 +1167,10 @@ pub trait Handler {
         self.on_event(Event::PosItemDeleted(payload))
     }
 
-    #[cfg(feature = "apideck-pos")]
     /// `pos.item.updated`: Event broadcast when an item has been updated.
     ///
     /// By default, passes the event to [`Handler::on_event`].
+    #[cfg(feature = "apideck-pos")]
     fn on_pos_item_updated(
         &mut self,
         payload: super::payloads::UnifiedEvent<'_>,
@@ -1172,10 +1178,10 @@ pub trait Handler {
         self.on_event(Event::PosItemUpdated(payload))
     }
 
-    #[cfg(feature = "apideck-pos")]
     /// `pos.location.created`: Event broadcast when a location has been created.
     ///
     /// By default, passes the event to [`Handler::on_event`].
+    #[cfg(feature = "apideck-pos")]
     fn on_pos_location_created(
         &mut self,
         payload: super::payloads::UnifiedEvent<'_>,
@@ -1183,10 +1189,10 @@ pub trait Handler {
         self.on_event(Event::PosLocationCreated(payload))
     }
 
-    #[cfg(feature = "apideck-pos")]
     /// `pos.location.deleted`: Event broadcast when a location has been deleted.
     ///
     /// By default, passes the event to [`Handler::on_event`].
+    #[cfg(feature = "apideck-pos")]
     fn on_pos_location_deleted(
         &mut self,
         payload: super::payloads::UnifiedEvent<'_>,
@@ -1194,10 +1200,10 @@ pub trait Handler {
         self.on_event(Event::PosLocationDeleted(payload))
     }
 
-    #[cfg(feature = "apideck-pos")]
     /// `pos.location.updated`: Event broadcast when a location has been updated.
     ///
     /// By default, passes the event to [`Handler::on_event`].
+    #[cfg(feature = "apideck-pos")]
     fn on_pos_location_updated(
         &mut self,
         payload: super::payloads::UnifiedEvent<'_>,
@@ -1205,10 +1211,10 @@ pub trait Handler {
         self.on_event(Event::PosLocationUpdated(payload))
     }
 
-    #[cfg(feature = "apideck-pos")]
     /// `pos.merchant.created`: Event broadcast when a merchant has been created.
     ///
     /// By default, passes the event to [`Handler::on_event`].
+    #[cfg(feature = "apideck-pos")]
     fn on_pos_merchant_created(
         &mut self,
         payload: super::payloads::UnifiedEvent<'_>,
@@ -1216,10 +1222,10 @@ pub trait Handler {
         self.on_event(Event::PosMerchantCreated(payload))
     }
 
-    #[cfg(feature = "apideck-pos")]
     /// `pos.merchant.deleted`: Event broadcast when a merchant has been deleted.
     ///
     /// By default, passes the event to [`Handler::on_event`].
+    #[cfg(feature = "apideck-pos")]
     fn on_pos_merchant_deleted(
         &mut self,
         payload: super::payloads::UnifiedEvent<'_>,
@@ -1227,10 +1233,10 @@ pub trait Handler {
         self.on_event(Event::PosMerchantDeleted(payload))
     }
 
-    #[cfg(feature = "apideck-pos")]
     /// `pos.merchant.updated`: Event broadcast when a merchant has been updated.
     ///
     /// By default, passes the event to [`Handler::on_event`].
+    #[cfg(feature = "apideck-pos")]
     fn on_pos_merchant_updated(
         &mut self,
         payload: super::payloads::UnifiedEvent<'_>,
@@ -1238,10 +1244,10 @@ pub trait Handler {
         self.on_event(Event::PosMerchantUpdated(payload))
     }
 
-    #[cfg(feature = "apideck-pos")]
     /// `pos.modifier.created`: Event broadcast when a modifier has been created.
     ///
     /// By default, passes the event to [`Handler::on_event`].
+    #[cfg(feature = "apideck-pos")]
     fn on_pos_modifier_created(
         &mut self,
         payload: super::payloads::UnifiedEvent<'_>,
@@ -1249,10 +1255,10 @@ pub trait Handler {
         self.on_event(Event::PosModifierCreated(payload))
     }
 
-    #[cfg(feature = "apideck-pos")]
     /// `pos.modifier.deleted`: Event broadcast when a modifier has been deleted.
     ///
     /// By default, passes the event to [`Handler::on_event`].
+    #[cfg(feature = "apideck-pos")]
     fn on_pos_modifier_deleted(
         &mut self,
         payload: super::payloads::UnifiedEvent<'_>,
@@ -1260,10 +1266,10 @@ pub trait Handler {
         self.on_event(Event::PosModifierDeleted(payload))
     }
 
-    #[cfg(feature = "apideck-pos")]
     /// `pos.modifier.updated`: Event broadcast when a modifier has been updated.
     ///
     /// By default, passes the event to [`Handler::on_event`].
+    #[cfg(feature = "apideck-pos")]
     fn on_pos_modifier_updated(
         &mut self,
         payload: super::payloads::UnifiedEvent<'_>,
@@ -1271,12 +1277,12 @@ pub trait Handler {
         self.on_event(Event::PosModifierUpdated(payload))
     }
 
-    #[cfg(feature = "apideck-pos")]
     /// `pos.modifier_group.created`: Event broadcast when a modifier group has been created.
     ///
     /// Also parsed from the older name `pos.modifier-group.created`.
     ///
     /// By default, passes the event to [`Handler::on_event`].
+    #[cfg(feature = "apideck-pos")]
     fn on_pos_modifier_group_created(
         &mut self,
         payload: super::payloads::UnifiedEvent<'_>,
@@ -1284,12 +1290,12 @@ pub trait Handler {
         self.on_event(Event::PosModifierGroupCreated(payload))
     }
 
-    #[cfg(feature = "apideck-pos")]
     /// `pos.modifier_group.deleted`: Event broadcast when a modifier group has been deleted.
     ///
     /// Also parsed from the older name `pos.modifier-group.deleted`.
     ///
     /// By default, passes the event to [`Handler::on_event`].
+    #[cfg(feature = "apideck-pos")]
     fn on_pos_modifier_group_deleted(
         &mut self,
         payload: super::payloads::UnifiedEvent<'_>,
@@ -1297,12 +1303,12 @@ pub trait Handler {
         self.on_event(Event::PosModifierGroupDeleted(payload))
     }
 
-    #[cfg(feature = "apideck-pos")]
     /// `pos.modifier_group.updated`: Event broadcast when a modifier group has been updated.
     ///
     /// Also parsed from the older name `pos.modifier-group.updated`.
     ///
     /// By default, passes the event to [`Handler::on_event`].
+    #[cfg(feature = "apideck-pos")]
     fn on_pos_modifier_group_updated(
         &mut self,
         payload: super::payloads::UnifiedEvent<'_>,
@@ -1310,12 +1316,12 @@ pub trait Handler {
         self.on_event(Event::PosModifierGroupUpdated(payload))
     }
 
-    #[cfg(feature = "apideck-pos")]
     /// `pos.order.created`: Event broadcast when an order has been created.
     ///
     /// **Upcoming**: documented by the vendor as not yet sent.
     ///
     /// By default, passes the event to [`Handler::on_event`].
+    #[cfg(feature = "apideck-pos")]
     fn on_pos_order_created(
         &mut self,
         payload: super::payloads::UnifiedEvent<'_>,
@@ -1323,12 +1329,12 @@ pub trait Handler {
         self.on_event(Event::PosOrderCreated(payload))
     }
 
-    #[cfg(feature = "apideck-pos")]
     /// `pos.order.deleted`: Event broadcast when an order has been deleted.
     ///
     /// **Upcoming**: documented by the vendor as not yet sent.
     ///
     /// By default, passes the event to [`Handler::on_event`].
+    #[cfg(feature = "apideck-pos")]
     fn on_pos_order_deleted(
         &mut self,
         payload: super::payloads::UnifiedEvent<'_>,
@@ -1336,12 +1342,12 @@ pub trait Handler {
         self.on_event(Event::PosOrderDeleted(payload))
     }
 
-    #[cfg(feature = "apideck-pos")]
     /// `pos.order.updated`: Event broadcast when an order has been updated.
     ///
     /// **Upcoming**: documented by the vendor as not yet sent.
     ///
     /// By default, passes the event to [`Handler::on_event`].
+    #[cfg(feature = "apideck-pos")]
     fn on_pos_order_updated(
         &mut self,
         payload: super::payloads::UnifiedEvent<'_>,
@@ -1349,10 +1355,10 @@ pub trait Handler {
         self.on_event(Event::PosOrderUpdated(payload))
     }
 
-    #[cfg(feature = "apideck-pos")]
     /// `pos.payment.created`: Event broadcast when a payment has been created.
     ///
     /// By default, passes the event to [`Handler::on_event`].
+    #[cfg(feature = "apideck-pos")]
     fn on_pos_payment_created(
         &mut self,
         payload: super::payloads::UnifiedEvent<'_>,
@@ -1360,10 +1366,10 @@ pub trait Handler {
         self.on_event(Event::PosPaymentCreated(payload))
     }
 
-    #[cfg(feature = "apideck-pos")]
     /// `pos.payment.deleted`: Event broadcast when a payment has been deleted.
     ///
     /// By default, passes the event to [`Handler::on_event`].
+    #[cfg(feature = "apideck-pos")]
     fn on_pos_payment_deleted(
         &mut self,
         payload: super::payloads::UnifiedEvent<'_>,
@@ -1371,10 +1377,10 @@ pub trait Handler {
         self.on_event(Event::PosPaymentDeleted(payload))
     }
 
-    #[cfg(feature = "apideck-pos")]
     /// `pos.payment.updated`: Event broadcast when a payment has been updated.
     ///
     /// By default, passes the event to [`Handler::on_event`].
+    #[cfg(feature = "apideck-pos")]
     fn on_pos_payment_updated(
         &mut self,
         payload: super::payloads::UnifiedEvent<'_>,
@@ -1382,12 +1388,13 @@ pub trait Handler {
         self.on_event(Event::PosPaymentUpdated(payload))
     }
 
-    #[cfg(feature = "apideck-pos")]
     /// `pos.product.created`: Event broadcast when a product has been created.
     ///
-    /// **Undocumented**: listed in the vendor's event enum but not documented; the payload shape is assumed to be the api's.
+    /// **Undocumented**: listed in the vendor's event enum but not documented; the payload shape is
+    /// assumed to be the api's.
     ///
     /// By default, passes the event to [`Handler::on_event`].
+    #[cfg(feature = "apideck-pos")]
     fn on_pos_product_created(
         &mut self,
         payload: super::payloads::UnifiedEvent<'_>,
@@ -1395,12 +1402,13 @@ pub trait Handler {
         self.on_event(Event::PosProductCreated(payload))
     }
 
-    #[cfg(feature = "apideck-pos")]
     /// `pos.product.deleted`: Event broadcast when a product has been deleted.
     ///
-    /// **Undocumented**: listed in the vendor's event enum but not documented; the payload shape is assumed to be the api's.
+    /// **Undocumented**: listed in the vendor's event enum but not documented; the payload shape is
+    /// assumed to be the api's.
     ///
     /// By default, passes the event to [`Handler::on_event`].
+    #[cfg(feature = "apideck-pos")]
     fn on_pos_product_deleted(
         &mut self,
         payload: super::payloads::UnifiedEvent<'_>,
@@ -1408,12 +1416,13 @@ pub trait Handler {
         self.on_event(Event::PosProductDeleted(payload))
     }
 
-    #[cfg(feature = "apideck-pos")]
     /// `pos.product.updated`: Event broadcast when a product has been updated.
     ///
-    /// **Undocumented**: listed in the vendor's event enum but not documented; the payload shape is assumed to be the api's.
+    /// **Undocumented**: listed in the vendor's event enum but not documented; the payload shape is
+    /// assumed to be the api's.
     ///
     /// By default, passes the event to [`Handler::on_event`].
+    #[cfg(feature = "apideck-pos")]
     fn on_pos_product_updated(
         &mut self,
         payload: super::payloads::UnifiedEvent<'_>,
@@ -1421,10 +1430,10 @@ pub trait Handler {
         self.on_event(Event::PosProductUpdated(payload))
     }
 
-    #[cfg(feature = "apideck-vault")]
     /// `vault.connection.callable`: Event broadcast when a connection is now callable.
     ///
     /// By default, passes the event to [`Handler::on_event`].
+    #[cfg(feature = "apideck-vault")]
     fn on_vault_connection_callable(
         &mut self,
         payload: ::std::boxed::Box<super::payloads::ConnectionEvent<'_>>,
@@ -1432,10 +1441,10 @@ pub trait Handler {
         self.on_event(Event::VaultConnectionCallable(payload))
     }
 
-    #[cfg(feature = "apideck-vault")]
     /// `vault.connection.created`: Event broadcast when a connection has been created.
     ///
     /// By default, passes the event to [`Handler::on_event`].
+    #[cfg(feature = "apideck-vault")]
     fn on_vault_connection_created(
         &mut self,
         payload: ::std::boxed::Box<super::payloads::ConnectionEvent<'_>>,
@@ -1443,10 +1452,10 @@ pub trait Handler {
         self.on_event(Event::VaultConnectionCreated(payload))
     }
 
-    #[cfg(feature = "apideck-vault")]
     /// `vault.connection.deleted`: Event broadcast when a connection has been deleted.
     ///
     /// By default, passes the event to [`Handler::on_event`].
+    #[cfg(feature = "apideck-vault")]
     fn on_vault_connection_deleted(
         &mut self,
         payload: ::std::boxed::Box<super::payloads::ConnectionEvent<'_>>,
@@ -1454,10 +1463,10 @@ pub trait Handler {
         self.on_event(Event::VaultConnectionDeleted(payload))
     }
 
-    #[cfg(feature = "apideck-vault")]
     /// `vault.connection.disabled`: Event broadcast when a connection has been disabled.
     ///
     /// By default, passes the event to [`Handler::on_event`].
+    #[cfg(feature = "apideck-vault")]
     fn on_vault_connection_disabled(
         &mut self,
         payload: ::std::boxed::Box<super::payloads::ConnectionEvent<'_>>,
@@ -1465,10 +1474,11 @@ pub trait Handler {
         self.on_event(Event::VaultConnectionDisabled(payload))
     }
 
-    #[cfg(feature = "apideck-vault")]
-    /// `vault.connection.downstream.degraded`: Event broadcast when a connection's downstream service has degraded.
+    /// `vault.connection.downstream.degraded`: Event broadcast when a connection's downstream service
+    /// has degraded.
     ///
     /// By default, passes the event to [`Handler::on_event`].
+    #[cfg(feature = "apideck-vault")]
     fn on_vault_connection_downstream_degraded(
         &mut self,
         payload: ::std::boxed::Box<super::payloads::ConnectionEvent<'_>>,
@@ -1476,10 +1486,11 @@ pub trait Handler {
         self.on_event(Event::VaultConnectionDownstreamDegraded(payload))
     }
 
-    #[cfg(feature = "apideck-vault")]
-    /// `vault.connection.downstream.recovered`: Event broadcast when a connection's downstream service has recovered.
+    /// `vault.connection.downstream.recovered`: Event broadcast when a connection's downstream service
+    /// has recovered.
     ///
     /// By default, passes the event to [`Handler::on_event`].
+    #[cfg(feature = "apideck-vault")]
     fn on_vault_connection_downstream_recovered(
         &mut self,
         payload: ::std::boxed::Box<super::payloads::ConnectionEvent<'_>>,
@@ -1487,10 +1498,11 @@ pub trait Handler {
         self.on_event(Event::VaultConnectionDownstreamRecovered(payload))
     }
 
-    #[cfg(feature = "apideck-vault")]
-    /// `vault.connection.migrated`: Event broadcast when a connection has been migrated to another service; the payload's entity carries `migrated_from` with the source `service_id`.
+    /// `vault.connection.migrated`: Event broadcast when a connection has been migrated to another
+    /// service; the payload's entity carries `migrated_from` with the source `service_id`.
     ///
     /// By default, passes the event to [`Handler::on_event`].
+    #[cfg(feature = "apideck-vault")]
     fn on_vault_connection_migrated(
         &mut self,
         payload: ::std::boxed::Box<super::payloads::ConnectionEvent<'_>>,
@@ -1498,10 +1510,10 @@ pub trait Handler {
         self.on_event(Event::VaultConnectionMigrated(payload))
     }
 
-    #[cfg(feature = "apideck-vault")]
     /// `vault.connection.revoked`: Event broadcast when a connection has been revoked.
     ///
     /// By default, passes the event to [`Handler::on_event`].
+    #[cfg(feature = "apideck-vault")]
     fn on_vault_connection_revoked(
         &mut self,
         payload: ::std::boxed::Box<super::payloads::ConnectionEvent<'_>>,
@@ -1509,10 +1521,11 @@ pub trait Handler {
         self.on_event(Event::VaultConnectionRevoked(payload))
     }
 
-    #[cfg(feature = "apideck-vault")]
-    /// `vault.connection.token_refresh.failed`: Event broadcast when a connection's token refresh has failed.
+    /// `vault.connection.token_refresh.failed`: Event broadcast when a connection's token refresh has
+    /// failed.
     ///
     /// By default, passes the event to [`Handler::on_event`].
+    #[cfg(feature = "apideck-vault")]
     fn on_vault_connection_token_refresh_failed(
         &mut self,
         payload: ::std::boxed::Box<super::payloads::ConnectionEvent<'_>>,
@@ -1520,10 +1533,11 @@ pub trait Handler {
         self.on_event(Event::VaultConnectionTokenRefreshFailed(payload))
     }
 
-    #[cfg(feature = "apideck-vault")]
-    /// `vault.connection.token_refresh.pending`: Event broadcast when a connection's token refresh is pending.
+    /// `vault.connection.token_refresh.pending`: Event broadcast when a connection's token refresh is
+    /// pending.
     ///
     /// By default, passes the event to [`Handler::on_event`].
+    #[cfg(feature = "apideck-vault")]
     fn on_vault_connection_token_refresh_pending(
         &mut self,
         payload: ::std::boxed::Box<super::payloads::ConnectionEvent<'_>>,
@@ -1531,10 +1545,11 @@ pub trait Handler {
         self.on_event(Event::VaultConnectionTokenRefreshPending(payload))
     }
 
-    #[cfg(feature = "apideck-vault")]
-    /// `vault.connection.token_refresh.recovered`: Event broadcast when a connection's token refresh has recovered.
+    /// `vault.connection.token_refresh.recovered`: Event broadcast when a connection's token refresh
+    /// has recovered.
     ///
     /// By default, passes the event to [`Handler::on_event`].
+    #[cfg(feature = "apideck-vault")]
     fn on_vault_connection_token_refresh_recovered(
         &mut self,
         payload: ::std::boxed::Box<super::payloads::ConnectionEvent<'_>>,
@@ -1542,10 +1557,10 @@ pub trait Handler {
         self.on_event(Event::VaultConnectionTokenRefreshRecovered(payload))
     }
 
-    #[cfg(feature = "apideck-vault")]
     /// `vault.connection.updated`: Event broadcast when a connection has been updated.
     ///
     /// By default, passes the event to [`Handler::on_event`].
+    #[cfg(feature = "apideck-vault")]
     fn on_vault_connection_updated(
         &mut self,
         payload: ::std::boxed::Box<super::payloads::ConnectionEvent<'_>>,
@@ -1554,7 +1569,8 @@ pub trait Handler {
     }
 }
 
-/// Routes an event to its method on `handler`: Apideck events to theirs, every other event to [`Handler::on_event`].
+/// Routes an event to its method on `handler`: Apideck events to theirs, every other event to
+/// [`Handler::on_event`].
 pub fn dispatch<H: Handler + ?Sized>(handler: &mut H, event: Event<'_>) -> H::Output {
     match event {
         #[cfg(feature = "apideck-accounting")]

@@ -10,475 +10,492 @@ const WRAPPER: ::core::option::Option<&str> = Some("payload");
 
 /// A parsed Apideck webhook: which event it is, and its payload, typed.
 ///
-/// Serializing an event gives back the body it was parsed from (as JSON; key order and spacing are not kept).
+/// Serializing an event gives back the body it was parsed from (as JSON; key order and spacing are
+/// not kept).
 #[derive(Clone, Debug)]
 #[non_exhaustive]
 pub enum Event<'a> {
-    #[cfg(feature = "apideck-accounting")]
     /// `accounting.bill.created`: Event broadcast when a bill has been created.
+    #[cfg(feature = "apideck-accounting")]
     AccountingBillCreated(super::payloads::UnifiedEvent<'a>),
-    #[cfg(feature = "apideck-accounting")]
     /// `accounting.bill.deleted`: Event broadcast when a bill has been deleted.
+    #[cfg(feature = "apideck-accounting")]
     AccountingBillDeleted(super::payloads::UnifiedEvent<'a>),
-    #[cfg(feature = "apideck-accounting")]
     /// `accounting.bill.updated`: Event broadcast when a bill has been updated.
+    #[cfg(feature = "apideck-accounting")]
     AccountingBillUpdated(super::payloads::UnifiedEvent<'a>),
-    #[cfg(feature = "apideck-accounting")]
     /// `accounting.bill_payment.created`: Event broadcast when a bill payment has been created.
+    #[cfg(feature = "apideck-accounting")]
     AccountingBillPaymentCreated(super::payloads::UnifiedEvent<'a>),
-    #[cfg(feature = "apideck-accounting")]
     /// `accounting.bill_payment.deleted`: Event broadcast when a bill payment has been deleted.
+    #[cfg(feature = "apideck-accounting")]
     AccountingBillPaymentDeleted(super::payloads::UnifiedEvent<'a>),
-    #[cfg(feature = "apideck-accounting")]
     /// `accounting.bill_payment.updated`: Event broadcast when a bill payment has been updated.
+    #[cfg(feature = "apideck-accounting")]
     AccountingBillPaymentUpdated(super::payloads::UnifiedEvent<'a>),
-    #[cfg(feature = "apideck-accounting")]
     /// `accounting.credit_note.created`: Event broadcast when a credit note has been created.
+    #[cfg(feature = "apideck-accounting")]
     AccountingCreditNoteCreated(super::payloads::UnifiedEvent<'a>),
-    #[cfg(feature = "apideck-accounting")]
     /// `accounting.credit_note.deleted`: Event broadcast when a credit note has been deleted.
+    #[cfg(feature = "apideck-accounting")]
     AccountingCreditNoteDeleted(super::payloads::UnifiedEvent<'a>),
-    #[cfg(feature = "apideck-accounting")]
     /// `accounting.credit_note.updated`: Event broadcast when a credit note has been updated.
+    #[cfg(feature = "apideck-accounting")]
     AccountingCreditNoteUpdated(super::payloads::UnifiedEvent<'a>),
-    #[cfg(feature = "apideck-accounting")]
     /// `accounting.customer.created`: Event broadcast when a customer has been created.
+    #[cfg(feature = "apideck-accounting")]
     AccountingCustomerCreated(super::payloads::UnifiedEvent<'a>),
-    #[cfg(feature = "apideck-accounting")]
     /// `accounting.customer.deleted`: Event broadcast when a customer has been deleted.
+    #[cfg(feature = "apideck-accounting")]
     AccountingCustomerDeleted(super::payloads::UnifiedEvent<'a>),
-    #[cfg(feature = "apideck-accounting")]
     /// `accounting.customer.updated`: Event broadcast when a customer has been updated.
+    #[cfg(feature = "apideck-accounting")]
     AccountingCustomerUpdated(super::payloads::UnifiedEvent<'a>),
-    #[cfg(feature = "apideck-accounting")]
     /// `accounting.expense.created`: Event broadcast when an expense has been created.
+    #[cfg(feature = "apideck-accounting")]
     AccountingExpenseCreated(super::payloads::UnifiedEvent<'a>),
-    #[cfg(feature = "apideck-accounting")]
     /// `accounting.expense.deleted`: Event broadcast when an expense has been deleted.
+    #[cfg(feature = "apideck-accounting")]
     AccountingExpenseDeleted(super::payloads::UnifiedEvent<'a>),
-    #[cfg(feature = "apideck-accounting")]
     /// `accounting.expense.updated`: Event broadcast when an expense has been updated.
+    #[cfg(feature = "apideck-accounting")]
     AccountingExpenseUpdated(super::payloads::UnifiedEvent<'a>),
-    #[cfg(feature = "apideck-accounting")]
     /// `accounting.invoice.created`: Event broadcast when an invoice has been created.
+    #[cfg(feature = "apideck-accounting")]
     AccountingInvoiceCreated(super::payloads::UnifiedEvent<'a>),
-    #[cfg(feature = "apideck-accounting")]
     /// `accounting.invoice.deleted`: Event broadcast when an invoice has been deleted.
+    #[cfg(feature = "apideck-accounting")]
     AccountingInvoiceDeleted(super::payloads::UnifiedEvent<'a>),
-    #[cfg(feature = "apideck-accounting")]
     /// `accounting.invoice.updated`: Event broadcast when an invoice has been updated.
+    #[cfg(feature = "apideck-accounting")]
     AccountingInvoiceUpdated(super::payloads::UnifiedEvent<'a>),
-    #[cfg(feature = "apideck-accounting")]
     /// `accounting.invoice_item.created`: Event broadcast when an invoice item has been created.
+    #[cfg(feature = "apideck-accounting")]
     AccountingInvoiceItemCreated(super::payloads::UnifiedEvent<'a>),
-    #[cfg(feature = "apideck-accounting")]
     /// `accounting.invoice_item.deleted`: Event broadcast when an invoice item has been deleted.
+    #[cfg(feature = "apideck-accounting")]
     AccountingInvoiceItemDeleted(super::payloads::UnifiedEvent<'a>),
-    #[cfg(feature = "apideck-accounting")]
     /// `accounting.invoice_item.updated`: Event broadcast when an invoice item has been updated.
+    #[cfg(feature = "apideck-accounting")]
     AccountingInvoiceItemUpdated(super::payloads::UnifiedEvent<'a>),
-    #[cfg(feature = "apideck-accounting")]
     /// `accounting.ledger_account.created`: Event broadcast when a ledger account has been created.
+    #[cfg(feature = "apideck-accounting")]
     AccountingLedgerAccountCreated(super::payloads::UnifiedEvent<'a>),
-    #[cfg(feature = "apideck-accounting")]
     /// `accounting.ledger_account.deleted`: Event broadcast when a ledger account has been deleted.
+    #[cfg(feature = "apideck-accounting")]
     AccountingLedgerAccountDeleted(super::payloads::UnifiedEvent<'a>),
-    #[cfg(feature = "apideck-accounting")]
     /// `accounting.ledger_account.updated`: Event broadcast when a ledger account has been updated.
+    #[cfg(feature = "apideck-accounting")]
     AccountingLedgerAccountUpdated(super::payloads::UnifiedEvent<'a>),
-    #[cfg(feature = "apideck-accounting")]
     /// `accounting.payment.created`: Event broadcast when a payment has been created.
+    #[cfg(feature = "apideck-accounting")]
     AccountingPaymentCreated(super::payloads::UnifiedEvent<'a>),
-    #[cfg(feature = "apideck-accounting")]
     /// `accounting.payment.deleted`: Event broadcast when a payment has been deleted.
+    #[cfg(feature = "apideck-accounting")]
     AccountingPaymentDeleted(super::payloads::UnifiedEvent<'a>),
-    #[cfg(feature = "apideck-accounting")]
     /// `accounting.payment.updated`: Event broadcast when a payment has been updated.
+    #[cfg(feature = "apideck-accounting")]
     AccountingPaymentUpdated(super::payloads::UnifiedEvent<'a>),
-    #[cfg(feature = "apideck-accounting")]
     /// `accounting.project.created`: Event broadcast when a project has been created.
+    #[cfg(feature = "apideck-accounting")]
     AccountingProjectCreated(super::payloads::UnifiedEvent<'a>),
-    #[cfg(feature = "apideck-accounting")]
     /// `accounting.project.deleted`: Event broadcast when a project has been deleted.
+    #[cfg(feature = "apideck-accounting")]
     AccountingProjectDeleted(super::payloads::UnifiedEvent<'a>),
-    #[cfg(feature = "apideck-accounting")]
     /// `accounting.project.updated`: Event broadcast when a project has been updated.
-    AccountingProjectUpdated(super::payloads::UnifiedEvent<'a>),
     #[cfg(feature = "apideck-accounting")]
+    AccountingProjectUpdated(super::payloads::UnifiedEvent<'a>),
     /// `accounting.purchase_order.created`: Event broadcast when a purchase order has been created.
     ///
     /// Also parsed from the older name `accounting.purchase-order.created`.
-    AccountingPurchaseOrderCreated(super::payloads::UnifiedEvent<'a>),
     #[cfg(feature = "apideck-accounting")]
+    AccountingPurchaseOrderCreated(super::payloads::UnifiedEvent<'a>),
     /// `accounting.purchase_order.deleted`: Event broadcast when a purchase order has been deleted.
     ///
     /// Also parsed from the older name `accounting.purchase-order.deleted`.
-    AccountingPurchaseOrderDeleted(super::payloads::UnifiedEvent<'a>),
     #[cfg(feature = "apideck-accounting")]
+    AccountingPurchaseOrderDeleted(super::payloads::UnifiedEvent<'a>),
     /// `accounting.purchase_order.updated`: Event broadcast when a purchase order has been updated.
     ///
     /// Also parsed from the older name `accounting.purchase-order.updated`.
+    #[cfg(feature = "apideck-accounting")]
     AccountingPurchaseOrderUpdated(super::payloads::UnifiedEvent<'a>),
-    #[cfg(feature = "apideck-accounting")]
     /// `accounting.quote.created`: Event broadcast when a quote has been created.
+    #[cfg(feature = "apideck-accounting")]
     AccountingQuoteCreated(super::payloads::UnifiedEvent<'a>),
-    #[cfg(feature = "apideck-accounting")]
     /// `accounting.quote.deleted`: Event broadcast when a quote has been deleted.
+    #[cfg(feature = "apideck-accounting")]
     AccountingQuoteDeleted(super::payloads::UnifiedEvent<'a>),
-    #[cfg(feature = "apideck-accounting")]
     /// `accounting.quote.updated`: Event broadcast when a quote has been updated.
+    #[cfg(feature = "apideck-accounting")]
     AccountingQuoteUpdated(super::payloads::UnifiedEvent<'a>),
-    #[cfg(feature = "apideck-accounting")]
     /// `accounting.supplier.created`: Event broadcast when a supplier has been created.
+    #[cfg(feature = "apideck-accounting")]
     AccountingSupplierCreated(super::payloads::UnifiedEvent<'a>),
-    #[cfg(feature = "apideck-accounting")]
     /// `accounting.supplier.deleted`: Event broadcast when a supplier has been deleted.
+    #[cfg(feature = "apideck-accounting")]
     AccountingSupplierDeleted(super::payloads::UnifiedEvent<'a>),
-    #[cfg(feature = "apideck-accounting")]
     /// `accounting.supplier.updated`: Event broadcast when a supplier has been updated.
+    #[cfg(feature = "apideck-accounting")]
     AccountingSupplierUpdated(super::payloads::UnifiedEvent<'a>),
-    #[cfg(feature = "apideck-accounting")]
     /// `accounting.tax_rate.created`: Event broadcast when a tax rate has been created.
+    #[cfg(feature = "apideck-accounting")]
     AccountingTaxRateCreated(super::payloads::UnifiedEvent<'a>),
-    #[cfg(feature = "apideck-accounting")]
     /// `accounting.tax_rate.deleted`: Event broadcast when a tax rate has been deleted.
+    #[cfg(feature = "apideck-accounting")]
     AccountingTaxRateDeleted(super::payloads::UnifiedEvent<'a>),
-    #[cfg(feature = "apideck-accounting")]
     /// `accounting.tax_rate.updated`: Event broadcast when a tax rate has been updated.
+    #[cfg(feature = "apideck-accounting")]
     AccountingTaxRateUpdated(super::payloads::UnifiedEvent<'a>),
+    /// `accounting.tracking_category.created`: Event broadcast when a tracking category has been
+    /// created.
     #[cfg(feature = "apideck-accounting")]
-    /// `accounting.tracking_category.created`: Event broadcast when a tracking category has been created.
     AccountingTrackingCategoryCreated(super::payloads::UnifiedEvent<'a>),
+    /// `accounting.tracking_category.deleted`: Event broadcast when a tracking category has been
+    /// deleted.
     #[cfg(feature = "apideck-accounting")]
-    /// `accounting.tracking_category.deleted`: Event broadcast when a tracking category has been deleted.
     AccountingTrackingCategoryDeleted(super::payloads::UnifiedEvent<'a>),
+    /// `accounting.tracking_category.updated`: Event broadcast when a tracking category has been
+    /// updated.
     #[cfg(feature = "apideck-accounting")]
-    /// `accounting.tracking_category.updated`: Event broadcast when a tracking category has been updated.
     AccountingTrackingCategoryUpdated(super::payloads::UnifiedEvent<'a>),
-    #[cfg(feature = "apideck-ats")]
     /// `ats.applicant.created`: Event broadcast when an applicant has been created.
     ///
     /// **Upcoming**: documented by the vendor as not yet sent.
-    AtsApplicantCreated(super::payloads::UnifiedEvent<'a>),
     #[cfg(feature = "apideck-ats")]
+    AtsApplicantCreated(super::payloads::UnifiedEvent<'a>),
     /// `ats.applicant.deleted`: Event broadcast when an applicant has been deleted.
     ///
     /// **Upcoming**: documented by the vendor as not yet sent.
-    AtsApplicantDeleted(super::payloads::UnifiedEvent<'a>),
     #[cfg(feature = "apideck-ats")]
+    AtsApplicantDeleted(super::payloads::UnifiedEvent<'a>),
     /// `ats.applicant.updated`: Event broadcast when an applicant has been updated.
     ///
     /// **Upcoming**: documented by the vendor as not yet sent.
+    #[cfg(feature = "apideck-ats")]
     AtsApplicantUpdated(super::payloads::UnifiedEvent<'a>),
-    #[cfg(feature = "apideck-ats")]
     /// `ats.application.created`: Event broadcast when an application has been created.
+    #[cfg(feature = "apideck-ats")]
     AtsApplicationCreated(super::payloads::UnifiedEvent<'a>),
-    #[cfg(feature = "apideck-ats")]
     /// `ats.application.deleted`: Event broadcast when an application has been deleted.
+    #[cfg(feature = "apideck-ats")]
     AtsApplicationDeleted(super::payloads::UnifiedEvent<'a>),
-    #[cfg(feature = "apideck-ats")]
     /// `ats.application.updated`: Event broadcast when an application has been updated.
+    #[cfg(feature = "apideck-ats")]
     AtsApplicationUpdated(super::payloads::UnifiedEvent<'a>),
-    #[cfg(feature = "apideck-ats")]
     /// `ats.job.created`: Event broadcast when a job has been created.
+    #[cfg(feature = "apideck-ats")]
     AtsJobCreated(super::payloads::UnifiedEvent<'a>),
-    #[cfg(feature = "apideck-ats")]
     /// `ats.job.deleted`: Event broadcast when a job has been deleted.
-    AtsJobDeleted(super::payloads::UnifiedEvent<'a>),
     #[cfg(feature = "apideck-ats")]
+    AtsJobDeleted(super::payloads::UnifiedEvent<'a>),
     /// `ats.job.updated`: Event broadcast when a job has been updated.
+    #[cfg(feature = "apideck-ats")]
     AtsJobUpdated(super::payloads::UnifiedEvent<'a>),
-    #[cfg(feature = "apideck-crm")]
     /// `crm.activity.created`: Event broadcast when an activity has been created.
+    #[cfg(feature = "apideck-crm")]
     CrmActivityCreated(super::payloads::UnifiedEvent<'a>),
-    #[cfg(feature = "apideck-crm")]
     /// `crm.activity.deleted`: Event broadcast when an activity has been deleted.
+    #[cfg(feature = "apideck-crm")]
     CrmActivityDeleted(super::payloads::UnifiedEvent<'a>),
-    #[cfg(feature = "apideck-crm")]
     /// `crm.activity.updated`: Event broadcast when an activity has been updated.
+    #[cfg(feature = "apideck-crm")]
     CrmActivityUpdated(super::payloads::UnifiedEvent<'a>),
-    #[cfg(feature = "apideck-crm")]
     /// `crm.company.created`: Event broadcast when a company has been created.
+    #[cfg(feature = "apideck-crm")]
     CrmCompanyCreated(super::payloads::UnifiedEvent<'a>),
-    #[cfg(feature = "apideck-crm")]
     /// `crm.company.deleted`: Event broadcast when a company has been deleted.
+    #[cfg(feature = "apideck-crm")]
     CrmCompanyDeleted(super::payloads::UnifiedEvent<'a>),
-    #[cfg(feature = "apideck-crm")]
     /// `crm.company.updated`: Event broadcast when a company has been updated.
+    #[cfg(feature = "apideck-crm")]
     CrmCompanyUpdated(super::payloads::UnifiedEvent<'a>),
-    #[cfg(feature = "apideck-crm")]
     /// `crm.contact.created`: Event broadcast when a contact has been created.
+    #[cfg(feature = "apideck-crm")]
     CrmContactCreated(super::payloads::UnifiedEvent<'a>),
-    #[cfg(feature = "apideck-crm")]
     /// `crm.contact.deleted`: Event broadcast when a contact has been deleted.
+    #[cfg(feature = "apideck-crm")]
     CrmContactDeleted(super::payloads::UnifiedEvent<'a>),
-    #[cfg(feature = "apideck-crm")]
     /// `crm.contact.updated`: Event broadcast when a contact has been updated.
+    #[cfg(feature = "apideck-crm")]
     CrmContactUpdated(super::payloads::UnifiedEvent<'a>),
-    #[cfg(feature = "apideck-crm")]
     /// `crm.lead.created`: Event broadcast when a lead has been created.
+    #[cfg(feature = "apideck-crm")]
     CrmLeadCreated(super::payloads::UnifiedEvent<'a>),
-    #[cfg(feature = "apideck-crm")]
     /// `crm.lead.deleted`: Event broadcast when a lead has been deleted.
+    #[cfg(feature = "apideck-crm")]
     CrmLeadDeleted(super::payloads::UnifiedEvent<'a>),
-    #[cfg(feature = "apideck-crm")]
     /// `crm.lead.updated`: Event broadcast when a lead has been updated.
+    #[cfg(feature = "apideck-crm")]
     CrmLeadUpdated(super::payloads::UnifiedEvent<'a>),
-    #[cfg(feature = "apideck-crm")]
     /// `crm.note.created`: Event broadcast when a note has been created.
-    CrmNoteCreated(super::payloads::UnifiedEvent<'a>),
     #[cfg(feature = "apideck-crm")]
+    CrmNoteCreated(super::payloads::UnifiedEvent<'a>),
     /// `crm.note.deleted`: Event broadcast when a note has been deleted.
     ///
     /// Also parsed from the older name `crm.notes.deleted`.
-    CrmNoteDeleted(super::payloads::UnifiedEvent<'a>),
     #[cfg(feature = "apideck-crm")]
+    CrmNoteDeleted(super::payloads::UnifiedEvent<'a>),
     /// `crm.note.updated`: Event broadcast when a note has been updated.
     ///
     /// Also parsed from the older name `crm.notes.updated`.
+    #[cfg(feature = "apideck-crm")]
     CrmNoteUpdated(super::payloads::UnifiedEvent<'a>),
-    #[cfg(feature = "apideck-crm")]
     /// `crm.opportunity.created`: Event broadcast when an opportunity has been created.
+    #[cfg(feature = "apideck-crm")]
     CrmOpportunityCreated(super::payloads::UnifiedEvent<'a>),
-    #[cfg(feature = "apideck-crm")]
     /// `crm.opportunity.deleted`: Event broadcast when an opportunity has been deleted.
-    CrmOpportunityDeleted(super::payloads::UnifiedEvent<'a>),
     #[cfg(feature = "apideck-crm")]
+    CrmOpportunityDeleted(super::payloads::UnifiedEvent<'a>),
     /// `crm.opportunity.updated`: Event broadcast when an opportunity has been updated.
+    #[cfg(feature = "apideck-crm")]
     CrmOpportunityUpdated(super::payloads::UnifiedEvent<'a>),
-    #[cfg(feature = "apideck-ecommerce")]
     /// `ecommerce.customer.created`: Event broadcast when a customer has been created.
+    #[cfg(feature = "apideck-ecommerce")]
     EcommerceCustomerCreated(super::payloads::UnifiedEvent<'a>),
-    #[cfg(feature = "apideck-ecommerce")]
     /// `ecommerce.customer.deleted`: Event broadcast when a customer has been deleted.
+    #[cfg(feature = "apideck-ecommerce")]
     EcommerceCustomerDeleted(super::payloads::UnifiedEvent<'a>),
-    #[cfg(feature = "apideck-ecommerce")]
     /// `ecommerce.customer.updated`: Event broadcast when a customer has been updated.
+    #[cfg(feature = "apideck-ecommerce")]
     EcommerceCustomerUpdated(super::payloads::UnifiedEvent<'a>),
-    #[cfg(feature = "apideck-ecommerce")]
     /// `ecommerce.order.created`: Event broadcast when an order has been created.
+    #[cfg(feature = "apideck-ecommerce")]
     EcommerceOrderCreated(super::payloads::UnifiedEvent<'a>),
-    #[cfg(feature = "apideck-ecommerce")]
     /// `ecommerce.order.deleted`: Event broadcast when an order has been deleted.
+    #[cfg(feature = "apideck-ecommerce")]
     EcommerceOrderDeleted(super::payloads::UnifiedEvent<'a>),
-    #[cfg(feature = "apideck-ecommerce")]
     /// `ecommerce.order.updated`: Event broadcast when an order has been updated.
+    #[cfg(feature = "apideck-ecommerce")]
     EcommerceOrderUpdated(super::payloads::UnifiedEvent<'a>),
-    #[cfg(feature = "apideck-ecommerce")]
     /// `ecommerce.product.created`: Event broadcast when a product has been created.
+    #[cfg(feature = "apideck-ecommerce")]
     EcommerceProductCreated(super::payloads::UnifiedEvent<'a>),
-    #[cfg(feature = "apideck-ecommerce")]
     /// `ecommerce.product.deleted`: Event broadcast when a product has been deleted.
-    EcommerceProductDeleted(super::payloads::UnifiedEvent<'a>),
     #[cfg(feature = "apideck-ecommerce")]
+    EcommerceProductDeleted(super::payloads::UnifiedEvent<'a>),
     /// `ecommerce.product.updated`: Event broadcast when a product has been updated.
+    #[cfg(feature = "apideck-ecommerce")]
     EcommerceProductUpdated(super::payloads::UnifiedEvent<'a>),
-    #[cfg(feature = "apideck-file-storage")]
     /// `file-storage.drive.updated`: Event broadcast when a drive has been updated.
+    #[cfg(feature = "apideck-file-storage")]
     FileStorageDriveUpdated(super::payloads::UnifiedEvent<'a>),
-    #[cfg(feature = "apideck-file-storage")]
     /// `file-storage.file.created`: Event broadcast when a file has been created.
+    #[cfg(feature = "apideck-file-storage")]
     FileStorageFileCreated(super::payloads::UnifiedEvent<'a>),
-    #[cfg(feature = "apideck-file-storage")]
     /// `file-storage.file.deleted`: Event broadcast when a file has been deleted.
-    FileStorageFileDeleted(super::payloads::UnifiedEvent<'a>),
     #[cfg(feature = "apideck-file-storage")]
+    FileStorageFileDeleted(super::payloads::UnifiedEvent<'a>),
     /// `file-storage.file.updated`: Event broadcast when a file has been updated.
+    #[cfg(feature = "apideck-file-storage")]
     FileStorageFileUpdated(super::payloads::UnifiedEvent<'a>),
-    #[cfg(feature = "apideck-hris")]
     /// `hris.company.created`: Event broadcast when a company has been created.
+    #[cfg(feature = "apideck-hris")]
     HrisCompanyCreated(super::payloads::UnifiedEvent<'a>),
-    #[cfg(feature = "apideck-hris")]
     /// `hris.company.deleted`: Event broadcast when a company has been deleted.
+    #[cfg(feature = "apideck-hris")]
     HrisCompanyDeleted(super::payloads::UnifiedEvent<'a>),
-    #[cfg(feature = "apideck-hris")]
     /// `hris.company.updated`: Event broadcast when a company has been updated.
+    #[cfg(feature = "apideck-hris")]
     HrisCompanyUpdated(super::payloads::UnifiedEvent<'a>),
-    #[cfg(feature = "apideck-hris")]
     /// `hris.employee.created`: Event broadcast when an employee has been created.
+    #[cfg(feature = "apideck-hris")]
     HrisEmployeeCreated(super::payloads::UnifiedEvent<'a>),
-    #[cfg(feature = "apideck-hris")]
     /// `hris.employee.deleted`: Event broadcast when an employee has been deleted.
+    #[cfg(feature = "apideck-hris")]
     HrisEmployeeDeleted(super::payloads::UnifiedEvent<'a>),
-    #[cfg(feature = "apideck-hris")]
     /// `hris.employee.terminated`: Event broadcast when an employee has been terminated.
+    #[cfg(feature = "apideck-hris")]
     HrisEmployeeTerminated(super::payloads::UnifiedEvent<'a>),
-    #[cfg(feature = "apideck-hris")]
     /// `hris.employee.updated`: Event broadcast when an employee has been updated.
+    #[cfg(feature = "apideck-hris")]
     HrisEmployeeUpdated(super::payloads::UnifiedEvent<'a>),
-    #[cfg(feature = "apideck-hris")]
     /// `hris.time-off-request.created`: Event broadcast when a time off request has been created.
+    #[cfg(feature = "apideck-hris")]
     HrisTimeOffRequestCreated(super::payloads::UnifiedEvent<'a>),
-    #[cfg(feature = "apideck-hris")]
     /// `hris.time-off-request.deleted`: Event broadcast when a time off request has been deleted.
-    HrisTimeOffRequestDeleted(super::payloads::UnifiedEvent<'a>),
     #[cfg(feature = "apideck-hris")]
+    HrisTimeOffRequestDeleted(super::payloads::UnifiedEvent<'a>),
     /// `hris.time-off-request.updated`: Event broadcast when a time off request has been updated.
+    #[cfg(feature = "apideck-hris")]
     HrisTimeOffRequestUpdated(super::payloads::UnifiedEvent<'a>),
-    #[cfg(feature = "apideck-issue-tracking")]
     /// `issue-tracking.ticket.created`: Event broadcast when a ticket has been created.
+    #[cfg(feature = "apideck-issue-tracking")]
     IssueTrackingTicketCreated(super::payloads::UnifiedEvent<'a>),
-    #[cfg(feature = "apideck-issue-tracking")]
     /// `issue-tracking.ticket.deleted`: Event broadcast when a ticket has been deleted.
-    IssueTrackingTicketDeleted(super::payloads::UnifiedEvent<'a>),
     #[cfg(feature = "apideck-issue-tracking")]
+    IssueTrackingTicketDeleted(super::payloads::UnifiedEvent<'a>),
     /// `issue-tracking.ticket.updated`: Event broadcast when a ticket has been updated.
+    #[cfg(feature = "apideck-issue-tracking")]
     IssueTrackingTicketUpdated(super::payloads::UnifiedEvent<'a>),
-    #[cfg(feature = "apideck-lead")]
     /// `lead.lead.created`: Event broadcast when a lead has been created.
+    #[cfg(feature = "apideck-lead")]
     LeadLeadCreated(super::payloads::UnifiedEvent<'a>),
-    #[cfg(feature = "apideck-lead")]
     /// `lead.lead.deleted`: Event broadcast when a lead has been deleted.
-    LeadLeadDeleted(super::payloads::UnifiedEvent<'a>),
     #[cfg(feature = "apideck-lead")]
+    LeadLeadDeleted(super::payloads::UnifiedEvent<'a>),
     /// `lead.lead.updated`: Event broadcast when a lead has been updated.
+    #[cfg(feature = "apideck-lead")]
     LeadLeadUpdated(super::payloads::UnifiedEvent<'a>),
-    #[cfg(feature = "apideck-pos")]
     /// `pos.item.created`: Event broadcast when an item has been created.
+    #[cfg(feature = "apideck-pos")]
     PosItemCreated(super::payloads::UnifiedEvent<'a>),
-    #[cfg(feature = "apideck-pos")]
     /// `pos.item.deleted`: Event broadcast when an item has been deleted.
+    #[cfg(feature = "apideck-pos")]
     PosItemDeleted(super::payloads::UnifiedEvent<'a>),
-    #[cfg(feature = "apideck-pos")]
     /// `pos.item.updated`: Event broadcast when an item has been updated.
+    #[cfg(feature = "apideck-pos")]
     PosItemUpdated(super::payloads::UnifiedEvent<'a>),
-    #[cfg(feature = "apideck-pos")]
     /// `pos.location.created`: Event broadcast when a location has been created.
+    #[cfg(feature = "apideck-pos")]
     PosLocationCreated(super::payloads::UnifiedEvent<'a>),
-    #[cfg(feature = "apideck-pos")]
     /// `pos.location.deleted`: Event broadcast when a location has been deleted.
+    #[cfg(feature = "apideck-pos")]
     PosLocationDeleted(super::payloads::UnifiedEvent<'a>),
-    #[cfg(feature = "apideck-pos")]
     /// `pos.location.updated`: Event broadcast when a location has been updated.
+    #[cfg(feature = "apideck-pos")]
     PosLocationUpdated(super::payloads::UnifiedEvent<'a>),
-    #[cfg(feature = "apideck-pos")]
     /// `pos.merchant.created`: Event broadcast when a merchant has been created.
+    #[cfg(feature = "apideck-pos")]
     PosMerchantCreated(super::payloads::UnifiedEvent<'a>),
-    #[cfg(feature = "apideck-pos")]
     /// `pos.merchant.deleted`: Event broadcast when a merchant has been deleted.
+    #[cfg(feature = "apideck-pos")]
     PosMerchantDeleted(super::payloads::UnifiedEvent<'a>),
-    #[cfg(feature = "apideck-pos")]
     /// `pos.merchant.updated`: Event broadcast when a merchant has been updated.
+    #[cfg(feature = "apideck-pos")]
     PosMerchantUpdated(super::payloads::UnifiedEvent<'a>),
-    #[cfg(feature = "apideck-pos")]
     /// `pos.modifier.created`: Event broadcast when a modifier has been created.
+    #[cfg(feature = "apideck-pos")]
     PosModifierCreated(super::payloads::UnifiedEvent<'a>),
-    #[cfg(feature = "apideck-pos")]
     /// `pos.modifier.deleted`: Event broadcast when a modifier has been deleted.
+    #[cfg(feature = "apideck-pos")]
     PosModifierDeleted(super::payloads::UnifiedEvent<'a>),
-    #[cfg(feature = "apideck-pos")]
     /// `pos.modifier.updated`: Event broadcast when a modifier has been updated.
-    PosModifierUpdated(super::payloads::UnifiedEvent<'a>),
     #[cfg(feature = "apideck-pos")]
+    PosModifierUpdated(super::payloads::UnifiedEvent<'a>),
     /// `pos.modifier_group.created`: Event broadcast when a modifier group has been created.
     ///
     /// Also parsed from the older name `pos.modifier-group.created`.
-    PosModifierGroupCreated(super::payloads::UnifiedEvent<'a>),
     #[cfg(feature = "apideck-pos")]
+    PosModifierGroupCreated(super::payloads::UnifiedEvent<'a>),
     /// `pos.modifier_group.deleted`: Event broadcast when a modifier group has been deleted.
     ///
     /// Also parsed from the older name `pos.modifier-group.deleted`.
-    PosModifierGroupDeleted(super::payloads::UnifiedEvent<'a>),
     #[cfg(feature = "apideck-pos")]
+    PosModifierGroupDeleted(super::payloads::UnifiedEvent<'a>),
     /// `pos.modifier_group.updated`: Event broadcast when a modifier group has been updated.
     ///
     /// Also parsed from the older name `pos.modifier-group.updated`.
-    PosModifierGroupUpdated(super::payloads::UnifiedEvent<'a>),
     #[cfg(feature = "apideck-pos")]
+    PosModifierGroupUpdated(super::payloads::UnifiedEvent<'a>),
     /// `pos.order.created`: Event broadcast when an order has been created.
     ///
     /// **Upcoming**: documented by the vendor as not yet sent.
-    PosOrderCreated(super::payloads::UnifiedEvent<'a>),
     #[cfg(feature = "apideck-pos")]
+    PosOrderCreated(super::payloads::UnifiedEvent<'a>),
     /// `pos.order.deleted`: Event broadcast when an order has been deleted.
     ///
     /// **Upcoming**: documented by the vendor as not yet sent.
-    PosOrderDeleted(super::payloads::UnifiedEvent<'a>),
     #[cfg(feature = "apideck-pos")]
+    PosOrderDeleted(super::payloads::UnifiedEvent<'a>),
     /// `pos.order.updated`: Event broadcast when an order has been updated.
     ///
     /// **Upcoming**: documented by the vendor as not yet sent.
+    #[cfg(feature = "apideck-pos")]
     PosOrderUpdated(super::payloads::UnifiedEvent<'a>),
-    #[cfg(feature = "apideck-pos")]
     /// `pos.payment.created`: Event broadcast when a payment has been created.
+    #[cfg(feature = "apideck-pos")]
     PosPaymentCreated(super::payloads::UnifiedEvent<'a>),
-    #[cfg(feature = "apideck-pos")]
     /// `pos.payment.deleted`: Event broadcast when a payment has been deleted.
+    #[cfg(feature = "apideck-pos")]
     PosPaymentDeleted(super::payloads::UnifiedEvent<'a>),
-    #[cfg(feature = "apideck-pos")]
     /// `pos.payment.updated`: Event broadcast when a payment has been updated.
-    PosPaymentUpdated(super::payloads::UnifiedEvent<'a>),
     #[cfg(feature = "apideck-pos")]
+    PosPaymentUpdated(super::payloads::UnifiedEvent<'a>),
     /// `pos.product.created`: Event broadcast when a product has been created.
     ///
-    /// **Undocumented**: listed in the vendor's event enum but not documented; the payload shape is assumed to be the api's.
-    PosProductCreated(super::payloads::UnifiedEvent<'a>),
+    /// **Undocumented**: listed in the vendor's event enum but not documented; the payload shape is
+    /// assumed to be the api's.
     #[cfg(feature = "apideck-pos")]
+    PosProductCreated(super::payloads::UnifiedEvent<'a>),
     /// `pos.product.deleted`: Event broadcast when a product has been deleted.
     ///
-    /// **Undocumented**: listed in the vendor's event enum but not documented; the payload shape is assumed to be the api's.
-    PosProductDeleted(super::payloads::UnifiedEvent<'a>),
+    /// **Undocumented**: listed in the vendor's event enum but not documented; the payload shape is
+    /// assumed to be the api's.
     #[cfg(feature = "apideck-pos")]
+    PosProductDeleted(super::payloads::UnifiedEvent<'a>),
     /// `pos.product.updated`: Event broadcast when a product has been updated.
     ///
-    /// **Undocumented**: listed in the vendor's event enum but not documented; the payload shape is assumed to be the api's.
+    /// **Undocumented**: listed in the vendor's event enum but not documented; the payload shape is
+    /// assumed to be the api's.
+    #[cfg(feature = "apideck-pos")]
     PosProductUpdated(super::payloads::UnifiedEvent<'a>),
-    #[cfg(feature = "apideck-vault")]
     /// `vault.connection.callable`: Event broadcast when a connection is now callable.
+    #[cfg(feature = "apideck-vault")]
     VaultConnectionCallable(::std::boxed::Box<super::payloads::ConnectionEvent<'a>>),
-    #[cfg(feature = "apideck-vault")]
     /// `vault.connection.created`: Event broadcast when a connection has been created.
+    #[cfg(feature = "apideck-vault")]
     VaultConnectionCreated(::std::boxed::Box<super::payloads::ConnectionEvent<'a>>),
-    #[cfg(feature = "apideck-vault")]
     /// `vault.connection.deleted`: Event broadcast when a connection has been deleted.
+    #[cfg(feature = "apideck-vault")]
     VaultConnectionDeleted(::std::boxed::Box<super::payloads::ConnectionEvent<'a>>),
-    #[cfg(feature = "apideck-vault")]
     /// `vault.connection.disabled`: Event broadcast when a connection has been disabled.
-    VaultConnectionDisabled(::std::boxed::Box<super::payloads::ConnectionEvent<'a>>),
     #[cfg(feature = "apideck-vault")]
-    /// `vault.connection.downstream.degraded`: Event broadcast when a connection's downstream service has degraded.
+    VaultConnectionDisabled(::std::boxed::Box<super::payloads::ConnectionEvent<'a>>),
+    /// `vault.connection.downstream.degraded`: Event broadcast when a connection's downstream service
+    /// has degraded.
+    #[cfg(feature = "apideck-vault")]
     VaultConnectionDownstreamDegraded(
         ::std::boxed::Box<super::payloads::ConnectionEvent<'a>>,
     ),
+    /// `vault.connection.downstream.recovered`: Event broadcast when a connection's downstream service
+    /// has recovered.
     #[cfg(feature = "apideck-vault")]
-    /// `vault.connection.downstream.recovered`: Event broadcast when a connection's downstream service has recovered.
     VaultConnectionDownstreamRecovered(
         ::std::boxed::Box<super::payloads::ConnectionEvent<'a>>,
     ),
+    /// `vault.connection.migrated`: Event broadcast when a connection has been migrated to another
+    /// service; the payload's entity carries `migrated_from` with the source `service_id`.
     #[cfg(feature = "apideck-vault")]
-    /// `vault.connection.migrated`: Event broadcast when a connection has been migrated to another service; the payload's entity carries `migrated_from` with the source `service_id`.
     VaultConnectionMigrated(::std::boxed::Box<super::payloads::ConnectionEvent<'a>>),
-    #[cfg(feature = "apideck-vault")]
     /// `vault.connection.revoked`: Event broadcast when a connection has been revoked.
-    VaultConnectionRevoked(::std::boxed::Box<super::payloads::ConnectionEvent<'a>>),
     #[cfg(feature = "apideck-vault")]
-    /// `vault.connection.token_refresh.failed`: Event broadcast when a connection's token refresh has failed.
+    VaultConnectionRevoked(::std::boxed::Box<super::payloads::ConnectionEvent<'a>>),
+    /// `vault.connection.token_refresh.failed`: Event broadcast when a connection's token refresh has
+    /// failed.
+    #[cfg(feature = "apideck-vault")]
     VaultConnectionTokenRefreshFailed(
         ::std::boxed::Box<super::payloads::ConnectionEvent<'a>>,
     ),
+    /// `vault.connection.token_refresh.pending`: Event broadcast when a connection's token refresh is
+    /// pending.
     #[cfg(feature = "apideck-vault")]
-    /// `vault.connection.token_refresh.pending`: Event broadcast when a connection's token refresh is pending.
     VaultConnectionTokenRefreshPending(
         ::std::boxed::Box<super::payloads::ConnectionEvent<'a>>,
     ),
+    /// `vault.connection.token_refresh.recovered`: Event broadcast when a connection's token refresh
+    /// has recovered.
     #[cfg(feature = "apideck-vault")]
-    /// `vault.connection.token_refresh.recovered`: Event broadcast when a connection's token refresh has recovered.
     VaultConnectionTokenRefreshRecovered(
         ::std::boxed::Box<super::payloads::ConnectionEvent<'a>>,
     ),
-    #[cfg(feature = "apideck-vault")]
     /// `vault.connection.updated`: Event broadcast when a connection has been updated.
+    #[cfg(feature = "apideck-vault")]
     VaultConnectionUpdated(::std::boxed::Box<super::payloads::ConnectionEvent<'a>>),
-    /// The request Apideck sends to validate a delivery url (`apideck.subscription.created`), not an event a subscription receives: answer it with 2xx. Its body, which carries no envelope, is kept as received.
+    /// The request Apideck sends to validate a delivery url (`apideck.subscription.created`), not an
+    /// event a subscription receives: answer it with 2xx. Its body, which carries no envelope, is kept
+    /// as received.
     Validation(crate::runtime::RawPayload<'a>),
     /// An event this version of the crate does not know (or whose api feature is off), kept as received.
     Unknown(UnknownEvent<'a>),
 }
 
 impl<'a> Event<'a> {
-    /// Parses a request body: unwraps the envelope, reads `event_type`, and deserializes the payload of that event. Strings borrow from `body` where they have no escapes.
+    /// Parses a request body: unwraps the envelope, reads `event_type`, and deserializes the payload of
+    /// that event. Strings borrow from `body` where they have no escapes.
     ///
-    /// An event type this version does not know gives [`Event::Unknown`] with the raw payload; a known type whose payload does not match its shape is a [`ParseError::Payload`] naming the JSON path.
+    /// An event type this version does not know gives [`Event::Unknown`] with the raw payload; a known
+    /// type whose payload does not match its shape is a [`ParseError::Payload`] naming the JSON path.
     pub fn parse(body: &'a [u8]) -> ::core::result::Result<Self, ParseError> {
         match ::core::str::from_utf8(body) {
             Ok(text) => Event::parse_str(text),
@@ -1829,1417 +1846,6 @@ impl<'a> Event<'a> {
                 EventType::Unknown("apideck.subscription.created".to_owned())
             }
             Event::Unknown(unknown) => EventType::from_wire(&unknown.event_type),
-        }
-    }
-}
-
-/// Reads a `ConnectionEvent` from an object's members into `slot`; `None` when not sure.
-#[allow(dead_code, clippy::needless_lifetimes)]
-fn scan_connection_event<'a>(
-    members: &mut crate::runtime::scan::Members<'a>,
-    slot: &mut ::core::option::Option<super::payloads::ConnectionEvent<'a>>,
-) -> ::core::option::Option<()> {
-    let mut field_event_type = None;
-    let mut field_event_id = None;
-    let mut field_service_id = None;
-    let mut field_entity_id = None;
-    let mut field_entity_type = None;
-    let mut field_entity = None;
-    let mut field_execution_attempt = None;
-    let mut field_occurred_at = None;
-    let mut seen = [false; 8usize];
-    while let Some(key) = members.next_key()? {
-        match key {
-            "event_type" => {
-                if ::core::mem::replace(&mut seen[0usize], true) {
-                    return None;
-                }
-                field_event_type = members.read_str()?;
-            }
-            "event_id" => {
-                if ::core::mem::replace(&mut seen[1usize], true) {
-                    return None;
-                }
-                field_event_id = members.read_str()?;
-            }
-            "service_id" => {
-                if ::core::mem::replace(&mut seen[2usize], true) {
-                    return None;
-                }
-                field_service_id = members.read_str()?;
-            }
-            "entity_id" => {
-                if ::core::mem::replace(&mut seen[3usize], true) {
-                    return None;
-                }
-                field_entity_id = members.read_str()?;
-            }
-            "entity_type" => {
-                if ::core::mem::replace(&mut seen[4usize], true) {
-                    return None;
-                }
-                field_entity_type = members.read_str()?;
-            }
-            "entity" => {
-                if ::core::mem::replace(&mut seen[5usize], true) {
-                    return None;
-                }
-                members.read_object(&mut field_entity, scan_consumer_connection)?;
-            }
-            "execution_attempt" => {
-                if ::core::mem::replace(&mut seen[6usize], true) {
-                    return None;
-                }
-                field_execution_attempt = members.read_parsed::<::serde_json::Number>()?;
-            }
-            "occurred_at" => {
-                if ::core::mem::replace(&mut seen[7usize], true) {
-                    return None;
-                }
-                field_occurred_at = members.read_str()?;
-            }
-            _ => members.skip()?,
-        }
-    }
-    *slot = Some(super::payloads::ConnectionEvent {
-        event_type: field_event_type,
-        event_id: field_event_id,
-        service_id: field_service_id,
-        entity_id: field_entity_id,
-        entity_type: field_entity_type,
-        entity: field_entity,
-        execution_attempt: field_execution_attempt,
-        occurred_at: field_occurred_at,
-    });
-    Some(())
-}
-
-/// Reads a `ConsumerConnection` from an object's members into `slot`; `None` when not sure.
-#[allow(dead_code, clippy::needless_lifetimes)]
-fn scan_consumer_connection<'a>(
-    members: &mut crate::runtime::scan::Members<'a>,
-    slot: &mut ::core::option::Option<super::payloads::ConsumerConnection<'a>>,
-) -> ::core::option::Option<()> {
-    let mut field_id = None;
-    let mut field_name = None;
-    let mut field_icon = None;
-    let mut field_logo = None;
-    let mut field_website = None;
-    let mut field_tag_line = None;
-    let mut field_service_id = None;
-    let mut field_unified_api = None;
-    let mut field_consumer_id = None;
-    let mut field_auth_type = None;
-    let mut field_enabled = None;
-    let mut field_settings = None;
-    let mut field_metadata = None;
-    let mut field_created_at = None;
-    let mut field_updated_at = None;
-    let mut field_state = None;
-    let mut field_health = None;
-    let mut field_credentials_expire_at = None;
-    let mut field_last_refresh_failed_at = None;
-    let mut seen = [false; 19usize];
-    while let Some(key) = members.next_key()? {
-        match key {
-            "id" => {
-                if ::core::mem::replace(&mut seen[0usize], true) {
-                    return None;
-                }
-                field_id = members.read_str()?;
-            }
-            "name" => {
-                if ::core::mem::replace(&mut seen[1usize], true) {
-                    return None;
-                }
-                field_name = members.read_str()?;
-            }
-            "icon" => {
-                if ::core::mem::replace(&mut seen[2usize], true) {
-                    return None;
-                }
-                field_icon = members.read_str()?;
-            }
-            "logo" => {
-                if ::core::mem::replace(&mut seen[3usize], true) {
-                    return None;
-                }
-                field_logo = members.read_str()?;
-            }
-            "website" => {
-                if ::core::mem::replace(&mut seen[4usize], true) {
-                    return None;
-                }
-                field_website = members.read_str()?;
-            }
-            "tag_line" => {
-                if ::core::mem::replace(&mut seen[5usize], true) {
-                    return None;
-                }
-                field_tag_line = members.read_str()?;
-            }
-            "service_id" => {
-                if ::core::mem::replace(&mut seen[6usize], true) {
-                    return None;
-                }
-                field_service_id = members.read_str()?;
-            }
-            "unified_api" => {
-                if ::core::mem::replace(&mut seen[7usize], true) {
-                    return None;
-                }
-                field_unified_api = members.read_str()?;
-            }
-            "consumer_id" => {
-                if ::core::mem::replace(&mut seen[8usize], true) {
-                    return None;
-                }
-                field_consumer_id = members.read_str()?;
-            }
-            "auth_type" => {
-                if ::core::mem::replace(&mut seen[9usize], true) {
-                    return None;
-                }
-                field_auth_type = members
-                    .read_with(super::payloads::AuthType::from_wire)?;
-            }
-            "enabled" => {
-                if ::core::mem::replace(&mut seen[10usize], true) {
-                    return None;
-                }
-                field_enabled = members.read_bool()?;
-            }
-            "settings" => {
-                if ::core::mem::replace(&mut seen[11usize], true) {
-                    return None;
-                }
-                field_settings = members.read()?;
-            }
-            "metadata" => {
-                if ::core::mem::replace(&mut seen[12usize], true) {
-                    return None;
-                }
-                field_metadata = members.read()?;
-            }
-            "created_at" => {
-                if ::core::mem::replace(&mut seen[13usize], true) {
-                    return None;
-                }
-                field_created_at = members.read_str()?;
-            }
-            "updated_at" => {
-                if ::core::mem::replace(&mut seen[14usize], true) {
-                    return None;
-                }
-                field_updated_at = members.read_str()?;
-            }
-            "state" => {
-                if ::core::mem::replace(&mut seen[15usize], true) {
-                    return None;
-                }
-                field_state = members
-                    .read_with(super::payloads::ConnectionState::from_wire)?;
-            }
-            "health" => {
-                if ::core::mem::replace(&mut seen[16usize], true) {
-                    return None;
-                }
-                field_health = members
-                    .read_with(super::payloads::ConnectionHealth::from_wire)?;
-            }
-            "credentials_expire_at" => {
-                if ::core::mem::replace(&mut seen[17usize], true) {
-                    return None;
-                }
-                field_credentials_expire_at = members.read_str()?;
-            }
-            "last_refresh_failed_at" => {
-                if ::core::mem::replace(&mut seen[18usize], true) {
-                    return None;
-                }
-                field_last_refresh_failed_at = members.read_str()?;
-            }
-            _ => members.skip()?,
-        }
-    }
-    *slot = Some(super::payloads::ConsumerConnection {
-        id: field_id,
-        name: field_name,
-        icon: field_icon,
-        logo: field_logo,
-        website: field_website,
-        tag_line: field_tag_line,
-        service_id: field_service_id,
-        unified_api: field_unified_api,
-        consumer_id: field_consumer_id,
-        auth_type: field_auth_type,
-        enabled: field_enabled,
-        settings: field_settings,
-        metadata: field_metadata,
-        created_at: field_created_at,
-        updated_at: field_updated_at,
-        state: field_state,
-        health: field_health,
-        credentials_expire_at: field_credentials_expire_at,
-        last_refresh_failed_at: field_last_refresh_failed_at,
-    });
-    Some(())
-}
-
-/// Reads a `UnifiedEvent` from an object's members into `slot`; `None` when not sure.
-#[allow(dead_code, clippy::needless_lifetimes)]
-fn scan_unified_event<'a>(
-    members: &mut crate::runtime::scan::Members<'a>,
-    slot: &mut ::core::option::Option<super::payloads::UnifiedEvent<'a>>,
-) -> ::core::option::Option<()> {
-    let mut field_event_type = None;
-    let mut field_event_id = None;
-    let mut field_unified_api = None;
-    let mut field_service_id = None;
-    let mut field_consumer_id = None;
-    let mut field_entity_id = None;
-    let mut field_entity_type = None;
-    let mut field_entity_url = None;
-    let mut field_execution_attempt = None;
-    let mut field_occurred_at = None;
-    let mut seen = [false; 10usize];
-    while let Some(key) = members.next_key()? {
-        match key {
-            "event_type" => {
-                if ::core::mem::replace(&mut seen[0usize], true) {
-                    return None;
-                }
-                field_event_type = members.read_str()?;
-            }
-            "event_id" => {
-                if ::core::mem::replace(&mut seen[1usize], true) {
-                    return None;
-                }
-                field_event_id = members.read_str()?;
-            }
-            "unified_api" => {
-                if ::core::mem::replace(&mut seen[2usize], true) {
-                    return None;
-                }
-                field_unified_api = members.read_str()?;
-            }
-            "service_id" => {
-                if ::core::mem::replace(&mut seen[3usize], true) {
-                    return None;
-                }
-                field_service_id = members.read_str()?;
-            }
-            "consumer_id" => {
-                if ::core::mem::replace(&mut seen[4usize], true) {
-                    return None;
-                }
-                field_consumer_id = members.read_str()?;
-            }
-            "entity_id" => {
-                if ::core::mem::replace(&mut seen[5usize], true) {
-                    return None;
-                }
-                field_entity_id = members.read_str()?;
-            }
-            "entity_type" => {
-                if ::core::mem::replace(&mut seen[6usize], true) {
-                    return None;
-                }
-                field_entity_type = members.read_str()?;
-            }
-            "entity_url" => {
-                if ::core::mem::replace(&mut seen[7usize], true) {
-                    return None;
-                }
-                field_entity_url = members.read_str()?;
-            }
-            "execution_attempt" => {
-                if ::core::mem::replace(&mut seen[8usize], true) {
-                    return None;
-                }
-                field_execution_attempt = members.read_parsed::<::serde_json::Number>()?;
-            }
-            "occurred_at" => {
-                if ::core::mem::replace(&mut seen[9usize], true) {
-                    return None;
-                }
-                field_occurred_at = members.read_str()?;
-            }
-            _ => members.skip()?,
-        }
-    }
-    *slot = Some(super::payloads::UnifiedEvent {
-        event_type: field_event_type,
-        event_id: field_event_id,
-        unified_api: field_unified_api,
-        service_id: field_service_id,
-        consumer_id: field_consumer_id,
-        entity_id: field_entity_id,
-        entity_type: field_entity_type,
-        entity_url: field_entity_url,
-        execution_attempt: field_execution_attempt,
-        occurred_at: field_occurred_at,
-    });
-    Some(())
-}
-
-/// Every field of every payload shape, for reading a body in one pass.
-#[allow(dead_code)]
-#[derive(Default)]
-struct AnyPayload<'a> {
-    consumer_id: ::core::option::Option<::std::borrow::Cow<'a, str>>,
-    entity: ::core::option::Option<super::payloads::ConsumerConnection<'a>>,
-    entity_id: ::core::option::Option<::std::borrow::Cow<'a, str>>,
-    entity_type: ::core::option::Option<::std::borrow::Cow<'a, str>>,
-    entity_url: ::core::option::Option<::std::borrow::Cow<'a, str>>,
-    event_id: ::core::option::Option<::std::borrow::Cow<'a, str>>,
-    event_type: ::core::option::Option<::std::borrow::Cow<'a, str>>,
-    execution_attempt: ::core::option::Option<::serde_json::Number>,
-    occurred_at: ::core::option::Option<::std::borrow::Cow<'a, str>>,
-    service_id: ::core::option::Option<::std::borrow::Cow<'a, str>>,
-    unified_api: ::core::option::Option<::std::borrow::Cow<'a, str>>,
-}
-
-impl<'a> AnyPayload<'a> {
-    /// Moves the fields of `ConnectionEvent` out; `None` if a required one is missing.
-    #[allow(dead_code)]
-    fn into_connection_event(
-        any: AnyPayload<'a>,
-    ) -> ::core::option::Option<
-        ::std::boxed::Box<super::payloads::ConnectionEvent<'a>>,
-    > {
-        Some(
-            ::std::boxed::Box::new(super::payloads::ConnectionEvent {
-                event_type: any.event_type,
-                event_id: any.event_id,
-                service_id: any.service_id,
-                entity_id: any.entity_id,
-                entity_type: any.entity_type,
-                entity: any.entity,
-                execution_attempt: any.execution_attempt,
-                occurred_at: any.occurred_at,
-            }),
-        )
-    }
-
-    /// Moves the fields of `UnifiedEvent` out; `None` if a required one is missing.
-    #[allow(dead_code)]
-    fn into_unified_event(
-        any: AnyPayload<'a>,
-    ) -> ::core::option::Option<super::payloads::UnifiedEvent<'a>> {
-        Some(super::payloads::UnifiedEvent {
-            event_type: any.event_type,
-            event_id: any.event_id,
-            unified_api: any.unified_api,
-            service_id: any.service_id,
-            consumer_id: any.consumer_id,
-            entity_id: any.entity_id,
-            entity_type: any.entity_type,
-            entity_url: any.entity_url,
-            execution_attempt: any.execution_attempt,
-            occurred_at: any.occurred_at,
-        })
-    }
-}
-
-impl<'a> Event<'a> {
-    /// The common case in one typed pass; `None` sends the body to the precise parser.
-    fn parse_fast(text: &'a str) -> ::core::option::Option<Self> {
-        let mut envelope = crate::runtime::scan::Members::of(text)?;
-        let mut any = AnyPayload::default();
-        let mut read = false;
-        while let Some(key) = envelope.next_key()? {
-            if key != "payload" {
-                envelope.skip()?;
-                continue;
-            }
-            if ::core::mem::replace(&mut read, true) {
-                return None;
-            }
-            let mut members = envelope.object()?;
-            let mut seen = [false; 11usize];
-            while let Some(key) = members.next_key()? {
-                match key {
-                    "consumer_id" => {
-                        if ::core::mem::replace(&mut seen[0usize], true) {
-                            return None;
-                        }
-                        any.consumer_id = members.read_str()?;
-                    }
-                    "entity" => {
-                        if ::core::mem::replace(&mut seen[1usize], true) {
-                            return None;
-                        }
-                        members.read_object(&mut any.entity, scan_consumer_connection)?;
-                    }
-                    "entity_id" => {
-                        if ::core::mem::replace(&mut seen[2usize], true) {
-                            return None;
-                        }
-                        any.entity_id = members.read_str()?;
-                    }
-                    "entity_type" => {
-                        if ::core::mem::replace(&mut seen[3usize], true) {
-                            return None;
-                        }
-                        any.entity_type = members.read_str()?;
-                    }
-                    "entity_url" => {
-                        if ::core::mem::replace(&mut seen[4usize], true) {
-                            return None;
-                        }
-                        any.entity_url = members.read_str()?;
-                    }
-                    "event_id" => {
-                        if ::core::mem::replace(&mut seen[5usize], true) {
-                            return None;
-                        }
-                        any.event_id = members.read_str()?;
-                    }
-                    "event_type" => {
-                        if ::core::mem::replace(&mut seen[6usize], true) {
-                            return None;
-                        }
-                        any.event_type = members.read_str()?;
-                    }
-                    "execution_attempt" => {
-                        if ::core::mem::replace(&mut seen[7usize], true) {
-                            return None;
-                        }
-                        any.execution_attempt = members
-                            .read_parsed::<::serde_json::Number>()?;
-                    }
-                    "occurred_at" => {
-                        if ::core::mem::replace(&mut seen[8usize], true) {
-                            return None;
-                        }
-                        any.occurred_at = members.read_str()?;
-                    }
-                    "service_id" => {
-                        if ::core::mem::replace(&mut seen[9usize], true) {
-                            return None;
-                        }
-                        any.service_id = members.read_str()?;
-                    }
-                    "unified_api" => {
-                        if ::core::mem::replace(&mut seen[10usize], true) {
-                            return None;
-                        }
-                        any.unified_api = members.read_str()?;
-                    }
-                    _ => members.skip()?,
-                }
-            }
-            envelope.resume(members);
-        }
-        if !read || !envelope.at_end() {
-            return None;
-        }
-        let event_type = EventType::known(any.event_type.as_deref()?)?;
-        match event_type {
-            #[cfg(feature = "apideck-accounting")]
-            EventType::AccountingBillCreated => {
-                Some(Event::AccountingBillCreated(AnyPayload::into_unified_event(any)?))
-            }
-
-            #[cfg(feature = "apideck-accounting")]
-            EventType::AccountingBillDeleted => {
-                Some(Event::AccountingBillDeleted(AnyPayload::into_unified_event(any)?))
-            }
-
-            #[cfg(feature = "apideck-accounting")]
-            EventType::AccountingBillUpdated => {
-                Some(Event::AccountingBillUpdated(AnyPayload::into_unified_event(any)?))
-            }
-
-            #[cfg(feature = "apideck-accounting")]
-            EventType::AccountingBillPaymentCreated => {
-                Some(
-                    Event::AccountingBillPaymentCreated(
-                        AnyPayload::into_unified_event(any)?,
-                    ),
-                )
-            }
-
-            #[cfg(feature = "apideck-accounting")]
-            EventType::AccountingBillPaymentDeleted => {
-                Some(
-                    Event::AccountingBillPaymentDeleted(
-                        AnyPayload::into_unified_event(any)?,
-                    ),
-                )
-            }
-
-            #[cfg(feature = "apideck-accounting")]
-            EventType::AccountingBillPaymentUpdated => {
-                Some(
-                    Event::AccountingBillPaymentUpdated(
-                        AnyPayload::into_unified_event(any)?,
-                    ),
-                )
-            }
-
-            #[cfg(feature = "apideck-accounting")]
-            EventType::AccountingCreditNoteCreated => {
-                Some(
-                    Event::AccountingCreditNoteCreated(
-                        AnyPayload::into_unified_event(any)?,
-                    ),
-                )
-            }
-
-            #[cfg(feature = "apideck-accounting")]
-            EventType::AccountingCreditNoteDeleted => {
-                Some(
-                    Event::AccountingCreditNoteDeleted(
-                        AnyPayload::into_unified_event(any)?,
-                    ),
-                )
-            }
-
-            #[cfg(feature = "apideck-accounting")]
-            EventType::AccountingCreditNoteUpdated => {
-                Some(
-                    Event::AccountingCreditNoteUpdated(
-                        AnyPayload::into_unified_event(any)?,
-                    ),
-                )
-            }
-
-            #[cfg(feature = "apideck-accounting")]
-            EventType::AccountingCustomerCreated => {
-                Some(
-                    Event::AccountingCustomerCreated(
-                        AnyPayload::into_unified_event(any)?,
-                    ),
-                )
-            }
-
-            #[cfg(feature = "apideck-accounting")]
-            EventType::AccountingCustomerDeleted => {
-                Some(
-                    Event::AccountingCustomerDeleted(
-                        AnyPayload::into_unified_event(any)?,
-                    ),
-                )
-            }
-
-            #[cfg(feature = "apideck-accounting")]
-            EventType::AccountingCustomerUpdated => {
-                Some(
-                    Event::AccountingCustomerUpdated(
-                        AnyPayload::into_unified_event(any)?,
-                    ),
-                )
-            }
-
-            #[cfg(feature = "apideck-accounting")]
-            EventType::AccountingExpenseCreated => {
-                Some(
-                    Event::AccountingExpenseCreated(AnyPayload::into_unified_event(any)?),
-                )
-            }
-
-            #[cfg(feature = "apideck-accounting")]
-            EventType::AccountingExpenseDeleted => {
-                Some(
-                    Event::AccountingExpenseDeleted(AnyPayload::into_unified_event(any)?),
-                )
-            }
-
-            #[cfg(feature = "apideck-accounting")]
-            EventType::AccountingExpenseUpdated => {
-                Some(
-                    Event::AccountingExpenseUpdated(AnyPayload::into_unified_event(any)?),
-                )
-            }
-
-            #[cfg(feature = "apideck-accounting")]
-            EventType::AccountingInvoiceCreated => {
-                Some(
-                    Event::AccountingInvoiceCreated(AnyPayload::into_unified_event(any)?),
-                )
-            }
-
-            #[cfg(feature = "apideck-accounting")]
-            EventType::AccountingInvoiceDeleted => {
-                Some(
-                    Event::AccountingInvoiceDeleted(AnyPayload::into_unified_event(any)?),
-                )
-            }
-
-            #[cfg(feature = "apideck-accounting")]
-            EventType::AccountingInvoiceUpdated => {
-                Some(
-                    Event::AccountingInvoiceUpdated(AnyPayload::into_unified_event(any)?),
-                )
-            }
-
-            #[cfg(feature = "apideck-accounting")]
-            EventType::AccountingInvoiceItemCreated => {
-                Some(
-                    Event::AccountingInvoiceItemCreated(
-                        AnyPayload::into_unified_event(any)?,
-                    ),
-                )
-            }
-
-            #[cfg(feature = "apideck-accounting")]
-            EventType::AccountingInvoiceItemDeleted => {
-                Some(
-                    Event::AccountingInvoiceItemDeleted(
-                        AnyPayload::into_unified_event(any)?,
-                    ),
-                )
-            }
-
-            #[cfg(feature = "apideck-accounting")]
-            EventType::AccountingInvoiceItemUpdated => {
-                Some(
-                    Event::AccountingInvoiceItemUpdated(
-                        AnyPayload::into_unified_event(any)?,
-                    ),
-                )
-            }
-
-            #[cfg(feature = "apideck-accounting")]
-            EventType::AccountingLedgerAccountCreated => {
-                Some(
-                    Event::AccountingLedgerAccountCreated(
-                        AnyPayload::into_unified_event(any)?,
-                    ),
-                )
-            }
-
-            #[cfg(feature = "apideck-accounting")]
-            EventType::AccountingLedgerAccountDeleted => {
-                Some(
-                    Event::AccountingLedgerAccountDeleted(
-                        AnyPayload::into_unified_event(any)?,
-                    ),
-                )
-            }
-
-            #[cfg(feature = "apideck-accounting")]
-            EventType::AccountingLedgerAccountUpdated => {
-                Some(
-                    Event::AccountingLedgerAccountUpdated(
-                        AnyPayload::into_unified_event(any)?,
-                    ),
-                )
-            }
-
-            #[cfg(feature = "apideck-accounting")]
-            EventType::AccountingPaymentCreated => {
-                Some(
-                    Event::AccountingPaymentCreated(AnyPayload::into_unified_event(any)?),
-                )
-            }
-
-            #[cfg(feature = "apideck-accounting")]
-            EventType::AccountingPaymentDeleted => {
-                Some(
-                    Event::AccountingPaymentDeleted(AnyPayload::into_unified_event(any)?),
-                )
-            }
-
-            #[cfg(feature = "apideck-accounting")]
-            EventType::AccountingPaymentUpdated => {
-                Some(
-                    Event::AccountingPaymentUpdated(AnyPayload::into_unified_event(any)?),
-                )
-            }
-
-            #[cfg(feature = "apideck-accounting")]
-            EventType::AccountingProjectCreated => {
-                Some(
-                    Event::AccountingProjectCreated(AnyPayload::into_unified_event(any)?),
-                )
-            }
-
-            #[cfg(feature = "apideck-accounting")]
-            EventType::AccountingProjectDeleted => {
-                Some(
-                    Event::AccountingProjectDeleted(AnyPayload::into_unified_event(any)?),
-                )
-            }
-
-            #[cfg(feature = "apideck-accounting")]
-            EventType::AccountingProjectUpdated => {
-                Some(
-                    Event::AccountingProjectUpdated(AnyPayload::into_unified_event(any)?),
-                )
-            }
-
-            #[cfg(feature = "apideck-accounting")]
-            EventType::AccountingPurchaseOrderCreated => {
-                Some(
-                    Event::AccountingPurchaseOrderCreated(
-                        AnyPayload::into_unified_event(any)?,
-                    ),
-                )
-            }
-
-            #[cfg(feature = "apideck-accounting")]
-            EventType::AccountingPurchaseOrderDeleted => {
-                Some(
-                    Event::AccountingPurchaseOrderDeleted(
-                        AnyPayload::into_unified_event(any)?,
-                    ),
-                )
-            }
-
-            #[cfg(feature = "apideck-accounting")]
-            EventType::AccountingPurchaseOrderUpdated => {
-                Some(
-                    Event::AccountingPurchaseOrderUpdated(
-                        AnyPayload::into_unified_event(any)?,
-                    ),
-                )
-            }
-
-            #[cfg(feature = "apideck-accounting")]
-            EventType::AccountingQuoteCreated => {
-                Some(Event::AccountingQuoteCreated(AnyPayload::into_unified_event(any)?))
-            }
-
-            #[cfg(feature = "apideck-accounting")]
-            EventType::AccountingQuoteDeleted => {
-                Some(Event::AccountingQuoteDeleted(AnyPayload::into_unified_event(any)?))
-            }
-
-            #[cfg(feature = "apideck-accounting")]
-            EventType::AccountingQuoteUpdated => {
-                Some(Event::AccountingQuoteUpdated(AnyPayload::into_unified_event(any)?))
-            }
-
-            #[cfg(feature = "apideck-accounting")]
-            EventType::AccountingSupplierCreated => {
-                Some(
-                    Event::AccountingSupplierCreated(
-                        AnyPayload::into_unified_event(any)?,
-                    ),
-                )
-            }
-
-            #[cfg(feature = "apideck-accounting")]
-            EventType::AccountingSupplierDeleted => {
-                Some(
-                    Event::AccountingSupplierDeleted(
-                        AnyPayload::into_unified_event(any)?,
-                    ),
-                )
-            }
-
-            #[cfg(feature = "apideck-accounting")]
-            EventType::AccountingSupplierUpdated => {
-                Some(
-                    Event::AccountingSupplierUpdated(
-                        AnyPayload::into_unified_event(any)?,
-                    ),
-                )
-            }
-
-            #[cfg(feature = "apideck-accounting")]
-            EventType::AccountingTaxRateCreated => {
-                Some(
-                    Event::AccountingTaxRateCreated(AnyPayload::into_unified_event(any)?),
-                )
-            }
-
-            #[cfg(feature = "apideck-accounting")]
-            EventType::AccountingTaxRateDeleted => {
-                Some(
-                    Event::AccountingTaxRateDeleted(AnyPayload::into_unified_event(any)?),
-                )
-            }
-
-            #[cfg(feature = "apideck-accounting")]
-            EventType::AccountingTaxRateUpdated => {
-                Some(
-                    Event::AccountingTaxRateUpdated(AnyPayload::into_unified_event(any)?),
-                )
-            }
-
-            #[cfg(feature = "apideck-accounting")]
-            EventType::AccountingTrackingCategoryCreated => {
-                Some(
-                    Event::AccountingTrackingCategoryCreated(
-                        AnyPayload::into_unified_event(any)?,
-                    ),
-                )
-            }
-
-            #[cfg(feature = "apideck-accounting")]
-            EventType::AccountingTrackingCategoryDeleted => {
-                Some(
-                    Event::AccountingTrackingCategoryDeleted(
-                        AnyPayload::into_unified_event(any)?,
-                    ),
-                )
-            }
-
-            #[cfg(feature = "apideck-accounting")]
-            EventType::AccountingTrackingCategoryUpdated => {
-                Some(
-                    Event::AccountingTrackingCategoryUpdated(
-                        AnyPayload::into_unified_event(any)?,
-                    ),
-                )
-            }
-
-            #[cfg(feature = "apideck-ats")]
-            EventType::AtsApplicantCreated => {
-                Some(Event::AtsApplicantCreated(AnyPayload::into_unified_event(any)?))
-            }
-
-            #[cfg(feature = "apideck-ats")]
-            EventType::AtsApplicantDeleted => {
-                Some(Event::AtsApplicantDeleted(AnyPayload::into_unified_event(any)?))
-            }
-
-            #[cfg(feature = "apideck-ats")]
-            EventType::AtsApplicantUpdated => {
-                Some(Event::AtsApplicantUpdated(AnyPayload::into_unified_event(any)?))
-            }
-
-            #[cfg(feature = "apideck-ats")]
-            EventType::AtsApplicationCreated => {
-                Some(Event::AtsApplicationCreated(AnyPayload::into_unified_event(any)?))
-            }
-
-            #[cfg(feature = "apideck-ats")]
-            EventType::AtsApplicationDeleted => {
-                Some(Event::AtsApplicationDeleted(AnyPayload::into_unified_event(any)?))
-            }
-
-            #[cfg(feature = "apideck-ats")]
-            EventType::AtsApplicationUpdated => {
-                Some(Event::AtsApplicationUpdated(AnyPayload::into_unified_event(any)?))
-            }
-
-            #[cfg(feature = "apideck-ats")]
-            EventType::AtsJobCreated => {
-                Some(Event::AtsJobCreated(AnyPayload::into_unified_event(any)?))
-            }
-
-            #[cfg(feature = "apideck-ats")]
-            EventType::AtsJobDeleted => {
-                Some(Event::AtsJobDeleted(AnyPayload::into_unified_event(any)?))
-            }
-
-            #[cfg(feature = "apideck-ats")]
-            EventType::AtsJobUpdated => {
-                Some(Event::AtsJobUpdated(AnyPayload::into_unified_event(any)?))
-            }
-
-            #[cfg(feature = "apideck-crm")]
-            EventType::CrmActivityCreated => {
-                Some(Event::CrmActivityCreated(AnyPayload::into_unified_event(any)?))
-            }
-
-            #[cfg(feature = "apideck-crm")]
-            EventType::CrmActivityDeleted => {
-                Some(Event::CrmActivityDeleted(AnyPayload::into_unified_event(any)?))
-            }
-
-            #[cfg(feature = "apideck-crm")]
-            EventType::CrmActivityUpdated => {
-                Some(Event::CrmActivityUpdated(AnyPayload::into_unified_event(any)?))
-            }
-
-            #[cfg(feature = "apideck-crm")]
-            EventType::CrmCompanyCreated => {
-                Some(Event::CrmCompanyCreated(AnyPayload::into_unified_event(any)?))
-            }
-
-            #[cfg(feature = "apideck-crm")]
-            EventType::CrmCompanyDeleted => {
-                Some(Event::CrmCompanyDeleted(AnyPayload::into_unified_event(any)?))
-            }
-
-            #[cfg(feature = "apideck-crm")]
-            EventType::CrmCompanyUpdated => {
-                Some(Event::CrmCompanyUpdated(AnyPayload::into_unified_event(any)?))
-            }
-
-            #[cfg(feature = "apideck-crm")]
-            EventType::CrmContactCreated => {
-                Some(Event::CrmContactCreated(AnyPayload::into_unified_event(any)?))
-            }
-
-            #[cfg(feature = "apideck-crm")]
-            EventType::CrmContactDeleted => {
-                Some(Event::CrmContactDeleted(AnyPayload::into_unified_event(any)?))
-            }
-
-            #[cfg(feature = "apideck-crm")]
-            EventType::CrmContactUpdated => {
-                Some(Event::CrmContactUpdated(AnyPayload::into_unified_event(any)?))
-            }
-
-            #[cfg(feature = "apideck-crm")]
-            EventType::CrmLeadCreated => {
-                Some(Event::CrmLeadCreated(AnyPayload::into_unified_event(any)?))
-            }
-
-            #[cfg(feature = "apideck-crm")]
-            EventType::CrmLeadDeleted => {
-                Some(Event::CrmLeadDeleted(AnyPayload::into_unified_event(any)?))
-            }
-
-            #[cfg(feature = "apideck-crm")]
-            EventType::CrmLeadUpdated => {
-                Some(Event::CrmLeadUpdated(AnyPayload::into_unified_event(any)?))
-            }
-
-            #[cfg(feature = "apideck-crm")]
-            EventType::CrmNoteCreated => {
-                Some(Event::CrmNoteCreated(AnyPayload::into_unified_event(any)?))
-            }
-
-            #[cfg(feature = "apideck-crm")]
-            EventType::CrmNoteDeleted => {
-                Some(Event::CrmNoteDeleted(AnyPayload::into_unified_event(any)?))
-            }
-
-            #[cfg(feature = "apideck-crm")]
-            EventType::CrmNoteUpdated => {
-                Some(Event::CrmNoteUpdated(AnyPayload::into_unified_event(any)?))
-            }
-
-            #[cfg(feature = "apideck-crm")]
-            EventType::CrmOpportunityCreated => {
-                Some(Event::CrmOpportunityCreated(AnyPayload::into_unified_event(any)?))
-            }
-
-            #[cfg(feature = "apideck-crm")]
-            EventType::CrmOpportunityDeleted => {
-                Some(Event::CrmOpportunityDeleted(AnyPayload::into_unified_event(any)?))
-            }
-
-            #[cfg(feature = "apideck-crm")]
-            EventType::CrmOpportunityUpdated => {
-                Some(Event::CrmOpportunityUpdated(AnyPayload::into_unified_event(any)?))
-            }
-
-            #[cfg(feature = "apideck-ecommerce")]
-            EventType::EcommerceCustomerCreated => {
-                Some(
-                    Event::EcommerceCustomerCreated(AnyPayload::into_unified_event(any)?),
-                )
-            }
-
-            #[cfg(feature = "apideck-ecommerce")]
-            EventType::EcommerceCustomerDeleted => {
-                Some(
-                    Event::EcommerceCustomerDeleted(AnyPayload::into_unified_event(any)?),
-                )
-            }
-
-            #[cfg(feature = "apideck-ecommerce")]
-            EventType::EcommerceCustomerUpdated => {
-                Some(
-                    Event::EcommerceCustomerUpdated(AnyPayload::into_unified_event(any)?),
-                )
-            }
-
-            #[cfg(feature = "apideck-ecommerce")]
-            EventType::EcommerceOrderCreated => {
-                Some(Event::EcommerceOrderCreated(AnyPayload::into_unified_event(any)?))
-            }
-
-            #[cfg(feature = "apideck-ecommerce")]
-            EventType::EcommerceOrderDeleted => {
-                Some(Event::EcommerceOrderDeleted(AnyPayload::into_unified_event(any)?))
-            }
-
-            #[cfg(feature = "apideck-ecommerce")]
-            EventType::EcommerceOrderUpdated => {
-                Some(Event::EcommerceOrderUpdated(AnyPayload::into_unified_event(any)?))
-            }
-
-            #[cfg(feature = "apideck-ecommerce")]
-            EventType::EcommerceProductCreated => {
-                Some(
-                    Event::EcommerceProductCreated(AnyPayload::into_unified_event(any)?),
-                )
-            }
-
-            #[cfg(feature = "apideck-ecommerce")]
-            EventType::EcommerceProductDeleted => {
-                Some(
-                    Event::EcommerceProductDeleted(AnyPayload::into_unified_event(any)?),
-                )
-            }
-
-            #[cfg(feature = "apideck-ecommerce")]
-            EventType::EcommerceProductUpdated => {
-                Some(
-                    Event::EcommerceProductUpdated(AnyPayload::into_unified_event(any)?),
-                )
-            }
-
-            #[cfg(feature = "apideck-file-storage")]
-            EventType::FileStorageDriveUpdated => {
-                Some(
-                    Event::FileStorageDriveUpdated(AnyPayload::into_unified_event(any)?),
-                )
-            }
-
-            #[cfg(feature = "apideck-file-storage")]
-            EventType::FileStorageFileCreated => {
-                Some(Event::FileStorageFileCreated(AnyPayload::into_unified_event(any)?))
-            }
-
-            #[cfg(feature = "apideck-file-storage")]
-            EventType::FileStorageFileDeleted => {
-                Some(Event::FileStorageFileDeleted(AnyPayload::into_unified_event(any)?))
-            }
-
-            #[cfg(feature = "apideck-file-storage")]
-            EventType::FileStorageFileUpdated => {
-                Some(Event::FileStorageFileUpdated(AnyPayload::into_unified_event(any)?))
-            }
-
-            #[cfg(feature = "apideck-hris")]
-            EventType::HrisCompanyCreated => {
-                Some(Event::HrisCompanyCreated(AnyPayload::into_unified_event(any)?))
-            }
-
-            #[cfg(feature = "apideck-hris")]
-            EventType::HrisCompanyDeleted => {
-                Some(Event::HrisCompanyDeleted(AnyPayload::into_unified_event(any)?))
-            }
-
-            #[cfg(feature = "apideck-hris")]
-            EventType::HrisCompanyUpdated => {
-                Some(Event::HrisCompanyUpdated(AnyPayload::into_unified_event(any)?))
-            }
-
-            #[cfg(feature = "apideck-hris")]
-            EventType::HrisEmployeeCreated => {
-                Some(Event::HrisEmployeeCreated(AnyPayload::into_unified_event(any)?))
-            }
-
-            #[cfg(feature = "apideck-hris")]
-            EventType::HrisEmployeeDeleted => {
-                Some(Event::HrisEmployeeDeleted(AnyPayload::into_unified_event(any)?))
-            }
-
-            #[cfg(feature = "apideck-hris")]
-            EventType::HrisEmployeeTerminated => {
-                Some(Event::HrisEmployeeTerminated(AnyPayload::into_unified_event(any)?))
-            }
-
-            #[cfg(feature = "apideck-hris")]
-            EventType::HrisEmployeeUpdated => {
-                Some(Event::HrisEmployeeUpdated(AnyPayload::into_unified_event(any)?))
-            }
-
-            #[cfg(feature = "apideck-hris")]
-            EventType::HrisTimeOffRequestCreated => {
-                Some(
-                    Event::HrisTimeOffRequestCreated(
-                        AnyPayload::into_unified_event(any)?,
-                    ),
-                )
-            }
-
-            #[cfg(feature = "apideck-hris")]
-            EventType::HrisTimeOffRequestDeleted => {
-                Some(
-                    Event::HrisTimeOffRequestDeleted(
-                        AnyPayload::into_unified_event(any)?,
-                    ),
-                )
-            }
-
-            #[cfg(feature = "apideck-hris")]
-            EventType::HrisTimeOffRequestUpdated => {
-                Some(
-                    Event::HrisTimeOffRequestUpdated(
-                        AnyPayload::into_unified_event(any)?,
-                    ),
-                )
-            }
-
-            #[cfg(feature = "apideck-issue-tracking")]
-            EventType::IssueTrackingTicketCreated => {
-                Some(
-                    Event::IssueTrackingTicketCreated(
-                        AnyPayload::into_unified_event(any)?,
-                    ),
-                )
-            }
-
-            #[cfg(feature = "apideck-issue-tracking")]
-            EventType::IssueTrackingTicketDeleted => {
-                Some(
-                    Event::IssueTrackingTicketDeleted(
-                        AnyPayload::into_unified_event(any)?,
-                    ),
-                )
-            }
-
-            #[cfg(feature = "apideck-issue-tracking")]
-            EventType::IssueTrackingTicketUpdated => {
-                Some(
-                    Event::IssueTrackingTicketUpdated(
-                        AnyPayload::into_unified_event(any)?,
-                    ),
-                )
-            }
-
-            #[cfg(feature = "apideck-lead")]
-            EventType::LeadLeadCreated => {
-                Some(Event::LeadLeadCreated(AnyPayload::into_unified_event(any)?))
-            }
-
-            #[cfg(feature = "apideck-lead")]
-            EventType::LeadLeadDeleted => {
-                Some(Event::LeadLeadDeleted(AnyPayload::into_unified_event(any)?))
-            }
-
-            #[cfg(feature = "apideck-lead")]
-            EventType::LeadLeadUpdated => {
-                Some(Event::LeadLeadUpdated(AnyPayload::into_unified_event(any)?))
-            }
-
-            #[cfg(feature = "apideck-pos")]
-            EventType::PosItemCreated => {
-                Some(Event::PosItemCreated(AnyPayload::into_unified_event(any)?))
-            }
-
-            #[cfg(feature = "apideck-pos")]
-            EventType::PosItemDeleted => {
-                Some(Event::PosItemDeleted(AnyPayload::into_unified_event(any)?))
-            }
-
-            #[cfg(feature = "apideck-pos")]
-            EventType::PosItemUpdated => {
-                Some(Event::PosItemUpdated(AnyPayload::into_unified_event(any)?))
-            }
-
-            #[cfg(feature = "apideck-pos")]
-            EventType::PosLocationCreated => {
-                Some(Event::PosLocationCreated(AnyPayload::into_unified_event(any)?))
-            }
-
-            #[cfg(feature = "apideck-pos")]
-            EventType::PosLocationDeleted => {
-                Some(Event::PosLocationDeleted(AnyPayload::into_unified_event(any)?))
-            }
-
-            #[cfg(feature = "apideck-pos")]
-            EventType::PosLocationUpdated => {
-                Some(Event::PosLocationUpdated(AnyPayload::into_unified_event(any)?))
-            }
-
-            #[cfg(feature = "apideck-pos")]
-            EventType::PosMerchantCreated => {
-                Some(Event::PosMerchantCreated(AnyPayload::into_unified_event(any)?))
-            }
-
-            #[cfg(feature = "apideck-pos")]
-            EventType::PosMerchantDeleted => {
-                Some(Event::PosMerchantDeleted(AnyPayload::into_unified_event(any)?))
-            }
-
-            #[cfg(feature = "apideck-pos")]
-            EventType::PosMerchantUpdated => {
-                Some(Event::PosMerchantUpdated(AnyPayload::into_unified_event(any)?))
-            }
-
-            #[cfg(feature = "apideck-pos")]
-            EventType::PosModifierCreated => {
-                Some(Event::PosModifierCreated(AnyPayload::into_unified_event(any)?))
-            }
-
-            #[cfg(feature = "apideck-pos")]
-            EventType::PosModifierDeleted => {
-                Some(Event::PosModifierDeleted(AnyPayload::into_unified_event(any)?))
-            }
-
-            #[cfg(feature = "apideck-pos")]
-            EventType::PosModifierUpdated => {
-                Some(Event::PosModifierUpdated(AnyPayload::into_unified_event(any)?))
-            }
-
-            #[cfg(feature = "apideck-pos")]
-            EventType::PosModifierGroupCreated => {
-                Some(
-                    Event::PosModifierGroupCreated(AnyPayload::into_unified_event(any)?),
-                )
-            }
-
-            #[cfg(feature = "apideck-pos")]
-            EventType::PosModifierGroupDeleted => {
-                Some(
-                    Event::PosModifierGroupDeleted(AnyPayload::into_unified_event(any)?),
-                )
-            }
-
-            #[cfg(feature = "apideck-pos")]
-            EventType::PosModifierGroupUpdated => {
-                Some(
-                    Event::PosModifierGroupUpdated(AnyPayload::into_unified_event(any)?),
-                )
-            }
-
-            #[cfg(feature = "apideck-pos")]
-            EventType::PosOrderCreated => {
-                Some(Event::PosOrderCreated(AnyPayload::into_unified_event(any)?))
-            }
-
-            #[cfg(feature = "apideck-pos")]
-            EventType::PosOrderDeleted => {
-                Some(Event::PosOrderDeleted(AnyPayload::into_unified_event(any)?))
-            }
-
-            #[cfg(feature = "apideck-pos")]
-            EventType::PosOrderUpdated => {
-                Some(Event::PosOrderUpdated(AnyPayload::into_unified_event(any)?))
-            }
-
-            #[cfg(feature = "apideck-pos")]
-            EventType::PosPaymentCreated => {
-                Some(Event::PosPaymentCreated(AnyPayload::into_unified_event(any)?))
-            }
-
-            #[cfg(feature = "apideck-pos")]
-            EventType::PosPaymentDeleted => {
-                Some(Event::PosPaymentDeleted(AnyPayload::into_unified_event(any)?))
-            }
-
-            #[cfg(feature = "apideck-pos")]
-            EventType::PosPaymentUpdated => {
-                Some(Event::PosPaymentUpdated(AnyPayload::into_unified_event(any)?))
-            }
-
-            #[cfg(feature = "apideck-pos")]
-            EventType::PosProductCreated => {
-                Some(Event::PosProductCreated(AnyPayload::into_unified_event(any)?))
-            }
-
-            #[cfg(feature = "apideck-pos")]
-            EventType::PosProductDeleted => {
-                Some(Event::PosProductDeleted(AnyPayload::into_unified_event(any)?))
-            }
-
-            #[cfg(feature = "apideck-pos")]
-            EventType::PosProductUpdated => {
-                Some(Event::PosProductUpdated(AnyPayload::into_unified_event(any)?))
-            }
-
-            #[cfg(feature = "apideck-vault")]
-            EventType::VaultConnectionCallable => {
-                Some(
-                    Event::VaultConnectionCallable(
-                        AnyPayload::into_connection_event(any)?,
-                    ),
-                )
-            }
-
-            #[cfg(feature = "apideck-vault")]
-            EventType::VaultConnectionCreated => {
-                Some(
-                    Event::VaultConnectionCreated(
-                        AnyPayload::into_connection_event(any)?,
-                    ),
-                )
-            }
-
-            #[cfg(feature = "apideck-vault")]
-            EventType::VaultConnectionDeleted => {
-                Some(
-                    Event::VaultConnectionDeleted(
-                        AnyPayload::into_connection_event(any)?,
-                    ),
-                )
-            }
-
-            #[cfg(feature = "apideck-vault")]
-            EventType::VaultConnectionDisabled => {
-                Some(
-                    Event::VaultConnectionDisabled(
-                        AnyPayload::into_connection_event(any)?,
-                    ),
-                )
-            }
-
-            #[cfg(feature = "apideck-vault")]
-            EventType::VaultConnectionDownstreamDegraded => {
-                Some(
-                    Event::VaultConnectionDownstreamDegraded(
-                        AnyPayload::into_connection_event(any)?,
-                    ),
-                )
-            }
-
-            #[cfg(feature = "apideck-vault")]
-            EventType::VaultConnectionDownstreamRecovered => {
-                Some(
-                    Event::VaultConnectionDownstreamRecovered(
-                        AnyPayload::into_connection_event(any)?,
-                    ),
-                )
-            }
-
-            #[cfg(feature = "apideck-vault")]
-            EventType::VaultConnectionMigrated => {
-                Some(
-                    Event::VaultConnectionMigrated(
-                        AnyPayload::into_connection_event(any)?,
-                    ),
-                )
-            }
-
-            #[cfg(feature = "apideck-vault")]
-            EventType::VaultConnectionRevoked => {
-                Some(
-                    Event::VaultConnectionRevoked(
-                        AnyPayload::into_connection_event(any)?,
-                    ),
-                )
-            }
-
-            #[cfg(feature = "apideck-vault")]
-            EventType::VaultConnectionTokenRefreshFailed => {
-                Some(
-                    Event::VaultConnectionTokenRefreshFailed(
-                        AnyPayload::into_connection_event(any)?,
-                    ),
-                )
-            }
-
-            #[cfg(feature = "apideck-vault")]
-            EventType::VaultConnectionTokenRefreshPending => {
-                Some(
-                    Event::VaultConnectionTokenRefreshPending(
-                        AnyPayload::into_connection_event(any)?,
-                    ),
-                )
-            }
-
-            #[cfg(feature = "apideck-vault")]
-            EventType::VaultConnectionTokenRefreshRecovered => {
-                Some(
-                    Event::VaultConnectionTokenRefreshRecovered(
-                        AnyPayload::into_connection_event(any)?,
-                    ),
-                )
-            }
-
-            #[cfg(feature = "apideck-vault")]
-            EventType::VaultConnectionUpdated => {
-                Some(
-                    Event::VaultConnectionUpdated(
-                        AnyPayload::into_connection_event(any)?,
-                    ),
-                )
-            }
-            _ => None,
         }
     }
 }

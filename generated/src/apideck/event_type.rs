@@ -6,35 +6,35 @@ use crate::runtime::{EventInfo, Status};
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum Api {
-    #[cfg(feature = "apideck-accounting")]
     /// Accounting (`accounting`, feature `apideck-accounting`).
+    #[cfg(feature = "apideck-accounting")]
     Accounting,
-    #[cfg(feature = "apideck-ats")]
     /// ATS (`ats`, feature `apideck-ats`).
+    #[cfg(feature = "apideck-ats")]
     Ats,
-    #[cfg(feature = "apideck-crm")]
     /// CRM (`crm`, feature `apideck-crm`).
+    #[cfg(feature = "apideck-crm")]
     Crm,
-    #[cfg(feature = "apideck-ecommerce")]
     /// Ecommerce (`ecommerce`, feature `apideck-ecommerce`).
+    #[cfg(feature = "apideck-ecommerce")]
     Ecommerce,
-    #[cfg(feature = "apideck-file-storage")]
     /// File Storage (`file-storage`, feature `apideck-file-storage`).
+    #[cfg(feature = "apideck-file-storage")]
     FileStorage,
-    #[cfg(feature = "apideck-hris")]
     /// HRIS (`hris`, feature `apideck-hris`).
+    #[cfg(feature = "apideck-hris")]
     Hris,
-    #[cfg(feature = "apideck-issue-tracking")]
     /// Issue Tracking (`issue-tracking`, feature `apideck-issue-tracking`).
+    #[cfg(feature = "apideck-issue-tracking")]
     IssueTracking,
-    #[cfg(feature = "apideck-lead")]
     /// Lead (`lead`, feature `apideck-lead`).
+    #[cfg(feature = "apideck-lead")]
     Lead,
-    #[cfg(feature = "apideck-pos")]
     /// POS (`pos`, feature `apideck-pos`).
+    #[cfg(feature = "apideck-pos")]
     Pos,
-    #[cfg(feature = "apideck-vault")]
     /// Vault (`vault`, feature `apideck-vault`).
+    #[cfg(feature = "apideck-vault")]
     Vault,
 }
 
@@ -127,454 +127,467 @@ impl ::core::fmt::Display for Api {
 
 /// The type of an Apideck event.
 ///
-/// Parsing never fails: a name this version does not know is kept in [`EventType::Unknown`], and an older name (an alias) gives the current variant. Serialized as its wire name.
+/// Parsing never fails: a name this version does not know is kept in [`EventType::Unknown`], and an
+/// older name (an alias) gives the current variant. Serialized as its wire name.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum EventType {
-    #[cfg(feature = "apideck-accounting")]
     /// `accounting.bill.created`: Event broadcast when a bill has been created.
+    #[cfg(feature = "apideck-accounting")]
     AccountingBillCreated,
-    #[cfg(feature = "apideck-accounting")]
     /// `accounting.bill.deleted`: Event broadcast when a bill has been deleted.
+    #[cfg(feature = "apideck-accounting")]
     AccountingBillDeleted,
-    #[cfg(feature = "apideck-accounting")]
     /// `accounting.bill.updated`: Event broadcast when a bill has been updated.
+    #[cfg(feature = "apideck-accounting")]
     AccountingBillUpdated,
-    #[cfg(feature = "apideck-accounting")]
     /// `accounting.bill_payment.created`: Event broadcast when a bill payment has been created.
+    #[cfg(feature = "apideck-accounting")]
     AccountingBillPaymentCreated,
-    #[cfg(feature = "apideck-accounting")]
     /// `accounting.bill_payment.deleted`: Event broadcast when a bill payment has been deleted.
+    #[cfg(feature = "apideck-accounting")]
     AccountingBillPaymentDeleted,
-    #[cfg(feature = "apideck-accounting")]
     /// `accounting.bill_payment.updated`: Event broadcast when a bill payment has been updated.
+    #[cfg(feature = "apideck-accounting")]
     AccountingBillPaymentUpdated,
-    #[cfg(feature = "apideck-accounting")]
     /// `accounting.credit_note.created`: Event broadcast when a credit note has been created.
+    #[cfg(feature = "apideck-accounting")]
     AccountingCreditNoteCreated,
-    #[cfg(feature = "apideck-accounting")]
     /// `accounting.credit_note.deleted`: Event broadcast when a credit note has been deleted.
+    #[cfg(feature = "apideck-accounting")]
     AccountingCreditNoteDeleted,
-    #[cfg(feature = "apideck-accounting")]
     /// `accounting.credit_note.updated`: Event broadcast when a credit note has been updated.
+    #[cfg(feature = "apideck-accounting")]
     AccountingCreditNoteUpdated,
-    #[cfg(feature = "apideck-accounting")]
     /// `accounting.customer.created`: Event broadcast when a customer has been created.
+    #[cfg(feature = "apideck-accounting")]
     AccountingCustomerCreated,
-    #[cfg(feature = "apideck-accounting")]
     /// `accounting.customer.deleted`: Event broadcast when a customer has been deleted.
+    #[cfg(feature = "apideck-accounting")]
     AccountingCustomerDeleted,
-    #[cfg(feature = "apideck-accounting")]
     /// `accounting.customer.updated`: Event broadcast when a customer has been updated.
+    #[cfg(feature = "apideck-accounting")]
     AccountingCustomerUpdated,
-    #[cfg(feature = "apideck-accounting")]
     /// `accounting.expense.created`: Event broadcast when an expense has been created.
+    #[cfg(feature = "apideck-accounting")]
     AccountingExpenseCreated,
-    #[cfg(feature = "apideck-accounting")]
     /// `accounting.expense.deleted`: Event broadcast when an expense has been deleted.
+    #[cfg(feature = "apideck-accounting")]
     AccountingExpenseDeleted,
-    #[cfg(feature = "apideck-accounting")]
     /// `accounting.expense.updated`: Event broadcast when an expense has been updated.
+    #[cfg(feature = "apideck-accounting")]
     AccountingExpenseUpdated,
-    #[cfg(feature = "apideck-accounting")]
     /// `accounting.invoice.created`: Event broadcast when an invoice has been created.
+    #[cfg(feature = "apideck-accounting")]
     AccountingInvoiceCreated,
-    #[cfg(feature = "apideck-accounting")]
     /// `accounting.invoice.deleted`: Event broadcast when an invoice has been deleted.
+    #[cfg(feature = "apideck-accounting")]
     AccountingInvoiceDeleted,
-    #[cfg(feature = "apideck-accounting")]
     /// `accounting.invoice.updated`: Event broadcast when an invoice has been updated.
+    #[cfg(feature = "apideck-accounting")]
     AccountingInvoiceUpdated,
-    #[cfg(feature = "apideck-accounting")]
     /// `accounting.invoice_item.created`: Event broadcast when an invoice item has been created.
+    #[cfg(feature = "apideck-accounting")]
     AccountingInvoiceItemCreated,
-    #[cfg(feature = "apideck-accounting")]
     /// `accounting.invoice_item.deleted`: Event broadcast when an invoice item has been deleted.
+    #[cfg(feature = "apideck-accounting")]
     AccountingInvoiceItemDeleted,
-    #[cfg(feature = "apideck-accounting")]
     /// `accounting.invoice_item.updated`: Event broadcast when an invoice item has been updated.
+    #[cfg(feature = "apideck-accounting")]
     AccountingInvoiceItemUpdated,
-    #[cfg(feature = "apideck-accounting")]
     /// `accounting.ledger_account.created`: Event broadcast when a ledger account has been created.
+    #[cfg(feature = "apideck-accounting")]
     AccountingLedgerAccountCreated,
-    #[cfg(feature = "apideck-accounting")]
     /// `accounting.ledger_account.deleted`: Event broadcast when a ledger account has been deleted.
+    #[cfg(feature = "apideck-accounting")]
     AccountingLedgerAccountDeleted,
-    #[cfg(feature = "apideck-accounting")]
     /// `accounting.ledger_account.updated`: Event broadcast when a ledger account has been updated.
+    #[cfg(feature = "apideck-accounting")]
     AccountingLedgerAccountUpdated,
-    #[cfg(feature = "apideck-accounting")]
     /// `accounting.payment.created`: Event broadcast when a payment has been created.
+    #[cfg(feature = "apideck-accounting")]
     AccountingPaymentCreated,
-    #[cfg(feature = "apideck-accounting")]
     /// `accounting.payment.deleted`: Event broadcast when a payment has been deleted.
+    #[cfg(feature = "apideck-accounting")]
     AccountingPaymentDeleted,
-    #[cfg(feature = "apideck-accounting")]
     /// `accounting.payment.updated`: Event broadcast when a payment has been updated.
+    #[cfg(feature = "apideck-accounting")]
     AccountingPaymentUpdated,
-    #[cfg(feature = "apideck-accounting")]
     /// `accounting.project.created`: Event broadcast when a project has been created.
+    #[cfg(feature = "apideck-accounting")]
     AccountingProjectCreated,
-    #[cfg(feature = "apideck-accounting")]
     /// `accounting.project.deleted`: Event broadcast when a project has been deleted.
+    #[cfg(feature = "apideck-accounting")]
     AccountingProjectDeleted,
-    #[cfg(feature = "apideck-accounting")]
     /// `accounting.project.updated`: Event broadcast when a project has been updated.
-    AccountingProjectUpdated,
     #[cfg(feature = "apideck-accounting")]
+    AccountingProjectUpdated,
     /// `accounting.purchase_order.created`: Event broadcast when a purchase order has been created.
     ///
     /// Also parsed from the older name `accounting.purchase-order.created`.
-    AccountingPurchaseOrderCreated,
     #[cfg(feature = "apideck-accounting")]
+    AccountingPurchaseOrderCreated,
     /// `accounting.purchase_order.deleted`: Event broadcast when a purchase order has been deleted.
     ///
     /// Also parsed from the older name `accounting.purchase-order.deleted`.
-    AccountingPurchaseOrderDeleted,
     #[cfg(feature = "apideck-accounting")]
+    AccountingPurchaseOrderDeleted,
     /// `accounting.purchase_order.updated`: Event broadcast when a purchase order has been updated.
     ///
     /// Also parsed from the older name `accounting.purchase-order.updated`.
+    #[cfg(feature = "apideck-accounting")]
     AccountingPurchaseOrderUpdated,
-    #[cfg(feature = "apideck-accounting")]
     /// `accounting.quote.created`: Event broadcast when a quote has been created.
+    #[cfg(feature = "apideck-accounting")]
     AccountingQuoteCreated,
-    #[cfg(feature = "apideck-accounting")]
     /// `accounting.quote.deleted`: Event broadcast when a quote has been deleted.
+    #[cfg(feature = "apideck-accounting")]
     AccountingQuoteDeleted,
-    #[cfg(feature = "apideck-accounting")]
     /// `accounting.quote.updated`: Event broadcast when a quote has been updated.
+    #[cfg(feature = "apideck-accounting")]
     AccountingQuoteUpdated,
-    #[cfg(feature = "apideck-accounting")]
     /// `accounting.supplier.created`: Event broadcast when a supplier has been created.
+    #[cfg(feature = "apideck-accounting")]
     AccountingSupplierCreated,
-    #[cfg(feature = "apideck-accounting")]
     /// `accounting.supplier.deleted`: Event broadcast when a supplier has been deleted.
+    #[cfg(feature = "apideck-accounting")]
     AccountingSupplierDeleted,
-    #[cfg(feature = "apideck-accounting")]
     /// `accounting.supplier.updated`: Event broadcast when a supplier has been updated.
+    #[cfg(feature = "apideck-accounting")]
     AccountingSupplierUpdated,
-    #[cfg(feature = "apideck-accounting")]
     /// `accounting.tax_rate.created`: Event broadcast when a tax rate has been created.
+    #[cfg(feature = "apideck-accounting")]
     AccountingTaxRateCreated,
-    #[cfg(feature = "apideck-accounting")]
     /// `accounting.tax_rate.deleted`: Event broadcast when a tax rate has been deleted.
+    #[cfg(feature = "apideck-accounting")]
     AccountingTaxRateDeleted,
-    #[cfg(feature = "apideck-accounting")]
     /// `accounting.tax_rate.updated`: Event broadcast when a tax rate has been updated.
+    #[cfg(feature = "apideck-accounting")]
     AccountingTaxRateUpdated,
+    /// `accounting.tracking_category.created`: Event broadcast when a tracking category has been
+    /// created.
     #[cfg(feature = "apideck-accounting")]
-    /// `accounting.tracking_category.created`: Event broadcast when a tracking category has been created.
     AccountingTrackingCategoryCreated,
+    /// `accounting.tracking_category.deleted`: Event broadcast when a tracking category has been
+    /// deleted.
     #[cfg(feature = "apideck-accounting")]
-    /// `accounting.tracking_category.deleted`: Event broadcast when a tracking category has been deleted.
     AccountingTrackingCategoryDeleted,
+    /// `accounting.tracking_category.updated`: Event broadcast when a tracking category has been
+    /// updated.
     #[cfg(feature = "apideck-accounting")]
-    /// `accounting.tracking_category.updated`: Event broadcast when a tracking category has been updated.
     AccountingTrackingCategoryUpdated,
-    #[cfg(feature = "apideck-ats")]
     /// `ats.applicant.created`: Event broadcast when an applicant has been created.
     ///
     /// **Upcoming**: documented by the vendor as not yet sent.
-    AtsApplicantCreated,
     #[cfg(feature = "apideck-ats")]
+    AtsApplicantCreated,
     /// `ats.applicant.deleted`: Event broadcast when an applicant has been deleted.
     ///
     /// **Upcoming**: documented by the vendor as not yet sent.
-    AtsApplicantDeleted,
     #[cfg(feature = "apideck-ats")]
+    AtsApplicantDeleted,
     /// `ats.applicant.updated`: Event broadcast when an applicant has been updated.
     ///
     /// **Upcoming**: documented by the vendor as not yet sent.
+    #[cfg(feature = "apideck-ats")]
     AtsApplicantUpdated,
-    #[cfg(feature = "apideck-ats")]
     /// `ats.application.created`: Event broadcast when an application has been created.
+    #[cfg(feature = "apideck-ats")]
     AtsApplicationCreated,
-    #[cfg(feature = "apideck-ats")]
     /// `ats.application.deleted`: Event broadcast when an application has been deleted.
+    #[cfg(feature = "apideck-ats")]
     AtsApplicationDeleted,
-    #[cfg(feature = "apideck-ats")]
     /// `ats.application.updated`: Event broadcast when an application has been updated.
+    #[cfg(feature = "apideck-ats")]
     AtsApplicationUpdated,
-    #[cfg(feature = "apideck-ats")]
     /// `ats.job.created`: Event broadcast when a job has been created.
+    #[cfg(feature = "apideck-ats")]
     AtsJobCreated,
-    #[cfg(feature = "apideck-ats")]
     /// `ats.job.deleted`: Event broadcast when a job has been deleted.
-    AtsJobDeleted,
     #[cfg(feature = "apideck-ats")]
+    AtsJobDeleted,
     /// `ats.job.updated`: Event broadcast when a job has been updated.
+    #[cfg(feature = "apideck-ats")]
     AtsJobUpdated,
-    #[cfg(feature = "apideck-crm")]
     /// `crm.activity.created`: Event broadcast when an activity has been created.
+    #[cfg(feature = "apideck-crm")]
     CrmActivityCreated,
-    #[cfg(feature = "apideck-crm")]
     /// `crm.activity.deleted`: Event broadcast when an activity has been deleted.
+    #[cfg(feature = "apideck-crm")]
     CrmActivityDeleted,
-    #[cfg(feature = "apideck-crm")]
     /// `crm.activity.updated`: Event broadcast when an activity has been updated.
+    #[cfg(feature = "apideck-crm")]
     CrmActivityUpdated,
-    #[cfg(feature = "apideck-crm")]
     /// `crm.company.created`: Event broadcast when a company has been created.
+    #[cfg(feature = "apideck-crm")]
     CrmCompanyCreated,
-    #[cfg(feature = "apideck-crm")]
     /// `crm.company.deleted`: Event broadcast when a company has been deleted.
+    #[cfg(feature = "apideck-crm")]
     CrmCompanyDeleted,
-    #[cfg(feature = "apideck-crm")]
     /// `crm.company.updated`: Event broadcast when a company has been updated.
+    #[cfg(feature = "apideck-crm")]
     CrmCompanyUpdated,
-    #[cfg(feature = "apideck-crm")]
     /// `crm.contact.created`: Event broadcast when a contact has been created.
+    #[cfg(feature = "apideck-crm")]
     CrmContactCreated,
-    #[cfg(feature = "apideck-crm")]
     /// `crm.contact.deleted`: Event broadcast when a contact has been deleted.
+    #[cfg(feature = "apideck-crm")]
     CrmContactDeleted,
-    #[cfg(feature = "apideck-crm")]
     /// `crm.contact.updated`: Event broadcast when a contact has been updated.
+    #[cfg(feature = "apideck-crm")]
     CrmContactUpdated,
-    #[cfg(feature = "apideck-crm")]
     /// `crm.lead.created`: Event broadcast when a lead has been created.
+    #[cfg(feature = "apideck-crm")]
     CrmLeadCreated,
-    #[cfg(feature = "apideck-crm")]
     /// `crm.lead.deleted`: Event broadcast when a lead has been deleted.
+    #[cfg(feature = "apideck-crm")]
     CrmLeadDeleted,
-    #[cfg(feature = "apideck-crm")]
     /// `crm.lead.updated`: Event broadcast when a lead has been updated.
+    #[cfg(feature = "apideck-crm")]
     CrmLeadUpdated,
-    #[cfg(feature = "apideck-crm")]
     /// `crm.note.created`: Event broadcast when a note has been created.
-    CrmNoteCreated,
     #[cfg(feature = "apideck-crm")]
+    CrmNoteCreated,
     /// `crm.note.deleted`: Event broadcast when a note has been deleted.
     ///
     /// Also parsed from the older name `crm.notes.deleted`.
-    CrmNoteDeleted,
     #[cfg(feature = "apideck-crm")]
+    CrmNoteDeleted,
     /// `crm.note.updated`: Event broadcast when a note has been updated.
     ///
     /// Also parsed from the older name `crm.notes.updated`.
+    #[cfg(feature = "apideck-crm")]
     CrmNoteUpdated,
-    #[cfg(feature = "apideck-crm")]
     /// `crm.opportunity.created`: Event broadcast when an opportunity has been created.
+    #[cfg(feature = "apideck-crm")]
     CrmOpportunityCreated,
-    #[cfg(feature = "apideck-crm")]
     /// `crm.opportunity.deleted`: Event broadcast when an opportunity has been deleted.
-    CrmOpportunityDeleted,
     #[cfg(feature = "apideck-crm")]
+    CrmOpportunityDeleted,
     /// `crm.opportunity.updated`: Event broadcast when an opportunity has been updated.
+    #[cfg(feature = "apideck-crm")]
     CrmOpportunityUpdated,
-    #[cfg(feature = "apideck-ecommerce")]
     /// `ecommerce.customer.created`: Event broadcast when a customer has been created.
+    #[cfg(feature = "apideck-ecommerce")]
     EcommerceCustomerCreated,
-    #[cfg(feature = "apideck-ecommerce")]
     /// `ecommerce.customer.deleted`: Event broadcast when a customer has been deleted.
+    #[cfg(feature = "apideck-ecommerce")]
     EcommerceCustomerDeleted,
-    #[cfg(feature = "apideck-ecommerce")]
     /// `ecommerce.customer.updated`: Event broadcast when a customer has been updated.
+    #[cfg(feature = "apideck-ecommerce")]
     EcommerceCustomerUpdated,
-    #[cfg(feature = "apideck-ecommerce")]
     /// `ecommerce.order.created`: Event broadcast when an order has been created.
+    #[cfg(feature = "apideck-ecommerce")]
     EcommerceOrderCreated,
-    #[cfg(feature = "apideck-ecommerce")]
     /// `ecommerce.order.deleted`: Event broadcast when an order has been deleted.
+    #[cfg(feature = "apideck-ecommerce")]
     EcommerceOrderDeleted,
-    #[cfg(feature = "apideck-ecommerce")]
     /// `ecommerce.order.updated`: Event broadcast when an order has been updated.
+    #[cfg(feature = "apideck-ecommerce")]
     EcommerceOrderUpdated,
-    #[cfg(feature = "apideck-ecommerce")]
     /// `ecommerce.product.created`: Event broadcast when a product has been created.
+    #[cfg(feature = "apideck-ecommerce")]
     EcommerceProductCreated,
-    #[cfg(feature = "apideck-ecommerce")]
     /// `ecommerce.product.deleted`: Event broadcast when a product has been deleted.
-    EcommerceProductDeleted,
     #[cfg(feature = "apideck-ecommerce")]
+    EcommerceProductDeleted,
     /// `ecommerce.product.updated`: Event broadcast when a product has been updated.
+    #[cfg(feature = "apideck-ecommerce")]
     EcommerceProductUpdated,
-    #[cfg(feature = "apideck-file-storage")]
     /// `file-storage.drive.updated`: Event broadcast when a drive has been updated.
+    #[cfg(feature = "apideck-file-storage")]
     FileStorageDriveUpdated,
-    #[cfg(feature = "apideck-file-storage")]
     /// `file-storage.file.created`: Event broadcast when a file has been created.
+    #[cfg(feature = "apideck-file-storage")]
     FileStorageFileCreated,
-    #[cfg(feature = "apideck-file-storage")]
     /// `file-storage.file.deleted`: Event broadcast when a file has been deleted.
-    FileStorageFileDeleted,
     #[cfg(feature = "apideck-file-storage")]
+    FileStorageFileDeleted,
     /// `file-storage.file.updated`: Event broadcast when a file has been updated.
+    #[cfg(feature = "apideck-file-storage")]
     FileStorageFileUpdated,
-    #[cfg(feature = "apideck-hris")]
     /// `hris.company.created`: Event broadcast when a company has been created.
+    #[cfg(feature = "apideck-hris")]
     HrisCompanyCreated,
-    #[cfg(feature = "apideck-hris")]
     /// `hris.company.deleted`: Event broadcast when a company has been deleted.
+    #[cfg(feature = "apideck-hris")]
     HrisCompanyDeleted,
-    #[cfg(feature = "apideck-hris")]
     /// `hris.company.updated`: Event broadcast when a company has been updated.
+    #[cfg(feature = "apideck-hris")]
     HrisCompanyUpdated,
-    #[cfg(feature = "apideck-hris")]
     /// `hris.employee.created`: Event broadcast when an employee has been created.
+    #[cfg(feature = "apideck-hris")]
     HrisEmployeeCreated,
-    #[cfg(feature = "apideck-hris")]
     /// `hris.employee.deleted`: Event broadcast when an employee has been deleted.
+    #[cfg(feature = "apideck-hris")]
     HrisEmployeeDeleted,
-    #[cfg(feature = "apideck-hris")]
     /// `hris.employee.terminated`: Event broadcast when an employee has been terminated.
+    #[cfg(feature = "apideck-hris")]
     HrisEmployeeTerminated,
-    #[cfg(feature = "apideck-hris")]
     /// `hris.employee.updated`: Event broadcast when an employee has been updated.
+    #[cfg(feature = "apideck-hris")]
     HrisEmployeeUpdated,
-    #[cfg(feature = "apideck-hris")]
     /// `hris.time-off-request.created`: Event broadcast when a time off request has been created.
+    #[cfg(feature = "apideck-hris")]
     HrisTimeOffRequestCreated,
-    #[cfg(feature = "apideck-hris")]
     /// `hris.time-off-request.deleted`: Event broadcast when a time off request has been deleted.
-    HrisTimeOffRequestDeleted,
     #[cfg(feature = "apideck-hris")]
+    HrisTimeOffRequestDeleted,
     /// `hris.time-off-request.updated`: Event broadcast when a time off request has been updated.
+    #[cfg(feature = "apideck-hris")]
     HrisTimeOffRequestUpdated,
-    #[cfg(feature = "apideck-issue-tracking")]
     /// `issue-tracking.ticket.created`: Event broadcast when a ticket has been created.
+    #[cfg(feature = "apideck-issue-tracking")]
     IssueTrackingTicketCreated,
-    #[cfg(feature = "apideck-issue-tracking")]
     /// `issue-tracking.ticket.deleted`: Event broadcast when a ticket has been deleted.
-    IssueTrackingTicketDeleted,
     #[cfg(feature = "apideck-issue-tracking")]
+    IssueTrackingTicketDeleted,
     /// `issue-tracking.ticket.updated`: Event broadcast when a ticket has been updated.
+    #[cfg(feature = "apideck-issue-tracking")]
     IssueTrackingTicketUpdated,
-    #[cfg(feature = "apideck-lead")]
     /// `lead.lead.created`: Event broadcast when a lead has been created.
+    #[cfg(feature = "apideck-lead")]
     LeadLeadCreated,
-    #[cfg(feature = "apideck-lead")]
     /// `lead.lead.deleted`: Event broadcast when a lead has been deleted.
-    LeadLeadDeleted,
     #[cfg(feature = "apideck-lead")]
+    LeadLeadDeleted,
     /// `lead.lead.updated`: Event broadcast when a lead has been updated.
+    #[cfg(feature = "apideck-lead")]
     LeadLeadUpdated,
-    #[cfg(feature = "apideck-pos")]
     /// `pos.item.created`: Event broadcast when an item has been created.
+    #[cfg(feature = "apideck-pos")]
     PosItemCreated,
-    #[cfg(feature = "apideck-pos")]
     /// `pos.item.deleted`: Event broadcast when an item has been deleted.
+    #[cfg(feature = "apideck-pos")]
     PosItemDeleted,
-    #[cfg(feature = "apideck-pos")]
     /// `pos.item.updated`: Event broadcast when an item has been updated.
+    #[cfg(feature = "apideck-pos")]
     PosItemUpdated,
-    #[cfg(feature = "apideck-pos")]
     /// `pos.location.created`: Event broadcast when a location has been created.
+    #[cfg(feature = "apideck-pos")]
     PosLocationCreated,
-    #[cfg(feature = "apideck-pos")]
     /// `pos.location.deleted`: Event broadcast when a location has been deleted.
+    #[cfg(feature = "apideck-pos")]
     PosLocationDeleted,
-    #[cfg(feature = "apideck-pos")]
     /// `pos.location.updated`: Event broadcast when a location has been updated.
+    #[cfg(feature = "apideck-pos")]
     PosLocationUpdated,
-    #[cfg(feature = "apideck-pos")]
     /// `pos.merchant.created`: Event broadcast when a merchant has been created.
+    #[cfg(feature = "apideck-pos")]
     PosMerchantCreated,
-    #[cfg(feature = "apideck-pos")]
     /// `pos.merchant.deleted`: Event broadcast when a merchant has been deleted.
+    #[cfg(feature = "apideck-pos")]
     PosMerchantDeleted,
-    #[cfg(feature = "apideck-pos")]
     /// `pos.merchant.updated`: Event broadcast when a merchant has been updated.
+    #[cfg(feature = "apideck-pos")]
     PosMerchantUpdated,
-    #[cfg(feature = "apideck-pos")]
     /// `pos.modifier.created`: Event broadcast when a modifier has been created.
+    #[cfg(feature = "apideck-pos")]
     PosModifierCreated,
-    #[cfg(feature = "apideck-pos")]
     /// `pos.modifier.deleted`: Event broadcast when a modifier has been deleted.
+    #[cfg(feature = "apideck-pos")]
     PosModifierDeleted,
-    #[cfg(feature = "apideck-pos")]
     /// `pos.modifier.updated`: Event broadcast when a modifier has been updated.
-    PosModifierUpdated,
     #[cfg(feature = "apideck-pos")]
+    PosModifierUpdated,
     /// `pos.modifier_group.created`: Event broadcast when a modifier group has been created.
     ///
     /// Also parsed from the older name `pos.modifier-group.created`.
-    PosModifierGroupCreated,
     #[cfg(feature = "apideck-pos")]
+    PosModifierGroupCreated,
     /// `pos.modifier_group.deleted`: Event broadcast when a modifier group has been deleted.
     ///
     /// Also parsed from the older name `pos.modifier-group.deleted`.
-    PosModifierGroupDeleted,
     #[cfg(feature = "apideck-pos")]
+    PosModifierGroupDeleted,
     /// `pos.modifier_group.updated`: Event broadcast when a modifier group has been updated.
     ///
     /// Also parsed from the older name `pos.modifier-group.updated`.
-    PosModifierGroupUpdated,
     #[cfg(feature = "apideck-pos")]
+    PosModifierGroupUpdated,
     /// `pos.order.created`: Event broadcast when an order has been created.
     ///
     /// **Upcoming**: documented by the vendor as not yet sent.
-    PosOrderCreated,
     #[cfg(feature = "apideck-pos")]
+    PosOrderCreated,
     /// `pos.order.deleted`: Event broadcast when an order has been deleted.
     ///
     /// **Upcoming**: documented by the vendor as not yet sent.
-    PosOrderDeleted,
     #[cfg(feature = "apideck-pos")]
+    PosOrderDeleted,
     /// `pos.order.updated`: Event broadcast when an order has been updated.
     ///
     /// **Upcoming**: documented by the vendor as not yet sent.
+    #[cfg(feature = "apideck-pos")]
     PosOrderUpdated,
-    #[cfg(feature = "apideck-pos")]
     /// `pos.payment.created`: Event broadcast when a payment has been created.
+    #[cfg(feature = "apideck-pos")]
     PosPaymentCreated,
-    #[cfg(feature = "apideck-pos")]
     /// `pos.payment.deleted`: Event broadcast when a payment has been deleted.
+    #[cfg(feature = "apideck-pos")]
     PosPaymentDeleted,
-    #[cfg(feature = "apideck-pos")]
     /// `pos.payment.updated`: Event broadcast when a payment has been updated.
-    PosPaymentUpdated,
     #[cfg(feature = "apideck-pos")]
+    PosPaymentUpdated,
     /// `pos.product.created`: Event broadcast when a product has been created.
     ///
-    /// **Undocumented**: listed in the vendor's event enum but not documented; the payload shape is assumed to be the api's.
-    PosProductCreated,
+    /// **Undocumented**: listed in the vendor's event enum but not documented; the payload shape is
+    /// assumed to be the api's.
     #[cfg(feature = "apideck-pos")]
+    PosProductCreated,
     /// `pos.product.deleted`: Event broadcast when a product has been deleted.
     ///
-    /// **Undocumented**: listed in the vendor's event enum but not documented; the payload shape is assumed to be the api's.
-    PosProductDeleted,
+    /// **Undocumented**: listed in the vendor's event enum but not documented; the payload shape is
+    /// assumed to be the api's.
     #[cfg(feature = "apideck-pos")]
+    PosProductDeleted,
     /// `pos.product.updated`: Event broadcast when a product has been updated.
     ///
-    /// **Undocumented**: listed in the vendor's event enum but not documented; the payload shape is assumed to be the api's.
+    /// **Undocumented**: listed in the vendor's event enum but not documented; the payload shape is
+    /// assumed to be the api's.
+    #[cfg(feature = "apideck-pos")]
     PosProductUpdated,
-    #[cfg(feature = "apideck-vault")]
     /// `vault.connection.callable`: Event broadcast when a connection is now callable.
+    #[cfg(feature = "apideck-vault")]
     VaultConnectionCallable,
-    #[cfg(feature = "apideck-vault")]
     /// `vault.connection.created`: Event broadcast when a connection has been created.
+    #[cfg(feature = "apideck-vault")]
     VaultConnectionCreated,
-    #[cfg(feature = "apideck-vault")]
     /// `vault.connection.deleted`: Event broadcast when a connection has been deleted.
+    #[cfg(feature = "apideck-vault")]
     VaultConnectionDeleted,
-    #[cfg(feature = "apideck-vault")]
     /// `vault.connection.disabled`: Event broadcast when a connection has been disabled.
+    #[cfg(feature = "apideck-vault")]
     VaultConnectionDisabled,
+    /// `vault.connection.downstream.degraded`: Event broadcast when a connection's downstream service
+    /// has degraded.
     #[cfg(feature = "apideck-vault")]
-    /// `vault.connection.downstream.degraded`: Event broadcast when a connection's downstream service has degraded.
     VaultConnectionDownstreamDegraded,
+    /// `vault.connection.downstream.recovered`: Event broadcast when a connection's downstream service
+    /// has recovered.
     #[cfg(feature = "apideck-vault")]
-    /// `vault.connection.downstream.recovered`: Event broadcast when a connection's downstream service has recovered.
     VaultConnectionDownstreamRecovered,
+    /// `vault.connection.migrated`: Event broadcast when a connection has been migrated to another
+    /// service; the payload's entity carries `migrated_from` with the source `service_id`.
     #[cfg(feature = "apideck-vault")]
-    /// `vault.connection.migrated`: Event broadcast when a connection has been migrated to another service; the payload's entity carries `migrated_from` with the source `service_id`.
     VaultConnectionMigrated,
-    #[cfg(feature = "apideck-vault")]
     /// `vault.connection.revoked`: Event broadcast when a connection has been revoked.
+    #[cfg(feature = "apideck-vault")]
     VaultConnectionRevoked,
+    /// `vault.connection.token_refresh.failed`: Event broadcast when a connection's token refresh has
+    /// failed.
     #[cfg(feature = "apideck-vault")]
-    /// `vault.connection.token_refresh.failed`: Event broadcast when a connection's token refresh has failed.
     VaultConnectionTokenRefreshFailed,
+    /// `vault.connection.token_refresh.pending`: Event broadcast when a connection's token refresh is
+    /// pending.
     #[cfg(feature = "apideck-vault")]
-    /// `vault.connection.token_refresh.pending`: Event broadcast when a connection's token refresh is pending.
     VaultConnectionTokenRefreshPending,
+    /// `vault.connection.token_refresh.recovered`: Event broadcast when a connection's token refresh
+    /// has recovered.
     #[cfg(feature = "apideck-vault")]
-    /// `vault.connection.token_refresh.recovered`: Event broadcast when a connection's token refresh has recovered.
     VaultConnectionTokenRefreshRecovered,
-    #[cfg(feature = "apideck-vault")]
     /// `vault.connection.updated`: Event broadcast when a connection has been updated.
+    #[cfg(feature = "apideck-vault")]
     VaultConnectionUpdated,
     /// An event type this version of the crate does not know (or whose api feature is off), as received.
     Unknown(::std::string::String),
@@ -1344,37 +1357,7 @@ impl EventType {
         self.info().map(|i| i.description)
     }
 }
-
-impl ::core::str::FromStr for EventType {
-    type Err = ::core::convert::Infallible;
-
-    fn from_str(name: &str) -> ::core::result::Result<Self, Self::Err> {
-        Ok(EventType::from_wire(name))
-    }
-}
-
-impl ::core::fmt::Display for EventType {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl ::serde::Serialize for EventType {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        s: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        s.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> ::serde::Deserialize<'de> for EventType {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        d: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        crate::runtime::de::cow(d).map(|name| EventType::from_wire(&name))
-    }
-}
+crate::runtime::open_enum_strings!(EventType);
 
 #[cfg(feature = "apideck-accounting")]
 const ACCOUNTING_BILL_CREATED: EventInfo = EventInfo {

@@ -2,13 +2,17 @@
 
 //! Apideck Issue Tracking: Tickets of an issue tracker.
 //!
-//! Implement this module's [`Handler`] to receive only this api's 3 events; [`dispatch`] sends every other event to [`Handler::on_event`]. Enabled by the `apideck-issue-tracking` feature.
+//! Implement this module's [`Handler`] to receive only this api's 3 events; [`dispatch`] sends
+//! every other event to [`Handler::on_event`]. Enabled by the `apideck-issue-tracking` feature.
 
 use super::Event;
 
 /// Receives Apideck Issue Tracking events, one method per event.
 ///
-/// Every method has a default that passes the event on to [`Handler::on_event`], the one method you must write: implement the events you care about and let the rest (including events added to the catalog later, and unknown ones) fall through to it. `Output` is what your methods return: `()`, a `Result`, or a future.
+/// Every method has a default that passes the event on to [`Handler::on_event`], the one method you
+/// must write: implement the events you care about and let the rest (including events added to the
+/// catalog later, and unknown ones) fall through to it. `Output` is what your methods return: `()`,
+/// a `Result`, or a future.
 pub trait Handler {
     /// What every method returns.
     type Output;
@@ -47,7 +51,8 @@ pub trait Handler {
     }
 }
 
-/// Routes an event to its method on `handler`: Apideck Issue Tracking events to theirs, every other event to [`Handler::on_event`].
+/// Routes an event to its method on `handler`: Apideck Issue Tracking events to theirs, every other
+/// event to [`Handler::on_event`].
 pub fn dispatch<H: Handler + ?Sized>(handler: &mut H, event: Event<'_>) -> H::Output {
     match event {
         Event::IssueTrackingTicketCreated(payload) => handler.on_ticket_created(payload),

@@ -2,23 +2,31 @@
 
 //! Apideck
 //!
-//! Apideck's unified APIs send one webhook per change to a record (an invoice created, an employee terminated); Vault sends one per change to a consumer's connection.
+//! Apideck's unified APIs send one webhook per change to a record (an invoice created, an employee
+//! terminated); Vault sends one per change to a consumer's connection.
 //!
 //! Vendor documentation: <https://developers.apideck.com/guides/webhooks>
 //!
 //! # Receiving
 //!
-//! Verify every request first: build a [`Verifier`] once with your key, call `verify(&headers, body)`, and take the event from the [`Verified`] result. Parsing an unverified body is for tests.
+//! Verify every request first: build a [`Verifier`] once with your key, call `verify(&headers,
+//! body)`, and take the event from the [`Verified`] result. Parsing an unverified body is for
+//! tests.
 //!
-//! A body is `{"payload": {...}}`; the event's `event_type` picks the variant. Parse it with [`Event::parse`] and route it with [`dispatch`] (or an api's own `dispatch`).
+//! A body is `{"payload": {...}}`; the event's `event_type` picks the variant. Parse it with
+//! [`Event::parse`] and route it with [`dispatch`] (or an api's own `dispatch`).
 //!
-//! Every field of a payload is optional upstream (the specs list no required fields), so every field here is an `Option`. Unified-api events only reference the record (`entity_id`, `entity_url`); fetch it to see what changed.
+//! Every field of a payload is optional upstream (the specs list no required fields), so every
+//! field here is an `Option`. Unified-api events only reference the record (`entity_id`,
+//! `entity_url`); fetch it to see what changed.
 
 mod dispatch;
 
 mod event;
 
 mod event_type;
+
+mod onepass;
 
 mod receive;
 

@@ -12,7 +12,8 @@ pub struct CreateWebhookRequest {
     pub unified_api: ::std::string::String,
     /// The status of the webhook.
     pub status: super::payloads::WebhookStatus,
-    /// The delivery url of the webhook endpoint. It must respond within 60 seconds or the delivery is recorded as failed.
+    /// The delivery url of the webhook endpoint. It must respond within 60 seconds or the delivery is
+    /// recorded as failed.
     pub delivery_url: ::std::string::String,
     /// The subscribed events; `*` subscribes to all.
     pub events: ::std::vec::Vec<super::EventSelector>,

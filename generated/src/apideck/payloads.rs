@@ -2,7 +2,8 @@
 
 //! The shapes of Apideck event payloads, and the closed sets of strings they use.
 //!
-//! Fields the vendor does not promise are `Option`; unknown fields are ignored, so a vendor adding one breaks nothing.
+//! Fields the vendor does not promise are `Option`; unknown fields are ignored, so a vendor adding
+//! one breaks nothing.
 
 /// The payload of every Vault event. The connection itself is embedded in `entity`.
 #[derive(Clone, Debug, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
@@ -172,7 +173,8 @@ pub struct ConsumerConnection<'a> {
     /// The operational health of the connection.
     #[serde(default, skip_serializing_if = "::core::option::Option::is_none")]
     pub health: ::core::option::Option<super::payloads::ConnectionHealth>,
-    /// ISO 8601 timestamp indicating when credentials will be cleared if token refresh continues to fail. Only present when connection health is pending_refresh and a retention window is active.
+    /// ISO 8601 timestamp indicating when credentials will be cleared if token refresh continues to
+    /// fail. Only present when connection health is pending_refresh and a retention window is active.
     #[serde(
         borrow,
         deserialize_with = "crate::runtime::de::opt_cow",
@@ -180,7 +182,8 @@ pub struct ConsumerConnection<'a> {
         skip_serializing_if = "::core::option::Option::is_none"
     )]
     pub credentials_expire_at: ::core::option::Option<::std::borrow::Cow<'a, str>>,
-    /// ISO 8601 timestamp of the most recent token refresh failure. Only present when the connection has experienced refresh failures.
+    /// ISO 8601 timestamp of the most recent token refresh failure. Only present when the connection
+    /// has experienced refresh failures.
     #[serde(
         borrow,
         deserialize_with = "crate::runtime::de::opt_cow",
@@ -225,7 +228,10 @@ pub struct UnifiedEvent<'a> {
         skip_serializing_if = "::core::option::Option::is_none"
     )]
     pub service_id: ::core::option::Option<::std::borrow::Cow<'a, str>>,
-    /// Unique consumer identifier. You can freely choose a consumer ID yourself. Most of the time, this is an ID of your internal data model that represents a user or account in your system (for example account:12345). If the consumer doesn't exist yet, Vault will upsert a consumer based on your ID.
+    /// Unique consumer identifier. You can freely choose a consumer ID yourself. Most of the time, this
+    /// is an ID of your internal data model that represents a user or account in your system (for
+    /// example account:12345). If the consumer doesn't exist yet, Vault will upsert a consumer based on
+    /// your ID.
     #[serde(
         borrow,
         deserialize_with = "crate::runtime::de::opt_cow",
@@ -315,29 +321,7 @@ impl AuthType {
         }
     }
 }
-
-impl ::core::fmt::Display for AuthType {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl ::serde::Serialize for AuthType {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        s: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        s.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> ::serde::Deserialize<'de> for AuthType {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        d: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        crate::runtime::de::cow(d).map(|value| AuthType::from_wire(&value))
-    }
-}
+crate::runtime::open_enum_strings!(AuthType);
 
 /// The operational health of a connection.
 ///
@@ -396,29 +380,7 @@ impl ConnectionHealth {
         }
     }
 }
-
-impl ::core::fmt::Display for ConnectionHealth {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl ::serde::Serialize for ConnectionHealth {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        s: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        s.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> ::serde::Deserialize<'de> for ConnectionHealth {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        d: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        crate::runtime::de::cow(d).map(|value| ConnectionHealth::from_wire(&value))
-    }
-}
+crate::runtime::open_enum_strings!(ConnectionHealth);
 
 /// Where a connection is in its state flow.
 ///
@@ -465,29 +427,7 @@ impl ConnectionState {
         }
     }
 }
-
-impl ::core::fmt::Display for ConnectionState {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl ::serde::Serialize for ConnectionState {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        s: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        s.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> ::serde::Deserialize<'de> for ConnectionState {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        d: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        crate::runtime::de::cow(d).map(|value| ConnectionState::from_wire(&value))
-    }
-}
+crate::runtime::open_enum_strings!(ConnectionState);
 
 /// The status of a webhook subscription.
 ///
@@ -522,26 +462,4 @@ impl WebhookStatus {
         }
     }
 }
-
-impl ::core::fmt::Display for WebhookStatus {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl ::serde::Serialize for WebhookStatus {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        s: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        s.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> ::serde::Deserialize<'de> for WebhookStatus {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        d: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        crate::runtime::de::cow(d).map(|value| WebhookStatus::from_wire(&value))
-    }
-}
+crate::runtime::open_enum_strings!(WebhookStatus);

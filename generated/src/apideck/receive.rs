@@ -2,9 +2,17 @@
 
 //! Verifying that a delivery comes from Apideck.
 //!
-//! Build a [`Verifier`] once, with your key; `verify` each request; take the event from the [`Verified`] result.
+//! Build a [`Verifier`] once, with your key; `verify` each request; take the event from the
+//! [`Verified`] result.
 //!
-//! Apideck signs the body with HMAC-SHA256, keyed with your Apideck API key, after recursively sorting its object keys (its guide's Node code: `JSON.stringify(sortObjectKeys(JSON.parse(body)))`). Two things are inferred rather than documented: the encoding (lowercase hex, from the spec's 64-character example) and the exact serializer (from the guide's code). Apideck sends no timestamp, so replays are stopped only by deduplicating on `delivery_id()`; keep ids at least 48 hours, past Apideck's 24-hour retry window. If a real delivery does not verify, please report it with its headers and body (and your key rotated).
+//! Apideck signs the body with HMAC-SHA256, keyed with your Apideck API key, after recursively
+//! sorting its object keys (its guide's Node code:
+//! `JSON.stringify(sortObjectKeys(JSON.parse(body)))`). Two things are inferred rather than
+//! documented: the encoding (lowercase hex, from the spec's 64-character example) and the exact
+//! serializer (from the guide's code). Apideck sends no timestamp, so replays are stopped only by
+//! deduplicating on `delivery_id()`; keep ids at least 48 hours, past Apideck's 24-hour retry
+//! window. If a real delivery does not verify, please report it with its headers and body (and your
+//! key rotated).
 
 use ::std::borrow::Cow;
 use super::Event;
@@ -14,7 +22,8 @@ use crate::runtime::ParseError;
 /// The key the body wraps the event in, if any.
 const WRAPPER: ::core::option::Option<&str> = Some("payload");
 
-/// Checks that a request comes from Apideck: its size, its signature, and that its headers agree with its body.
+/// Checks that a request comes from Apideck: its size, its signature, and that its headers agree
+/// with its body.
 ///
 /// Build it once and share it; it is cheap to clone. `Debug` never shows a key.
 #[derive(Clone, Debug)]
@@ -24,7 +33,8 @@ pub struct Verifier<S = crate::runtime::verify::apideck::ApideckHmac> {
 }
 
 impl Verifier {
-    /// A verifier for deliveries signed with `key`: your Apideck API key (the HMAC key Apideck signs with). Refuses an empty key or one padded with whitespace.
+    /// A verifier for deliveries signed with `key`: your Apideck API key (the HMAC key Apideck signs
+    /// with). Refuses an empty key or one padded with whitespace.
     pub fn new(
         key: &str,
     ) -> ::core::result::Result<Self, crate::runtime::verify::KeyError> {
@@ -141,7 +151,8 @@ impl<'a> Verified<'a> {
         self.idempotency_key
     }
 
-    /// Whether this is the request Apideck sends to validate a delivery url (`apideck.subscription.created`): answer it with 2xx and dispatch nothing.
+    /// Whether this is the request Apideck sends to validate a delivery url
+    /// (`apideck.subscription.created`): answer it with 2xx and dispatch nothing.
     pub fn is_validation(&self) -> bool {
         self.event_type == Some("apideck.subscription.created")
     }
@@ -166,7 +177,8 @@ impl<'a> Verified<'a> {
         Event::parse_as(event_type, self.body.as_bytes())
     }
 
-    /// The delivery's unique id, for deduplication: the `x-apideck-idempotency-key` header, or else the payload's `event_id`.
+    /// The delivery's unique id, for deduplication: the `x-apideck-idempotency-key` header, or else the
+    /// payload's `event_id`.
     pub fn delivery_id(&self) -> ::core::option::Option<Cow<'_, str>> {
         match self.idempotency_key {
             Some(key) => Some(Cow::Borrowed(key)),

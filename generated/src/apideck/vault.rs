@@ -2,13 +2,17 @@
 
 //! Apideck Vault: Consumers' connections to services: created, authorized, refreshed, revoked.
 //!
-//! Implement this module's [`Handler`] to receive only this api's 12 events; [`dispatch`] sends every other event to [`Handler::on_event`]. Enabled by the `apideck-vault` feature.
+//! Implement this module's [`Handler`] to receive only this api's 12 events; [`dispatch`] sends
+//! every other event to [`Handler::on_event`]. Enabled by the `apideck-vault` feature.
 
 use super::Event;
 
 /// Receives Apideck Vault events, one method per event.
 ///
-/// Every method has a default that passes the event on to [`Handler::on_event`], the one method you must write: implement the events you care about and let the rest (including events added to the catalog later, and unknown ones) fall through to it. `Output` is what your methods return: `()`, a `Result`, or a future.
+/// Every method has a default that passes the event on to [`Handler::on_event`], the one method you
+/// must write: implement the events you care about and let the rest (including events added to the
+/// catalog later, and unknown ones) fall through to it. `Output` is what your methods return: `()`,
+/// a `Result`, or a future.
 pub trait Handler {
     /// What every method returns.
     type Output;
@@ -56,7 +60,8 @@ pub trait Handler {
         self.on_event(Event::VaultConnectionDisabled(payload))
     }
 
-    /// `vault.connection.downstream.degraded`: Event broadcast when a connection's downstream service has degraded.
+    /// `vault.connection.downstream.degraded`: Event broadcast when a connection's downstream service
+    /// has degraded.
     ///
     /// By default, passes the event to [`Handler::on_event`].
     fn on_connection_downstream_degraded(
@@ -66,7 +71,8 @@ pub trait Handler {
         self.on_event(Event::VaultConnectionDownstreamDegraded(payload))
     }
 
-    /// `vault.connection.downstream.recovered`: Event broadcast when a connection's downstream service has recovered.
+    /// `vault.connection.downstream.recovered`: Event broadcast when a connection's downstream service
+    /// has recovered.
     ///
     /// By default, passes the event to [`Handler::on_event`].
     fn on_connection_downstream_recovered(
@@ -76,7 +82,8 @@ pub trait Handler {
         self.on_event(Event::VaultConnectionDownstreamRecovered(payload))
     }
 
-    /// `vault.connection.migrated`: Event broadcast when a connection has been migrated to another service; the payload's entity carries `migrated_from` with the source `service_id`.
+    /// `vault.connection.migrated`: Event broadcast when a connection has been migrated to another
+    /// service; the payload's entity carries `migrated_from` with the source `service_id`.
     ///
     /// By default, passes the event to [`Handler::on_event`].
     fn on_connection_migrated(
@@ -96,7 +103,8 @@ pub trait Handler {
         self.on_event(Event::VaultConnectionRevoked(payload))
     }
 
-    /// `vault.connection.token_refresh.failed`: Event broadcast when a connection's token refresh has failed.
+    /// `vault.connection.token_refresh.failed`: Event broadcast when a connection's token refresh has
+    /// failed.
     ///
     /// By default, passes the event to [`Handler::on_event`].
     fn on_connection_token_refresh_failed(
@@ -106,7 +114,8 @@ pub trait Handler {
         self.on_event(Event::VaultConnectionTokenRefreshFailed(payload))
     }
 
-    /// `vault.connection.token_refresh.pending`: Event broadcast when a connection's token refresh is pending.
+    /// `vault.connection.token_refresh.pending`: Event broadcast when a connection's token refresh is
+    /// pending.
     ///
     /// By default, passes the event to [`Handler::on_event`].
     fn on_connection_token_refresh_pending(
@@ -116,7 +125,8 @@ pub trait Handler {
         self.on_event(Event::VaultConnectionTokenRefreshPending(payload))
     }
 
-    /// `vault.connection.token_refresh.recovered`: Event broadcast when a connection's token refresh has recovered.
+    /// `vault.connection.token_refresh.recovered`: Event broadcast when a connection's token refresh
+    /// has recovered.
     ///
     /// By default, passes the event to [`Handler::on_event`].
     fn on_connection_token_refresh_recovered(
@@ -137,7 +147,8 @@ pub trait Handler {
     }
 }
 
-/// Routes an event to its method on `handler`: Apideck Vault events to theirs, every other event to [`Handler::on_event`].
+/// Routes an event to its method on `handler`: Apideck Vault events to theirs, every other event to
+/// [`Handler::on_event`].
 pub fn dispatch<H: Handler + ?Sized>(handler: &mut H, event: Event<'_>) -> H::Output {
     match event {
         Event::VaultConnectionCallable(payload) => {

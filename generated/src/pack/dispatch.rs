@@ -4,7 +4,10 @@ use super::Event;
 
 /// Receives Pack events, one method per event.
 ///
-/// Every method has a default that passes the event on to [`Handler::on_event`], the one method you must write: implement the events you care about and let the rest (including events added to the catalog later, and unknown ones) fall through to it. `Output` is what your methods return: `()`, a `Result`, or a future.
+/// Every method has a default that passes the event on to [`Handler::on_event`], the one method you
+/// must write: implement the events you care about and let the rest (including events added to the
+/// catalog later, and unknown ones) fall through to it. `Output` is what your methods return: `()`,
+/// a `Result`, or a future.
 pub trait Handler {
     /// What every method returns.
     type Output;
@@ -12,10 +15,10 @@ pub trait Handler {
     /// Receives every event that has no method of its own, or whose method is not implemented.
     fn on_event(&mut self, event: Event<'_>) -> Self::Output;
 
-    #[cfg(feature = "pack-orders")]
     /// `order.canceled`: Event broadcast when an order has been canceled.
     ///
     /// By default, passes the event to [`Handler::on_event`].
+    #[cfg(feature = "pack-orders")]
     fn on_order_canceled(
         &mut self,
         payload: crate::runtime::RawPayload<'_>,
@@ -23,10 +26,10 @@ pub trait Handler {
         self.on_event(Event::OrderCanceled(payload))
     }
 
-    #[cfg(feature = "pack-orders")]
     /// `order.created`: Event broadcast when an order has been created.
     ///
     /// By default, passes the event to [`Handler::on_event`].
+    #[cfg(feature = "pack-orders")]
     fn on_order_created(
         &mut self,
         payload: crate::runtime::RawPayload<'_>,
@@ -34,10 +37,10 @@ pub trait Handler {
         self.on_event(Event::OrderCreated(payload))
     }
 
-    #[cfg(feature = "pack-orders")]
     /// `order.shipped`: Event broadcast when an order has been shipped.
     ///
     /// By default, passes the event to [`Handler::on_event`].
+    #[cfg(feature = "pack-orders")]
     fn on_order_shipped(
         &mut self,
         payload: crate::runtime::RawPayload<'_>,
@@ -46,7 +49,8 @@ pub trait Handler {
     }
 }
 
-/// Routes an event to its method on `handler`: Pack events to theirs, every other event to [`Handler::on_event`].
+/// Routes an event to its method on `handler`: Pack events to theirs, every other event to
+/// [`Handler::on_event`].
 pub fn dispatch<H: Handler + ?Sized>(handler: &mut H, event: Event<'_>) -> H::Output {
     match event {
         #[cfg(feature = "pack-orders")]

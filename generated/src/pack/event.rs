@@ -10,18 +10,19 @@ const WRAPPER: ::core::option::Option<&str> = None;
 
 /// A parsed Pack webhook: which event it is, and its payload, typed.
 ///
-/// Serializing an event gives back the body it was parsed from (as JSON; key order and spacing are not kept).
+/// Serializing an event gives back the body it was parsed from (as JSON; key order and spacing are
+/// not kept).
 #[derive(Clone, Debug)]
 #[non_exhaustive]
 pub enum Event<'a> {
-    #[cfg(feature = "pack-orders")]
     /// `order.canceled`: Event broadcast when an order has been canceled.
+    #[cfg(feature = "pack-orders")]
     OrderCanceled(crate::runtime::RawPayload<'a>),
-    #[cfg(feature = "pack-orders")]
     /// `order.created`: Event broadcast when an order has been created.
-    OrderCreated(crate::runtime::RawPayload<'a>),
     #[cfg(feature = "pack-orders")]
+    OrderCreated(crate::runtime::RawPayload<'a>),
     /// `order.shipped`: Event broadcast when an order has been shipped.
+    #[cfg(feature = "pack-orders")]
     OrderShipped(crate::runtime::RawPayload<'a>),
     /// An event this version of the crate does not know (or whose api feature is off), kept as received.
     Unknown(UnknownEvent<'a>),

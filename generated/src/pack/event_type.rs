@@ -6,8 +6,8 @@ use crate::runtime::{EventInfo, Status};
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum Api {
-    #[cfg(feature = "pack-orders")]
     /// Orders (`orders`, feature `pack-orders`).
+    #[cfg(feature = "pack-orders")]
     Orders,
 }
 
@@ -46,18 +46,19 @@ impl ::core::fmt::Display for Api {
 
 /// The type of a Pack event.
 ///
-/// Parsing never fails: a name this version does not know is kept in [`EventType::Unknown`], and an older name (an alias) gives the current variant. Serialized as its wire name.
+/// Parsing never fails: a name this version does not know is kept in [`EventType::Unknown`], and an
+/// older name (an alias) gives the current variant. Serialized as its wire name.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum EventType {
-    #[cfg(feature = "pack-orders")]
     /// `order.canceled`: Event broadcast when an order has been canceled.
+    #[cfg(feature = "pack-orders")]
     OrderCanceled,
-    #[cfg(feature = "pack-orders")]
     /// `order.created`: Event broadcast when an order has been created.
-    OrderCreated,
     #[cfg(feature = "pack-orders")]
+    OrderCreated,
     /// `order.shipped`: Event broadcast when an order has been shipped.
+    #[cfg(feature = "pack-orders")]
     OrderShipped,
     /// An event type this version of the crate does not know (or whose api feature is off), as received.
     Unknown(::std::string::String),
@@ -135,37 +136,7 @@ impl EventType {
         self.info().map(|i| i.description)
     }
 }
-
-impl ::core::str::FromStr for EventType {
-    type Err = ::core::convert::Infallible;
-
-    fn from_str(name: &str) -> ::core::result::Result<Self, Self::Err> {
-        Ok(EventType::from_wire(name))
-    }
-}
-
-impl ::core::fmt::Display for EventType {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl ::serde::Serialize for EventType {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        s: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        s.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> ::serde::Deserialize<'de> for EventType {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        d: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        crate::runtime::de::cow(d).map(|name| EventType::from_wire(&name))
-    }
-}
+crate::runtime::open_enum_strings!(EventType);
 
 #[cfg(feature = "pack-orders")]
 const ORDER_CANCELED: EventInfo = EventInfo {

@@ -2,17 +2,25 @@
 
 //! Pack
 //!
-//! Pack (pack.cloud) sends a webhook when an order is created, shipped or canceled, to an endpoint subscribed per event code through its REST API.
+//! Pack (pack.cloud) sends a webhook when an order is created, shipped or canceled, to an endpoint
+//! subscribed per event code through its REST API.
 //!
-//! Vendor documentation: <https://pack.cloud/docs/api/organization/da33c09fc51a33cc83686407041d29ac>
+//! Vendor documentation:
+//! <https://pack.cloud/docs/api/organization/da33c09fc51a33cc83686407041d29ac>
 //!
 //! # Receiving
 //!
-//! **Pack deliveries are not verified by this crate**: the vendor does not document how it signs them. Verify them yourself (or implement `runtime::verify::Scheme` and use [`Verifier::with_scheme`]) before trusting a body.
+//! **Pack deliveries are not verified by this crate**: the vendor does not document how it signs
+//! them. Verify them yourself (or implement `runtime::verify::Scheme` and use
+//! [`Verifier::with_scheme`]) before trusting a body.
 //!
-//! The body does not name its event, so the type must come from elsewhere (the subscription it was registered for): parse it with [`Event::parse_as`].
+//! The body does not name its event, so the type must come from elsewhere (the subscription it was
+//! registered for): parse it with [`Event::parse_as`].
 //!
-//! Pack does not document the body it delivers, which header names the event, or how the subscription's `secret` signs a request. Payloads are therefore kept as raw JSON (`RawPayload`), and nothing here verifies a Pack signature. One subscription receives one event code, so the code the endpoint was registered for tells the event type.
+//! Pack does not document the body it delivers, which header names the event, or how the
+//! subscription's `secret` signs a request. Payloads are therefore kept as raw JSON (`RawPayload`),
+//! and nothing here verifies a Pack signature. One subscription receives one event code, so the
+//! code the endpoint was registered for tells the event type.
 
 mod dispatch;
 

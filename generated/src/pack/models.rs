@@ -2,7 +2,8 @@
 
 //! Request and response bodies of the Pack subscription API.
 
-/// The body of `POST /v1/organizations/{organizationId}/webhooks`: subscribes an endpoint to one event code.
+/// The body of `POST /v1/organizations/{organizationId}/webhooks`: subscribes an endpoint to one
+/// event code.
 #[derive(Clone, Debug, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
 pub struct CreateWebhookRequest {
     /// The subscribed event: `order.canceled`, `order.created` or `order.shipped`.

@@ -2,4 +2,5 @@
 
 //! The shapes of Pack event payloads, and the closed sets of strings they use.
 //!
-//! Fields the vendor does not promise are `Option`; unknown fields are ignored, so a vendor adding one breaks nothing.
+//! Fields the vendor does not promise are `Option`; unknown fields are ignored, so a vendor adding
+//! one breaks nothing.

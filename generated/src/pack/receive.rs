@@ -2,9 +2,11 @@
 
 //! Verifying that a delivery comes from Pack.
 //!
-//! Pack does not document how it signs deliveries, so nothing here verifies them. Implement [`Scheme`] for what you know of it and build a [`Verifier`] with [`Verifier::with_scheme`].
+//! Pack does not document how it signs deliveries, so nothing here verifies them. Implement
+//! [`Scheme`] for what you know of it and build a [`Verifier`] with [`Verifier::with_scheme`].
 //!
-//! Pack's subscription has a `secret` "used for signing the webhook request", but Pack documents neither the header, the algorithm nor what is signed.
+//! Pack's subscription has a `secret` "used for signing the webhook request", but Pack documents
+//! neither the header, the algorithm nor what is signed.
 
 use ::std::borrow::Cow;
 use super::Event;

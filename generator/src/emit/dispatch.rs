@@ -18,8 +18,8 @@ fn handler(p: &Provider, events: &[&Event], method: impl Fn(&Event) -> String, g
         let ty = payload_type(p, e, &lt);
         let doc = docs::lines(&format!("{}\n\nBy default, passes the event to [`Handler::on_event`].", event_doc(e)));
         quote! {
-            #cfg
             #doc
+            #cfg
             fn #m(&mut self, payload: #ty) -> Self::Output {
                 self.on_event(Event::#v(payload))
             }

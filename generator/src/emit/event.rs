@@ -32,7 +32,7 @@ pub fn emit(p: &Provider) -> TokenStream {
     let variants = p.events.iter().map(|e| {
         let (cfg, v, ty) = (cfg(&p.apis[e.api]), ident(&e.variant), payload_type(p, e, &a));
         let doc = docs::lines(&event_doc(e));
-        quote!(#cfg #doc #v(#ty),)
+        quote!(#doc #cfg #v(#ty),)
     });
     let parse_arms = p.events.iter().map(|e| {
         let (cfg, v) = (cfg(&p.apis[e.api]), ident(&e.variant));
@@ -51,8 +51,7 @@ pub fn emit(p: &Provider) -> TokenStream {
         let (cfg, v) = (cfg(&p.apis[e.api]), ident(&e.variant));
         quote!(#cfg Event::#v(payload) => crate::runtime::de::serialize_wrapped(WRAPPER, payload, s),)
     });
-    let fast = super::onepass::emit(p);
-    let try_fast = fast.as_ref().map(|_| {
+    let try_fast = super::onepass::has(p).then(|| {
         quote! {
             if let Some(event) = Event::parse_fast(text) {
                 return Ok(event);
@@ -160,7 +159,6 @@ pub fn emit(p: &Provider) -> TokenStream {
             }
         }
 
-        #fast
 
         impl ::serde::Serialize for Event<'_> {
             fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::core::result::Result<S::Ok, S::Error> {

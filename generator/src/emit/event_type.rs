@@ -37,7 +37,7 @@ pub fn emit(p: &Provider) -> TokenStream {
             let cfg = cfg(a);
             let v = ident(&a.variant);
             let doc = docs::lines(&format!("{} (`{}`, feature `{}`).", a.title, a.wire, a.feature));
-            quote!(#cfg #doc #v,)
+            quote!(#doc #cfg #v,)
         });
         let as_str = p.apis.iter().map(|a| {
             let (cfg, v, w) = (cfg(a), ident(&a.variant), &a.wire);
@@ -90,7 +90,7 @@ pub fn emit(p: &Provider) -> TokenStream {
         let cfg = cfg(&p.apis[e.api]);
         let v = ident(&e.variant);
         let doc = docs::lines(&event_doc(e));
-        quote!(#cfg #doc #v,)
+        quote!(#doc #cfg #v,)
     });
     let known = p.events.iter().map(|e| {
         let cfg = cfg(&p.apis[e.api]);
@@ -220,31 +220,8 @@ pub fn emit(p: &Provider) -> TokenStream {
             }
         }
 
-        impl ::core::str::FromStr for EventType {
-            type Err = ::core::convert::Infallible;
-
-            fn from_str(name: &str) -> ::core::result::Result<Self, Self::Err> {
-                Ok(EventType::from_wire(name))
-            }
-        }
-
-        impl ::core::fmt::Display for EventType {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-
-        impl ::serde::Serialize for EventType {
-            fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::core::result::Result<S::Ok, S::Error> {
-                s.serialize_str(self.as_str())
-            }
-        }
-
-        impl<'de> ::serde::Deserialize<'de> for EventType {
-            fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::core::result::Result<Self, D::Error> {
-                crate::runtime::de::cow(d).map(|name| EventType::from_wire(&name))
-            }
-        }
+        // `Display`, `FromStr`, `Serialize` and `Deserialize` as the wire name.
+        crate::runtime::open_enum_strings!(EventType);
 
         #(#consts)*
 

@@ -48,6 +48,9 @@ pub fn emit<'c>(catalog: &'c Catalog, settings: &crate::Settings) -> Result<BTre
         add("event_type.rs", Box::new(move || event_type::emit(p)));
         add("event.rs", Box::new(move || event::emit(p)));
         add("dispatch.rs", Box::new(move || dispatch::emit_provider(p)));
+        if onepass::has(p) {
+            add("onepass.rs", Box::new(move || onepass::emit(p).expect("checked above")));
+        }
         add("receive.rs", Box::new(move || receive::emit(p)));
         if p.signing.scheme.spec().verifier.is_some() {
             add("testing.rs", Box::new(move || receive::emit_testing(p).expect("checked above")));

@@ -74,8 +74,9 @@ fn object_scanners(p: &Provider) -> Vec<TokenStream> {
             let name = ident(&o.rust);
             let ty = if o.borrows { quote!(super::payloads::#name<'a>) } else { quote!(super::payloads::#name) };
             let locals: Vec<_> = o.fields.iter().map(|f| ident(&format!("field_{}", f.rust))).collect();
-            let count = o.fields.len();
+            let count = proc_macro2::Literal::usize_unsuffixed(o.fields.len());
             let arms = o.fields.iter().zip(&locals).enumerate().map(|(i, (f, local))| {
+                let i = proc_macro2::Literal::usize_unsuffixed(i);
                 let (wire, read) = (&f.wire, read(p, &f.ty, quote!(#local)));
                 quote! {
                     #wire => {
@@ -118,7 +119,12 @@ fn object_scanners(p: &Provider) -> Vec<TokenStream> {
         .collect()
 }
 
-/// The private types and the `parse_fast` function, or nothing when no superset exists.
+/// Whether the provider gets a one-pass parser (`onepass.rs`).
+pub fn has(p: &Provider) -> bool {
+    superset(p).is_some() && p.envelope.event_type_field.is_some()
+}
+
+/// `onepass.rs`: the private types and the `parse_fast` function, or nothing when no superset exists.
 pub fn emit(p: &Provider) -> Option<TokenStream> {
     let fields = superset(p)?;
     let event_type_field = ident(&fields.iter().find(|f| Some(&f.wire) == p.envelope.event_type_field.as_ref())?.rust);
@@ -129,8 +135,9 @@ pub fn emit(p: &Provider) -> Option<TokenStream> {
     });
     // The members the scanner reads: each known key once (a repeated one sends the body to the
     // exact parser, which refuses it), anything else checked and skipped.
-    let count = fields.len();
+    let count = proc_macro2::Literal::usize_unsuffixed(fields.len());
     let member_arms = fields.iter().enumerate().map(|(i, f)| {
+        let i = proc_macro2::Literal::usize_unsuffixed(i);
         let (wire, name) = (&f.wire, ident(&f.rust));
         let read = read(p, &f.ty, quote!(any.#name));
         quote! {
@@ -222,6 +229,14 @@ pub fn emit(p: &Provider) -> Option<TokenStream> {
     });
     let scanners = object_scanners(p);
     Some(quote! {
+        //! Reading the common body in one typed pass, without serde: a scanner over the body's
+        //! members fills a struct with every field of every payload shape, then moves it into the
+        //! event's type. Anything unusual (a repeated key, an escape the scanner does not decode, a
+        //! type it does not expect) gives `None`, and the body goes to the exact parser in
+        //! `event.rs`; a property test holds the two to one answer.
+
+        use super::{Event, EventType};
+
         #(#scanners)*
 
         /// Every field of every payload shape, for reading a body in one pass.
@@ -238,7 +253,7 @@ pub fn emit(p: &Provider) -> Option<TokenStream> {
 
         impl<'a> Event<'a> {
             /// The common case in one typed pass; `None` sends the body to the precise parser.
-            fn parse_fast(text: &'a str) -> ::core::option::Option<Self> {
+            pub(super) fn parse_fast(text: &'a str) -> ::core::option::Option<Self> {
                 #read
                 let event_type = EventType::known(any.#event_type_field.as_deref()?)?;
                 match event_type {

@@ -69,6 +69,11 @@ pub fn emit(p: &Provider) -> TokenStream {
         )
     });
     let extra_types = event_type_extras(p);
+    let onepass = super::onepass::has(p).then(|| {
+        quote!(
+            mod onepass;
+        )
+    });
     let testing = p.signing.scheme.spec().verifier.is_some().then(|| {
         quote! {
             #[cfg(feature = "test-util")]
@@ -81,6 +86,7 @@ pub fn emit(p: &Provider) -> TokenStream {
         mod dispatch;
         mod event;
         mod event_type;
+        #onepass
         mod receive;
         pub mod fixtures;
         #models

@@ -167,22 +167,7 @@ fn closed_enum(e: &Enum) -> TokenStream {
             }
         }
 
-        impl ::core::fmt::Display for #name {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-
-        impl ::serde::Serialize for #name {
-            fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::core::result::Result<S::Ok, S::Error> {
-                s.serialize_str(self.as_str())
-            }
-        }
-
-        impl<'de> ::serde::Deserialize<'de> for #name {
-            fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::core::result::Result<Self, D::Error> {
-                crate::runtime::de::cow(d).map(|value| #name::from_wire(&value))
-            }
-        }
+        // `Display`, `FromStr`, `Serialize` and `Deserialize` as the wire value.
+        crate::runtime::open_enum_strings!(#name);
     }
 }
