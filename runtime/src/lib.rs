@@ -21,6 +21,7 @@ pub mod de;
 mod error;
 mod info;
 mod provider;
+pub mod receive;
 #[doc(hidden)]
 pub mod scan;
 mod secret;

@@ -14,231 +14,93 @@
 //! window. If a real delivery does not verify, please report it with its headers and body (and your
 //! key rotated).
 
-use ::std::borrow::Cow;
-use super::Event;
-use crate::runtime::verify::{self, Headers, Scheme, VerifyError};
+use super::{Event, EventType};
 use crate::runtime::ParseError;
 
-/// The key the body wraps the event in, if any.
-const WRAPPER: ::core::option::Option<&str> = Some("payload");
-
 /// Checks that a request comes from Apideck: its size, its signature, and that its headers agree
-/// with its body.
+/// with its body. Build it with `Verifier::new(key)`, where the key is your Apideck API key (the
+/// HMAC key Apideck signs with); `Verifier::with_keys` accepts several while you rotate them. A key
+/// that is empty or padded with whitespace is refused.
 ///
-/// Build it once and share it; it is cheap to clone. `Debug` never shows a key.
-#[derive(Clone, Debug)]
-pub struct Verifier<S = crate::runtime::verify::apideck::ApideckHmac> {
-    scheme: S,
-    max_body_bytes: usize,
-}
+/// Build it once and share it; it is cheap to clone. `Debug` never shows a key. Its methods are
+/// those of the runtime's [`Verifier`](crate::runtime::receive::Verifier).
+pub type Verifier<S = crate::runtime::verify::apideck::ApideckHmac> = crate::runtime::receive::Verifier<
+    Spec,
+    S,
+>;
 
-impl Verifier {
-    /// A verifier for deliveries signed with `key`: your Apideck API key (the HMAC key Apideck signs
-    /// with). Refuses an empty key or one padded with whitespace.
-    pub fn new(
-        key: &str,
-    ) -> ::core::result::Result<Self, crate::runtime::verify::KeyError> {
-        Verifier::with_keys([key])
-    }
+/// A request whose signature was verified: the only way to its event. Its methods are those
+/// of the runtime's [`Verified`](crate::runtime::receive::Verified).
+pub type Verified<'a> = crate::runtime::receive::Verified<'a, Spec>;
 
-    /// A verifier accepting a signature by any of `keys`, for rotating keys without downtime.
-    pub fn with_keys<K: ::core::convert::AsRef<str>>(
-        keys: impl ::core::iter::IntoIterator<Item = K>,
-    ) -> ::core::result::Result<Self, crate::runtime::verify::KeyError> {
-        Ok(
-            Verifier::with_scheme(
-                crate::runtime::verify::apideck::ApideckHmac::new(
-                    keys,
-                    super::SIGNATURE_HEADER,
-                )?,
-            ),
-        )
-    }
-}
+/// What the runtime's verifier knows of Apideck's deliveries: headers, envelope, events.
+#[derive(Clone, Copy, Debug)]
+pub struct Spec;
 
-impl<S: Scheme> Verifier<S> {
-    /// A verifier using `scheme`.
-    pub fn with_scheme(scheme: S) -> Self {
-        Verifier {
-            scheme,
-            max_body_bytes: verify::DEFAULT_MAX_BODY_BYTES,
-        }
-    }
-
-    /// Sets the largest body accepted (default 4 MiB); larger bodies are refused before any hashing.
-    pub fn max_body_bytes(mut self, limit: usize) -> Self {
-        self.max_body_bytes = limit;
-        self
-    }
-
-    /// Verifies a request: the body's size, its signature, and (where both say) that the event
-    /// type header names the body's event. `headers` is an `http::HeaderMap` (feature `http`) or
-    /// name/value pairs. `body` must be the bytes as received, never re-serialized.
-    pub fn verify<'a>(
-        &self,
-        headers: &'a dyn Headers,
-        body: &'a [u8],
-    ) -> ::core::result::Result<Verified<'a>, VerifyError> {
-        verify::check_size(body, self.max_body_bytes)?;
-        let signed = self.scheme.verify(headers, body)?;
-        let event_type = verify::optional_header(headers, super::EVENT_TYPE_HEADER)?;
-        let idempotency_key = verify::optional_header(
-            headers,
-            super::IDEMPOTENCY_KEY_HEADER,
-        )?;
-        let parsed = if event_type == Some("apideck.subscription.created") {
-            None
-        } else {
-            match &signed {
-                Cow::Borrowed(text) => Some(Event::parse_str(text)),
-                Cow::Owned(_) => None,
-            }
-        };
-        let verified = Verified {
-            body: signed,
-            event_type,
-            idempotency_key,
-            parsed,
-        };
-        if let Some(header) = verified.event_type.filter(|_| !verified.is_validation()) {
-            let body_type = match &verified.parsed {
-                Some(Ok(event)) => Some(event.event_type()),
-                _ => {
-                    crate::runtime::de::probe(
-                            verified.body.as_bytes(),
-                            WRAPPER,
-                            "event_type",
-                        )
-                        .map(|t| super::EventType::from_wire(&t))
-                }
-            };
-            if let Some(body_type) = body_type {
-                if super::EventType::from_wire(header) != body_type {
-                    return Err(VerifyError::EventTypeMismatch {
-                        header: header.to_owned(),
-                        body: body_type.as_str().to_owned(),
-                    });
-                }
-            }
-        }
-        Ok(verified)
-    }
-}
-
-/// A request whose signature was verified: the only way to its event.
-#[derive(Clone, Debug)]
-pub struct Verified<'a> {
-    body: Cow<'a, str>,
-    event_type: ::core::option::Option<&'a str>,
-    idempotency_key: ::core::option::Option<&'a str>,
-    /// The event, when it was parsed during verification.
-    parsed: ::core::option::Option<::core::result::Result<Event<'a>, ParseError>>,
-}
-
-impl<'a> Verified<'a> {
-    /// The text that was verified: the body as received, or the canonical form the signature covers.
-    pub fn body(&self) -> &str {
-        &self.body
-    }
-
-    /// The event type header, if sent.
-    pub fn event_type_header(&self) -> ::core::option::Option<&str> {
-        self.event_type
-    }
-
-    /// The idempotency key header, if sent. [`Verified::delivery_id`] falls back to the payload.
-    pub fn idempotency_key(&self) -> ::core::option::Option<&str> {
-        self.idempotency_key
-    }
-
-    /// Whether this is the request Apideck sends to validate a delivery url
-    /// (`apideck.subscription.created`): answer it with 2xx and dispatch nothing.
-    pub fn is_validation(&self) -> bool {
-        self.event_type == Some("apideck.subscription.created")
-    }
-
-    /// The event, parsed from exactly the text that was verified.
-    pub fn event(&self) -> ::core::result::Result<Event<'_>, ParseError> {
-        if self.is_validation() {
-            return Event::parse_as("apideck.subscription.created", self.body.as_bytes());
-        }
-        match &self.parsed {
-            Some(parsed) => parsed.clone(),
-            None => Event::parse_str(&self.body),
-        }
-    }
-
-    /// The event, parsed from exactly the text that was verified, as `event_type` (for a provider
-    /// whose body does not name its event, the type the endpoint was subscribed to).
-    pub fn event_as<'s>(
-        &'s self,
-        event_type: &'s str,
-    ) -> ::core::result::Result<Event<'s>, ParseError> {
-        Event::parse_as(event_type, self.body.as_bytes())
-    }
-
-    /// The delivery's unique id, for deduplication: the `x-apideck-idempotency-key` header, or else the
-    /// payload's `event_id`.
-    pub fn delivery_id(&self) -> ::core::option::Option<Cow<'_, str>> {
-        match self.idempotency_key {
-            Some(key) => Some(Cow::Borrowed(key)),
-            None => crate::runtime::de::probe(self.body.as_bytes(), WRAPPER, "event_id"),
-        }
-    }
-}
-
-impl<S: Scheme + Send + Sync> crate::runtime::Provider for Verifier<S> {
+impl crate::runtime::receive::Deliveries for Spec {
     const NAME: &'static str = "apideck";
 
-    type EventType = super::EventType;
+    const SIGNATURE_HEADER: &'static str = "x-apideck-signature";
 
-    type Event<'a> = Event<'a> where Self: 'a;
+    const EVENT_TYPE_HEADER: ::core::option::Option<&'static str> = ::core::option::Option::Some(
+        "x-apideck-event-type",
+    );
 
-    type Verified<'a> = Verified<'a> where Self: 'a;
+    const IDEMPOTENCY_KEY_HEADER: ::core::option::Option<&'static str> = ::core::option::Option::Some(
+        "x-apideck-idempotency-key",
+    );
 
-    fn verify<'a>(
-        &self,
-        headers: &'a dyn Headers,
-        body: &'a [u8],
-    ) -> ::core::result::Result<Verified<'a>, VerifyError> {
-        Verifier::verify(self, headers, body)
+    const WRAPPER: ::core::option::Option<&'static str> = ::core::option::Option::Some(
+        "payload",
+    );
+
+    const EVENT_TYPE_FIELD: ::core::option::Option<&'static str> = ::core::option::Option::Some(
+        "event_type",
+    );
+
+    const EVENT_ID_FIELD: ::core::option::Option<&'static str> = ::core::option::Option::Some(
+        "event_id",
+    );
+
+    const VALIDATION_EVENT: ::core::option::Option<&'static str> = ::core::option::Option::Some(
+        "apideck.subscription.created",
+    );
+
+    type Scheme = crate::runtime::verify::apideck::ApideckHmac;
+
+    type EventType = EventType;
+
+    type Event<'a> = Event<'a>;
+
+    fn event_type(name: &str) -> EventType {
+        EventType::from_wire(name)
     }
 
-    fn verified_text<'v>(verified: &'v Verified<'_>) -> &'v str {
-        verified.body()
+    fn wire_name(event_type: &EventType) -> &str {
+        event_type.as_str()
     }
 
-    fn is_validation(verified: &Verified<'_>) -> bool {
-        verified.is_validation()
-    }
-
-    fn delivery_id<'v>(
-        verified: &'v Verified<'_>,
-    ) -> ::core::option::Option<Cow<'v, str>> {
-        verified.delivery_id()
-    }
-
-    fn event<'v>(
-        &'v self,
-        verified: &'v Verified<'_>,
-    ) -> ::core::result::Result<Event<'v>, ParseError> {
-        verified.event()
-    }
-
-    fn parse<'t>(
-        &'t self,
-        verified_text: &'t str,
-    ) -> ::core::result::Result<Event<'t>, ParseError> {
-        Event::parse_str(verified_text)
-    }
-
-    fn event_type(event: &Event<'_>) -> super::EventType {
+    fn event_type_of(event: &Event<'_>) -> EventType {
         event.event_type()
+    }
+
+    fn parse_str(text: &str) -> ::core::result::Result<Event<'_>, ParseError> {
+        Event::parse_str(text)
+    }
+
+    fn parse_as<'a>(
+        event_type: &'a str,
+        body: &'a [u8],
+    ) -> ::core::result::Result<Event<'a>, ParseError> {
+        Event::parse_as(event_type, body)
+    }
+
+    fn reborrow<'s, 'a: 's>(event: Event<'a>) -> Event<'s> {
+        event
     }
 }
 
-impl<S: Scheme + Send + Sync, H: super::Handler + ?Sized> crate::runtime::Dispatch<H>
-for Verifier<S> {
+impl<H: super::Handler + ?Sized> crate::runtime::receive::DispatchTo<H> for Spec {
     type Output = H::Output;
 
     fn dispatch(handler: &mut H, event: Event<'_>) -> H::Output {

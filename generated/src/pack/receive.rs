@@ -3,169 +3,86 @@
 //! Verifying that a delivery comes from Pack.
 //!
 //! Pack does not document how it signs deliveries, so nothing here verifies them. Implement
-//! [`Scheme`] for what you know of it and build a [`Verifier`] with [`Verifier::with_scheme`].
+//! [`Scheme`](crate::runtime::verify::Scheme) for what you know of it and build a [`Verifier`] with
+//! `Verifier::with_scheme`.
 //!
 //! Pack's subscription has a `secret` "used for signing the webhook request", but Pack documents
 //! neither the header, the algorithm nor what is signed.
 
-use ::std::borrow::Cow;
-use super::Event;
-use crate::runtime::verify::{self, Headers, Scheme, VerifyError};
+use super::{Event, EventType};
 use crate::runtime::ParseError;
 
-/// Checks that a request comes from Pack, with a [`Scheme`] you provide.
+/// Checks that a request comes from Pack, with a [`Scheme`](crate::runtime::verify::Scheme) you
+/// provide: `Verifier::with_scheme(scheme)`.
 ///
-/// Build it once and share it; it is cheap to clone. `Debug` never shows a key.
-#[derive(Clone, Debug)]
-pub struct Verifier<S> {
-    scheme: S,
-    max_body_bytes: usize,
-    subscribed_to: ::core::option::Option<super::EventType>,
-}
+/// Build it once and share it; it is cheap to clone. `Debug` never shows a key. Its methods are
+/// those of the runtime's [`Verifier`](crate::runtime::receive::Verifier).
+pub type Verifier<S = crate::runtime::receive::Unverified> = crate::runtime::receive::Verifier<
+    Spec,
+    S,
+>;
 
-impl<S: Scheme> Verifier<S> {
-    /// A verifier using `scheme`.
-    pub fn with_scheme(scheme: S) -> Self {
-        Verifier {
-            scheme,
-            max_body_bytes: verify::DEFAULT_MAX_BODY_BYTES,
-            subscribed_to: None,
-        }
-    }
+/// A request whose signature was verified: the only way to its event. Its methods are those
+/// of the runtime's [`Verified`](crate::runtime::receive::Verified).
+pub type Verified<'a> = crate::runtime::receive::Verified<'a, Spec>;
 
-    /// The event this endpoint is subscribed to: the body does not name its event, so
-    /// [`Provider::event`](crate::runtime::Provider::event) parses it as this one.
-    pub fn subscribed_to(mut self, event_type: super::EventType) -> Self {
-        self.subscribed_to = Some(event_type);
-        self
-    }
+/// What the runtime's verifier knows of Pack's deliveries: headers, envelope, events.
+#[derive(Clone, Copy, Debug)]
+pub struct Spec;
 
-    /// Sets the largest body accepted (default 4 MiB); larger bodies are refused before any hashing.
-    pub fn max_body_bytes(mut self, limit: usize) -> Self {
-        self.max_body_bytes = limit;
-        self
-    }
-
-    /// Verifies a request: the body's size, its signature, and (where both say) that the event
-    /// type header names the body's event. `headers` is an `http::HeaderMap` (feature `http`) or
-    /// name/value pairs. `body` must be the bytes as received, never re-serialized.
-    pub fn verify<'a>(
-        &self,
-        headers: &'a dyn Headers,
-        body: &'a [u8],
-    ) -> ::core::result::Result<Verified<'a>, VerifyError> {
-        verify::check_size(body, self.max_body_bytes)?;
-        let signed = self.scheme.verify(headers, body)?;
-        let event_type = None;
-        let idempotency_key = None;
-        let verified = Verified {
-            body: signed,
-            event_type,
-            idempotency_key,
-        };
-        Ok(verified)
-    }
-}
-
-/// A request whose signature was verified: the only way to its event.
-#[derive(Clone, Debug)]
-pub struct Verified<'a> {
-    body: Cow<'a, str>,
-    event_type: ::core::option::Option<&'a str>,
-    idempotency_key: ::core::option::Option<&'a str>,
-}
-
-impl<'a> Verified<'a> {
-    /// The text that was verified: the body as received, or the canonical form the signature covers.
-    pub fn body(&self) -> &str {
-        &self.body
-    }
-
-    /// The event type header, if sent.
-    pub fn event_type_header(&self) -> ::core::option::Option<&str> {
-        self.event_type
-    }
-
-    /// The idempotency key header, if sent. [`Verified::delivery_id`] falls back to the payload.
-    pub fn idempotency_key(&self) -> ::core::option::Option<&str> {
-        self.idempotency_key
-    }
-
-    /// The event, parsed from exactly the text that was verified, as `event_type` (for a provider
-    /// whose body does not name its event, the type the endpoint was subscribed to).
-    pub fn event_as<'s>(
-        &'s self,
-        event_type: &'s str,
-    ) -> ::core::result::Result<Event<'s>, ParseError> {
-        Event::parse_as(event_type, self.body.as_bytes())
-    }
-
-    /// Pack sends no delivery id; always `None`.
-    pub fn delivery_id(&self) -> ::core::option::Option<Cow<'_, str>> {
-        match self.idempotency_key {
-            Some(key) => Some(Cow::Borrowed(key)),
-            None => None,
-        }
-    }
-}
-
-impl<S: Scheme + Send + Sync> crate::runtime::Provider for Verifier<S> {
+impl crate::runtime::receive::Deliveries for Spec {
     const NAME: &'static str = "pack";
 
-    type EventType = super::EventType;
+    const SIGNATURE_HEADER: &'static str = "";
 
-    type Event<'a> = Event<'a> where Self: 'a;
+    const EVENT_TYPE_HEADER: ::core::option::Option<&'static str> = ::core::option::Option::None;
 
-    type Verified<'a> = Verified<'a> where Self: 'a;
+    const IDEMPOTENCY_KEY_HEADER: ::core::option::Option<&'static str> = ::core::option::Option::None;
 
-    fn verify<'a>(
-        &self,
-        headers: &'a dyn Headers,
-        body: &'a [u8],
-    ) -> ::core::result::Result<Verified<'a>, VerifyError> {
-        Verifier::verify(self, headers, body)
+    const WRAPPER: ::core::option::Option<&'static str> = ::core::option::Option::None;
+
+    const EVENT_TYPE_FIELD: ::core::option::Option<&'static str> = ::core::option::Option::None;
+
+    const EVENT_ID_FIELD: ::core::option::Option<&'static str> = ::core::option::Option::None;
+
+    const VALIDATION_EVENT: ::core::option::Option<&'static str> = ::core::option::Option::None;
+
+    type Scheme = crate::runtime::receive::Unverified;
+
+    type EventType = EventType;
+
+    type Event<'a> = Event<'a>;
+
+    fn event_type(name: &str) -> EventType {
+        EventType::from_wire(name)
     }
 
-    fn verified_text<'v>(verified: &'v Verified<'_>) -> &'v str {
-        verified.body()
+    fn wire_name(event_type: &EventType) -> &str {
+        event_type.as_str()
     }
 
-    fn is_validation(_: &Verified<'_>) -> bool {
-        false
-    }
-
-    fn delivery_id<'v>(
-        verified: &'v Verified<'_>,
-    ) -> ::core::option::Option<Cow<'v, str>> {
-        verified.delivery_id()
-    }
-
-    fn event<'v>(
-        &'v self,
-        verified: &'v Verified<'_>,
-    ) -> ::core::result::Result<Event<'v>, ParseError> {
-        crate::runtime::Provider::parse(self, verified.body())
-    }
-
-    fn parse<'t>(
-        &'t self,
-        verified_text: &'t str,
-    ) -> ::core::result::Result<Event<'t>, ParseError> {
-        match &self.subscribed_to {
-            Some(event_type) => {
-                Event::parse_as(event_type.as_str(), verified_text.as_bytes())
-            }
-            None => Err(ParseError::EventTypeNotGiven),
-        }
-    }
-
-    fn event_type(event: &Event<'_>) -> super::EventType {
+    fn event_type_of(event: &Event<'_>) -> EventType {
         event.event_type()
+    }
+
+    fn parse_str(text: &str) -> ::core::result::Result<Event<'_>, ParseError> {
+        let _ = text;
+        ::core::result::Result::Err(ParseError::EventTypeNotGiven)
+    }
+
+    fn parse_as<'a>(
+        event_type: &'a str,
+        body: &'a [u8],
+    ) -> ::core::result::Result<Event<'a>, ParseError> {
+        Event::parse_as(event_type, body)
+    }
+
+    fn reborrow<'s, 'a: 's>(event: Event<'a>) -> Event<'s> {
+        event
     }
 }
 
-impl<S: Scheme + Send + Sync, H: super::Handler + ?Sized> crate::runtime::Dispatch<H>
-for Verifier<S> {
+impl<H: super::Handler + ?Sized> crate::runtime::receive::DispatchTo<H> for Spec {
     type Output = H::Output;
 
     fn dispatch(handler: &mut H, event: Event<'_>) -> H::Output {

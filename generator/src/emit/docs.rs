@@ -92,4 +92,3 @@ mod tests {
         assert_eq!(super::wrap(&code).join("\n"), code);
     }
 }
-

@@ -175,7 +175,10 @@ fn space_items(code: &str) -> String {
         if let Some(prev) = previous {
             let indent = |l: &str| l.len() - l.trim_start().len();
             let (p, l) = (prev.trim_start(), line.trim_start());
-            let ends_item = p == "}" || (p.ends_with(';') && !p.starts_with("use ")) || (p.starts_with("use ") && !l.starts_with("use "));
+            // A comment never ends an item, whatever its last character (wrapped docs end anywhere).
+            let code = !p.starts_with("//");
+            let ends_item =
+                p == "}" || (code && p.ends_with(';') && !p.starts_with("use ")) || (p.starts_with("use ") && !l.starts_with("use "));
             let same_depth = indent(prev) == indent(line);
             let inner_docs_end = p.starts_with("//!") && !l.starts_with("//!");
             if (same_depth && ends_item && ITEM_STARTS.iter().any(|s| l.starts_with(s))) || (inner_docs_end && !l.is_empty()) {

@@ -16,321 +16,112 @@ fn verifier(p: &Provider) -> Option<&'static VerifierSpec> {
 
 pub fn emit(p: &Provider) -> TokenStream {
     let title = &p.title;
-    let constructors = verifier(p).map(|v| {
-        let (build, key_doc) = ((v.build)(), v.key_doc);
-        let new_doc = docs::lines(&format!(
-            "A verifier for deliveries signed with `key`: {key_doc}. Refuses an empty key or one padded with whitespace."
-        ));
-        quote! {
-            impl Verifier {
-                #new_doc
-                pub fn new(key: &str) -> ::core::result::Result<Self, crate::runtime::verify::KeyError> {
-                    Verifier::with_keys([key])
-                }
-
-                /// A verifier accepting a signature by any of `keys`, for rotating keys without downtime.
-                pub fn with_keys<K: ::core::convert::AsRef<str>>(
-                    keys: impl ::core::iter::IntoIterator<Item = K>,
-                ) -> ::core::result::Result<Self, crate::runtime::verify::KeyError> {
-                    Ok(Verifier::with_scheme(#build))
-                }
-            }
-        }
-    });
-    let default_scheme = verifier(p).map(|v| {
-        let ty = (v.type_path)();
-        quote!(= #ty)
-    });
-    let header = |name: &Option<String>, konst: &str| name.as_ref().map(|_| super::ident(konst));
-    let event_type_header = header(&p.headers.event_type, "EVENT_TYPE_HEADER");
-    let idempotency_header = header(&p.headers.idempotency_key, "IDEMPOTENCY_KEY_HEADER");
-    let read_event_type = match &event_type_header {
-        Some(h) => quote!(verify::optional_header(headers, super::#h)?),
-        None => quote!(None),
+    let name = &p.name;
+    let opt = |value: &Option<String>| match value {
+        Some(v) => quote!(::core::option::Option::Some(#v)),
+        None => quote!(::core::option::Option::None),
     };
-    let read_idempotency = match &idempotency_header {
-        Some(h) => quote!(verify::optional_header(headers, super::#h)?),
-        None => quote!(None),
+    let (event_type_header, idempotency_header) = (opt(&p.headers.event_type), opt(&p.headers.idempotency_key));
+    let (wrapper, event_type_field) = (opt(&p.envelope.wrapper), opt(&p.envelope.event_type_field));
+    let (event_id_field, validation_event) = (opt(&p.envelope.event_id_field), opt(&p.validation_event));
+    let signature_header = p.headers.signature.clone().unwrap_or_default();
+    let scheme = match verifier(p) {
+        Some(v) => (v.type_path)(),
+        None => quote!(crate::runtime::receive::Unverified),
     };
-    let wrapper = match &p.envelope.wrapper {
-        Some(w) => quote!(Some(#w)),
-        None => quote!(None),
+    let parse_str = match &p.envelope.event_type_field {
+        Some(_) => quote!(Event::parse_str(text)),
+        // The body does not name its event: the verifier parses it as the subscribed one.
+        None => quote! {
+            let _ = text;
+            ::core::result::Result::Err(ParseError::EventTypeNotGiven)
+        },
     };
-
-    let mismatch_check = p.envelope.event_type_field.as_ref().filter(|_| event_type_header.is_some()).map(|field| {
-        let skip_validation = p.validation_event.as_ref().map(|_| quote!(.filter(|_| !verified.is_validation())));
-        quote! {
-            if let Some(header) = verified.event_type #skip_validation {
-                // The event parsed during verification knows its type; otherwise one pass finds it.
-                let body_type = match &verified.parsed {
-                    Some(Ok(event)) => Some(event.event_type()),
-                    _ => crate::runtime::de::probe(verified.body.as_bytes(), WRAPPER, #field).map(|t| super::EventType::from_wire(&t)),
-                };
-                if let Some(body_type) = body_type {
-                    if super::EventType::from_wire(header) != body_type {
-                        return Err(VerifyError::EventTypeMismatch { header: header.to_owned(), body: body_type.as_str().to_owned() });
-                    }
-                }
-            }
-        }
-    });
-    let parse_now = p.envelope.event_type_field.as_ref().map(|_| {
-        let validation = p.validation_event.as_ref().map(|v| quote!(if event_type == Some(#v) { None } else));
-        quote! {
-            // A body verified on its raw bytes is parsed here, once: the event borrows from the
-            // caller's body, so `event()` hands it out without parsing again.
-            let parsed = #validation {
-                match &signed {
-                    Cow::Borrowed(text) => Some(Event::parse_str(text)),
-                    Cow::Owned(_) => None,
-                }
-            };
-        }
-    });
-    let parsed_init = parse_now.as_ref().map(|_| quote!(parsed,));
-    let parsed_decl = parse_now.as_ref().map(|_| {
-        quote! {
-            /// The event, when it was parsed during verification.
-            parsed: ::core::option::Option<::core::result::Result<Event<'a>, ParseError>>,
-        }
-    });
-    let event_fn = p.envelope.event_type_field.as_ref().map(|_| {
-        let validation = p.validation_event.as_ref().map(|v| {
-            quote! {
-                if self.is_validation() {
-                    return Event::parse_as(#v, self.body.as_bytes());
-                }
-            }
-        });
-        quote! {
-            /// The event, parsed from exactly the text that was verified.
-            pub fn event(&self) -> ::core::result::Result<Event<'_>, ParseError> {
-                #validation
-                match &self.parsed {
-                    Some(parsed) => parsed.clone(),
-                    None => Event::parse_str(&self.body),
-                }
-            }
-        }
-    });
-    let delivery_id = {
-        let fallback = match &p.envelope.event_id_field {
-            Some(field) => quote! {
-                crate::runtime::de::probe(self.body.as_bytes(), WRAPPER, #field)
-            },
-            None => quote!(None),
-        };
-        let doc = docs::lines(&match (&p.headers.idempotency_key, &p.envelope.event_id_field) {
-            (Some(h), Some(f)) => format!("The delivery's unique id, for deduplication: the `{h}` header, or else the payload's `{f}`."),
-            (Some(h), None) => format!("The delivery's unique id, for deduplication: the `{h}` header."),
-            (None, Some(f)) => format!("The delivery's unique id, for deduplication: the payload's `{f}`."),
-            (None, None) => format!("{title} sends no delivery id; always `None`."),
-        });
-        quote! {
-            #doc
-            pub fn delivery_id(&self) -> ::core::option::Option<Cow<'_, str>> {
-                match self.idempotency_key {
-                    Some(key) => Some(Cow::Borrowed(key)),
-                    None => #fallback,
-                }
-            }
-        }
-    };
-    let validation_doc = p.validation_event.as_ref().map(|v| {
-        let doc = docs::lines(&format!(
-            "Whether this is the request {title} sends to validate a delivery url (`{v}`): answer it with 2xx and dispatch nothing."
-        ));
-        quote! {
-            #doc
-            pub fn is_validation(&self) -> bool {
-                self.event_type == Some(#v)
-            }
-        }
-    });
-    let uses_wrapper = mismatch_check.is_some() || p.envelope.event_id_field.is_some();
-    let wrapper_const = uses_wrapper.then(|| {
-        quote! {
-            /// The key the body wraps the event in, if any.
-            const WRAPPER: ::core::option::Option<&str> = #wrapper;
-        }
-    });
     let (signing_doc, verifier_doc) = match verifier(p) {
         None => (
             format!(
                 "{title} does not document how it signs deliveries, so nothing here verifies them. Implement \
-                 [`Scheme`] for what you know of it and build a [`Verifier`] with [`Verifier::with_scheme`]."
+                 [`Scheme`](crate::runtime::verify::Scheme) for what you know of it and build a [`Verifier`] with \
+                 `Verifier::with_scheme`."
             ),
-            format!("Checks that a request comes from {title}, with a [`Scheme`] you provide."),
+            format!(
+                "Checks that a request comes from {title}, with a [`Scheme`](crate::runtime::verify::Scheme) you \
+                 provide: `Verifier::with_scheme(scheme)`."
+            ),
         ),
-        Some(_) => (
+        Some(v) => (
             "Build a [`Verifier`] once, with your key; `verify` each request; take the event from the [`Verified`] result.".to_string(),
-            format!("Checks that a request comes from {title}: its size, its signature, and that its headers agree with its body."),
-        ),
-    };
-    // The provider trait: the same methods, reachable by code generic over providers. A body that
-    // does not name its event is parsed as the event the endpoint is subscribed to.
-    let name = &p.name;
-    let (subscribed_field, subscribed_init, subscribed_setter, trait_event, trait_parse) = match &p.envelope.event_type_field {
-        Some(_) => (None, None, None, quote!(verified.event()), quote!(Event::parse_str(verified_text))),
-        None => (
-            Some(quote!(subscribed_to: ::core::option::Option<super::EventType>,)),
-            Some(quote!(subscribed_to: None,)),
-            Some(quote! {
-                /// The event this endpoint is subscribed to: the body does not name its event, so
-                /// [`Provider::event`](crate::runtime::Provider::event) parses it as this one.
-                pub fn subscribed_to(mut self, event_type: super::EventType) -> Self {
-                    self.subscribed_to = Some(event_type);
-                    self
-                }
-            }),
-            quote!(crate::runtime::Provider::parse(self, verified.body())),
-            quote! {
-                match &self.subscribed_to {
-                    Some(event_type) => Event::parse_as(event_type.as_str(), verified_text.as_bytes()),
-                    None => Err(ParseError::EventTypeNotGiven),
-                }
-            },
-        ),
-    };
-    let trait_is_validation = match &p.validation_event {
-        Some(_) => quote!(
-            fn is_validation(verified: &Verified<'_>) -> bool {
-                verified.is_validation()
-            }
-        ),
-        None => quote!(
-            fn is_validation(_: &Verified<'_>) -> bool {
-                false
-            }
+            format!(
+                "Checks that a request comes from {title}: its size, its signature, and that its headers agree with its \
+                 body. Build it with `Verifier::new(key)`, where the key is {}; `Verifier::with_keys` accepts \
+                 several while you rotate them. A key that is empty or padded with whitespace is refused.",
+                v.key_doc
+            ),
         ),
     };
     let note = p.signing.note.as_ref().map(|n| format!("\n\n{}", docs::md(n))).unwrap_or_default();
     let module_doc = docs::inner(&format!("Verifying that a delivery comes from {title}.\n\n{signing_doc}{note}"));
-    let verifier_doc = docs::lines(&verifier_doc);
+    let verifier_doc = docs::lines(&format!(
+        "{verifier_doc}\n\nBuild it once and share it; it is cheap to clone. `Debug` never shows a key. Its methods \
+         are those of the runtime's [`Verifier`](crate::runtime::receive::Verifier)."
+    ));
+    let spec_doc = docs::lines(&format!("What the runtime's verifier knows of {title}'s deliveries: headers, envelope, events."));
     quote! {
         #module_doc
 
-        use ::std::borrow::Cow;
-
-        use super::Event;
-        use crate::runtime::verify::{self, Headers, Scheme, VerifyError};
+        use super::{Event, EventType};
         use crate::runtime::ParseError;
 
-        #wrapper_const
-
         #verifier_doc
-        ///
-        /// Build it once and share it; it is cheap to clone. `Debug` never shows a key.
-        #[derive(Clone, Debug)]
-        pub struct Verifier<S #default_scheme> {
-            scheme: S,
-            max_body_bytes: usize,
-            #subscribed_field
-        }
+        pub type Verifier<S = #scheme> = crate::runtime::receive::Verifier<Spec, S>;
 
-        #constructors
+        /// A request whose signature was verified: the only way to its event. Its methods are those
+        /// of the runtime's [`Verified`](crate::runtime::receive::Verified).
+        pub type Verified<'a> = crate::runtime::receive::Verified<'a, Spec>;
 
-        impl<S: Scheme> Verifier<S> {
-            /// A verifier using `scheme`.
-            pub fn with_scheme(scheme: S) -> Self {
-                Verifier { scheme, max_body_bytes: verify::DEFAULT_MAX_BODY_BYTES, #subscribed_init }
-            }
+        #spec_doc
+        #[derive(Clone, Copy, Debug)]
+        pub struct Spec;
 
-            #subscribed_setter
-
-            /// Sets the largest body accepted (default 4 MiB); larger bodies are refused before any hashing.
-            pub fn max_body_bytes(mut self, limit: usize) -> Self {
-                self.max_body_bytes = limit;
-                self
-            }
-
-            /// Verifies a request: the body's size, its signature, and (where both say) that the event
-            /// type header names the body's event. `headers` is an `http::HeaderMap` (feature `http`) or
-            /// name/value pairs. `body` must be the bytes as received, never re-serialized.
-            pub fn verify<'a>(&self, headers: &'a dyn Headers, body: &'a [u8]) -> ::core::result::Result<Verified<'a>, VerifyError> {
-                verify::check_size(body, self.max_body_bytes)?;
-                let signed = self.scheme.verify(headers, body)?;
-                let event_type = #read_event_type;
-                let idempotency_key = #read_idempotency;
-                #parse_now
-                let verified = Verified { body: signed, event_type, idempotency_key, #parsed_init };
-                #mismatch_check
-                Ok(verified)
-            }
-        }
-
-        /// A request whose signature was verified: the only way to its event.
-        #[derive(Clone, Debug)]
-        pub struct Verified<'a> {
-            body: Cow<'a, str>,
-            event_type: ::core::option::Option<&'a str>,
-            idempotency_key: ::core::option::Option<&'a str>,
-            #parsed_decl
-        }
-
-        impl<'a> Verified<'a> {
-            /// The text that was verified: the body as received, or the canonical form the signature covers.
-            pub fn body(&self) -> &str {
-                &self.body
-            }
-
-            /// The event type header, if sent.
-            pub fn event_type_header(&self) -> ::core::option::Option<&str> {
-                self.event_type
-            }
-
-            /// The idempotency key header, if sent. [`Verified::delivery_id`] falls back to the payload.
-            pub fn idempotency_key(&self) -> ::core::option::Option<&str> {
-                self.idempotency_key
-            }
-
-            #validation_doc
-
-            #event_fn
-
-            /// The event, parsed from exactly the text that was verified, as `event_type` (for a provider
-            /// whose body does not name its event, the type the endpoint was subscribed to).
-            pub fn event_as<'s>(&'s self, event_type: &'s str) -> ::core::result::Result<Event<'s>, ParseError> {
-                Event::parse_as(event_type, self.body.as_bytes())
-            }
-
-            #delivery_id
-        }
-
-        impl<S: Scheme + Send + Sync> crate::runtime::Provider for Verifier<S> {
+        impl crate::runtime::receive::Deliveries for Spec {
             const NAME: &'static str = #name;
-            type EventType = super::EventType;
-            type Event<'a> = Event<'a> where Self: 'a;
-            type Verified<'a> = Verified<'a> where Self: 'a;
+            const SIGNATURE_HEADER: &'static str = #signature_header;
+            const EVENT_TYPE_HEADER: ::core::option::Option<&'static str> = #event_type_header;
+            const IDEMPOTENCY_KEY_HEADER: ::core::option::Option<&'static str> = #idempotency_header;
+            const WRAPPER: ::core::option::Option<&'static str> = #wrapper;
+            const EVENT_TYPE_FIELD: ::core::option::Option<&'static str> = #event_type_field;
+            const EVENT_ID_FIELD: ::core::option::Option<&'static str> = #event_id_field;
+            const VALIDATION_EVENT: ::core::option::Option<&'static str> = #validation_event;
+            type Scheme = #scheme;
+            type EventType = EventType;
+            type Event<'a> = Event<'a>;
 
-            fn verify<'a>(&self, headers: &'a dyn Headers, body: &'a [u8]) -> ::core::result::Result<Verified<'a>, VerifyError> {
-                Verifier::verify(self, headers, body)
+            fn event_type(name: &str) -> EventType {
+                EventType::from_wire(name)
             }
 
-            fn verified_text<'v>(verified: &'v Verified<'_>) -> &'v str {
-                verified.body()
+            fn wire_name(event_type: &EventType) -> &str {
+                event_type.as_str()
             }
 
-            #trait_is_validation
-
-            fn delivery_id<'v>(verified: &'v Verified<'_>) -> ::core::option::Option<Cow<'v, str>> {
-                verified.delivery_id()
-            }
-
-            fn event<'v>(&'v self, verified: &'v Verified<'_>) -> ::core::result::Result<Event<'v>, ParseError> {
-                #trait_event
-            }
-
-            fn parse<'t>(&'t self, verified_text: &'t str) -> ::core::result::Result<Event<'t>, ParseError> {
-                #trait_parse
-            }
-
-            fn event_type(event: &Event<'_>) -> super::EventType {
+            fn event_type_of(event: &Event<'_>) -> EventType {
                 event.event_type()
             }
+
+            fn parse_str(text: &str) -> ::core::result::Result<Event<'_>, ParseError> {
+                #parse_str
+            }
+
+            fn parse_as<'a>(event_type: &'a str, body: &'a [u8]) -> ::core::result::Result<Event<'a>, ParseError> {
+                Event::parse_as(event_type, body)
+            }
+
+            fn reborrow<'s, 'a: 's>(event: Event<'a>) -> Event<'s> {
+                event
+            }
         }
 
-        impl<S: Scheme + Send + Sync, H: super::Handler + ?Sized> crate::runtime::Dispatch<H> for Verifier<S> {
+        impl<H: super::Handler + ?Sized> crate::runtime::receive::DispatchTo<H> for Spec {
             type Output = H::Output;
 
             fn dispatch(handler: &mut H, event: Event<'_>) -> H::Output {
