@@ -18,7 +18,10 @@
 //! spans into sorted order, and declines anything else. A differential test runs the guide's
 //! algorithm in Node against both on thousands of random documents.
 
+// The two implementations are public for the differential tests; use [`canonicalize`].
+#[doc(hidden)]
 pub mod exact;
+#[doc(hidden)]
 pub mod rearrange;
 
 /// Deepest nesting accepted. Node accepts more, but an attacker must not be able to exhaust the
