@@ -102,4 +102,22 @@ fn edge_catalog_output_compiles_cleanly() {
         .status()
         .unwrap();
     assert!(status.success(), "the edge catalog's crate does not build cleanly");
+
+    // Its docs, made of hostile catalog text, build without a warning, and hold no doctest (a
+    // code fence in a description must stay text).
+    let cargo = |args: &[&str]| {
+        Command::new(env!("CARGO"))
+            .args(args)
+            .current_dir(out.path())
+            .env("CARGO_TARGET_DIR", workspace_root().join("target/edge-check"))
+            .env("RUSTDOCFLAGS", "-D warnings")
+            .output()
+            .unwrap()
+    };
+    let doc = cargo(&["doc", "--quiet", "--no-deps", "--all-features"]);
+    assert!(doc.status.success(), "rustdoc warns on the edge crate:\n{}", String::from_utf8_lossy(&doc.stderr));
+    let doctests = cargo(&["test", "--doc", "--all-features"]);
+    let stdout = String::from_utf8_lossy(&doctests.stdout);
+    assert!(doctests.status.success(), "{stdout}{}", String::from_utf8_lossy(&doctests.stderr));
+    assert!(stdout.contains("running 0 tests"), "catalog text became doctests:\n{stdout}");
 }
