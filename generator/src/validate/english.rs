@@ -44,12 +44,35 @@ fn plural_word(word: &str) -> String {
 pub fn description(article: &str, words: &str, action: &str) -> Option<String> {
     let parts: Vec<&str> = action.split('.').collect();
     match parts.as_slice() {
-        [verb] if verb.ends_with("ed") => Some(format!("Event broadcast when {article} {words} has been {}.", self::words(verb))),
-        [subject, verb] if verb.ends_with("ed") => {
+        [verb] if is_participle(verb) => Some(format!("Event broadcast when {article} {words} has been {}.", self::words(verb))),
+        [subject, verb] if is_participle(verb) => {
             Some(format!("Event broadcast when {article} {words}'s {} has {}.", self::words(subject), self::words(verb)))
         }
         _ => None,
     }
+}
+
+/// Past participles that do not end in `-ed`, separated by spaces.
+const IRREGULAR: &str = concat!(
+    "begun bought bound broken brought built caught chosen cut dealt done drawn driven fed found frozen ",
+    "given held hidden hit kept known laid led left lent let lost made meant met paid put quit read rung ",
+    "run said seen sent set shown shut sold spent split spoken stolen struck sung swept taken taught ",
+    "thrown told torn undone withdrawn won worn written",
+);
+
+/// Words ending in `-ed` that are not past participles.
+const NOT_PARTICIPLES: &[&str] = &["bed", "bleed", "embed", "feed", "need", "red", "seed", "shed", "sled", "speed", "wed", "weed"];
+
+/// Whether the last word of `verb` (`payment_received`, `repaid`) is a past participle, so that
+/// "has been {verb}" is English.
+fn is_participle(verb: &str) -> bool {
+    let last = verb.rsplit(['_', '-']).next().unwrap_or(verb);
+    if NOT_PARTICIPLES.contains(&last) {
+        return false;
+    }
+    // A prefixed form (`repaid`, `unbound`, `overwritten`) is as regular as its stem.
+    let stems = ["", "re", "un", "pre", "over", "under", "out", "mis", "co"].into_iter().filter_map(|p| last.strip_prefix(p));
+    last.ends_with("ed") || stems.into_iter().any(|stem| IRREGULAR.split(' ').any(|word| word == stem))
 }
 
 #[cfg(test)]
@@ -84,6 +107,13 @@ mod tests {
             "Event broadcast when a connection's token refresh has failed."
         );
         assert_eq!(description("a", "connection", "callable"), None);
+        assert_eq!(description("an", "invoice", "paid").unwrap(), "Event broadcast when an invoice has been paid.");
+        for action in ["sent", "built", "bound", "repaid", "unbound", "overwritten", "payment_received", "written"] {
+            assert!(description("a", "thing", action).is_some(), "{action}");
+        }
+        for action in ["seed", "feed", "embed", "pending", "callable", "paying"] {
+            assert_eq!(description("a", "thing", action), None, "{action}");
+        }
         assert_eq!(description("a", "connection", "token_refresh.pending"), None);
     }
 }
