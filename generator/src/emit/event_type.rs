@@ -27,7 +27,9 @@ pub fn event_doc(e: &Event) -> String {
 }
 
 fn info_const(e: &Event) -> proc_macro2::Ident {
-    ident(&e.variant.to_shouty_snake_case())
+    // From `_3dsVerified`, heck drops the underscore that keeps the name from starting with a digit.
+    let name = e.variant.to_shouty_snake_case();
+    ident(&if name.starts_with(|c: char| c.is_ascii_digit()) { format!("_{name}") } else { name })
 }
 
 pub fn emit(p: &Provider) -> TokenStream {

@@ -278,7 +278,7 @@ impl JsonSchema for RawEvents {
             "description": "Event names (`api.entity.action`), each with optional overrides.",
             "type": "object",
             "minProperties": 1,
-            "propertyNames": { "pattern": "^[a-z][a-z0-9_-]*(\\.[a-z][a-z0-9_-]*)+$" },
+            "propertyNames": { "pattern": "^[a-z0-9][a-z0-9_-]*(\\.[a-z0-9][a-z0-9_-]*)+$" },
             "additionalProperties": event
         })
     }

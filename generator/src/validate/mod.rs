@@ -334,8 +334,8 @@ fn provider(files: &RawProviderFiles, errors: &mut Vec<Diagnostic>) -> Option<Pr
                 api: api_index,
                 entity: parts.entity.to_string(),
                 action: parts.action.clone(),
-                method: format!("on_{}", names::value_name(&variant).trim_end_matches('_')),
-                api_method: format!("on_{}", names::value_name(&entity_action)),
+                method: names::method_name(&variant),
+                api_method: names::method_name(&entity_action),
                 variant,
                 description,
                 status,
@@ -389,11 +389,12 @@ fn provider(files: &RawProviderFiles, errors: &mut Vec<Diagnostic>) -> Option<Pr
     })
 }
 
-/// A catalog word: lowercase ASCII letters and digits, words joined by single `_` or `-`.
+/// A catalog word: lowercase ASCII letters and digits (`3ds`, `2fa` included), words joined by
+/// single `_` or `-`.
 pub(crate) fn valid_name(word: &str) -> bool {
     let bytes = word.as_bytes();
     !bytes.is_empty()
-        && bytes[0].is_ascii_lowercase()
+        && bytes[0].is_ascii_alphanumeric()
         && bytes.iter().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'_' || *b == b'-')
         && !bytes.ends_with(b"_")
         && !bytes.ends_with(b"-")
@@ -407,7 +408,7 @@ fn bad_name(loc: Location, what: &str, name: &str) -> Diagnostic {
 
 fn malformed_event(loc: Location, wire: &str, grammar: &str) -> Diagnostic {
     Diagnostic::new(loc, format!("malformed event name `{wire}`"))
-        .help(format!("event names follow `{grammar}`; each segment is lowercase letters and digits joined by `_` or `-`"))
+        .help(format!("event names follow `{grammar}`; each segment is lowercase letters and digits, words joined by single `_` or `-` (camelCase is not a segment: write `token_refresh`, not `tokenRefresh`)"))
 }
 
 /// Checks a url template's placeholders; reports and returns false when one is unknown.

@@ -22,16 +22,28 @@ pub fn escape(word: String) -> String {
 
 /// A type or variant name: `vault.connection.token_refresh.failed` → `VaultConnectionTokenRefreshFailed`.
 pub fn type_name(wire: &str) -> String {
-    escape(wire.to_upper_camel_case())
+    escape(no_leading_digit(wire.to_upper_camel_case()))
+}
+
+/// A Rust name cannot start with a digit; a name that would (`3ds`, `2fa`) gets a leading `_`,
+/// which rustc's and clippy's case lints accept.
+fn no_leading_digit(name: String) -> String {
+    if name.starts_with(|c: char| c.is_ascii_digit()) {
+        format!("_{name}")
+    } else {
+        name
+    }
 }
 
 /// A module, field or function name: `file-storage` → `file_storage`, `type` → `type_`.
 pub fn value_name(wire: &str) -> String {
-    let snake = wire.to_snake_case();
-    // A name must not start with a digit; catalog words are validated to start with a letter, but
-    // field names come from the vendor's JSON and may not.
-    let snake = if snake.starts_with(|c: char| c.is_ascii_digit()) { format!("_{snake}") } else { snake };
-    escape(snake)
+    escape(no_leading_digit(wire.to_snake_case()))
+}
+
+/// A handler method: `on_` and the words in snake case. The prefix makes every name an
+/// identifier, keywords and leading digits included (`on_self_updated`, `on_3ds_verified`).
+pub fn method_name(words: &str) -> String {
+    format!("on_{}", words.to_snake_case())
 }
 
 #[cfg(test)]
@@ -69,5 +81,10 @@ mod tests {
         assert_eq!(value_name("execution_attempt"), "execution_attempt");
         assert_eq!(value_name("apiKey"), "api_key");
         assert_eq!(value_name("2fa"), "_2fa");
+        assert_eq!(type_name("3ds.verified"), "_3dsVerified");
+        assert_eq!(type_name("2fa"), "_2fa");
+        assert_eq!(method_name(&type_name("3ds.verified")), "on_3ds_verified");
+        assert_eq!(method_name(&type_name("self")), "on_self");
+        assert_eq!(method_name("pos.order.created"), "on_pos_order_created");
     }
 }
