@@ -48,6 +48,8 @@ case!(undescribable_action, "catalogs/bad/undescribable_action/shop/orders.yaml:
 case!(unknown_field_type, "catalogs/bad/unknown_field_type/shop/provider.yaml:13:");
 case!(wrong_api, "catalogs/bad/wrong_api/shop/orders.yaml:4:3");
 case!(bad_crate_file, "catalogs/bad/bad_crate_file/crate.yaml:1:1");
+case!(api_module_collision, "catalogs/bad/api_module_collision/shop/b.yaml:1:1");
+case!(feature_collision, "catalogs/bad/feature_collision/shop/provider.yaml:1:1");
 
 #[test]
 fn every_bad_catalog_has_a_test() {

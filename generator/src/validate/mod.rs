@@ -28,8 +28,33 @@ pub fn validate(spec_dir: &Path, raw: &RawCatalog, overrides: &identity::Overrid
         }
     }
     let mut seen: HashMap<String, Location> = HashMap::new();
+    // Cargo features share one namespace: every provider's, every api's, and the crate's own.
+    let mut features: HashMap<String, Location> =
+        RESERVED_FEATURES.iter().map(|f| (f.to_string(), Location::file(Path::new("the generated Cargo.toml")))).collect();
     for (p, files) in providers.iter().zip(files) {
         let loc = files.provider.at("provider");
+        let api_locations = files.apis.iter().map(|f| (f.value.api.as_str(), f.at("api")));
+        let provider_feature = std::iter::once((p.name.as_str(), loc.clone()));
+        for (feature, at) in provider_feature
+            .chain(api_locations.filter_map(|(api, at)| p.apis.iter().find(|a| a.wire == api).map(|a| (a.feature.as_str(), at))))
+        {
+            if let Some(first) = features.insert(feature.to_string(), at.clone()) {
+                errors.push(
+                    Diagnostic::new(at, format!("two things would be the cargo feature `{feature}`"))
+                        .note(format!("the other is at {first}"))
+                        .help("provider and api features are `<provider>` and `<provider>-<api>`: rename a provider or an api id"),
+                );
+            }
+        }
+        if p.module == "runtime" {
+            errors.push(
+                Diagnostic::new(
+                    loc.clone(),
+                    "the provider id `runtime` is taken: the generated crate re-exports its runtime under that name",
+                )
+                .help("give the provider another id"),
+            );
+        }
         if let Some(first) = seen.insert(p.module.clone(), loc.clone()) {
             errors.push(
                 Diagnostic::new(loc, format!("two providers are both named `{}` in Rust", p.module))
@@ -125,6 +150,7 @@ fn provider(files: &RawProviderFiles, errors: &mut Vec<Diagnostic>) -> Option<Pr
     let mut claims: HashMap<String, Claim> = HashMap::new();
     let mut variants: HashMap<String, (String, Location)> = HashMap::new();
     let mut api_files: HashMap<String, Location> = HashMap::new();
+    let mut api_modules: HashMap<String, (String, Location)> = HashMap::new();
 
     for api_file in &files.apis {
         let api = &api_file.value;
@@ -140,10 +166,19 @@ fn provider(files: &RawProviderFiles, errors: &mut Vec<Diagnostic>) -> Option<Pr
             );
             continue;
         }
+        let module = api_module(&api.api);
+        if let Some((other, first)) = api_modules.insert(module.clone(), (api.api.clone(), api_file.at("api"))) {
+            errors.push(
+                Diagnostic::new(api_file.at("api"), format!("apis `{other}` and `{}` would both be the Rust module `{module}`", api.api))
+                    .note(format!("the other is at {first}"))
+                    .help("api ids must differ by more than `_` and `-`: rename one"),
+            );
+            continue;
+        }
         let api_index = apis.len();
         apis.push(Api {
             wire: api.api.clone(),
-            module: names::value_name(&api.api),
+            module,
             variant: names::type_name(&api.api),
             feature: format!("{}-{}", raw.provider, api.api),
             title: api.title.clone(),
@@ -387,6 +422,24 @@ fn provider(files: &RawProviderFiles, errors: &mut Vec<Diagnostic>) -> Option<Pr
         objects: objects.into_iter().map(|o| o.resolved).collect(),
         enums,
     })
+}
+
+/// Cargo features every generated crate has.
+const RESERVED_FEATURES: &[&str] = &["default", "http", "test-util"];
+
+/// The modules every generated provider module has; an api is never given one of these names.
+const PROVIDER_MODULES: &[&str] =
+    &["dispatch", "event", "event_type", "fixtures", "models", "onepass", "payloads", "receive", "testing", "urls"];
+
+/// An api's Rust module: its id in snake case, and `_api` after it when the provider module already
+/// has a module of that name (an api called `event` is the module `event_api`).
+fn api_module(api: &str) -> String {
+    let module = names::value_name(api);
+    if PROVIDER_MODULES.contains(&module.as_str()) {
+        format!("{module}_api")
+    } else {
+        module
+    }
 }
 
 /// A catalog word: lowercase ASCII letters and digits (`3ds`, `2fa` included), words joined by
