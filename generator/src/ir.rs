@@ -213,6 +213,8 @@ pub struct Event {
     pub action: String,
     /// The variant name, e.g. `PosOrderCreated`.
     pub variant: String,
+    /// The name of the constant holding its `EventInfo`, e.g. `POS_ORDER_CREATED`.
+    pub constant: String,
     /// The provider handler's method, e.g. `on_pos_order_created`.
     pub method: String,
     /// The api handler's method, e.g. `on_order_created`.

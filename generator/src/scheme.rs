@@ -28,10 +28,9 @@ pub struct SchemeSpec {
 pub struct VerifierSpec {
     /// The `webhook-runtime` feature that compiles it.
     pub runtime_feature: &'static str,
-    /// Its type, e.g. `crate::runtime::verify::apideck::ApideckHmac`.
+    /// Its type, e.g. `crate::runtime::verify::apideck::ApideckHmac`; the runtime builds it from
+    /// keys (`Verifier::new`) through its `KeyedScheme` impl.
     pub type_path: fn() -> TokenStream,
-    /// An expression building it from `keys` (an iterator of key strings), with `?` for a refused key.
-    pub build: fn() -> TokenStream,
     /// What the key is, for the `Verifier::new` docs.
     pub key_doc: &'static str,
     /// Statements of `testing::sign` that bind `headers: Vec<(String, String)>` for `key` and
@@ -53,7 +52,6 @@ pub static SCHEMES: &[SchemeSpec] = &[
         verifier: Some(VerifierSpec {
             runtime_feature: "apideck",
             type_path: || quote!(crate::runtime::verify::apideck::ApideckHmac),
-            build: || quote!(crate::runtime::verify::apideck::ApideckHmac::new(keys, super::SIGNATURE_HEADER)?),
             key_doc: "your Apideck API key (the HMAC key Apideck signs with)",
             sign: || {
                 quote! {
@@ -76,7 +74,6 @@ pub static SCHEMES: &[SchemeSpec] = &[
         verifier: Some(VerifierSpec {
             runtime_feature: "standard-webhooks",
             type_path: || quote!(crate::runtime::verify::standard::StandardWebhooks),
-            build: || quote!(crate::runtime::verify::standard::StandardWebhooks::new(keys)?),
             key_doc: "the endpoint's `whsec_` secret",
             sign: || {
                 quote! {

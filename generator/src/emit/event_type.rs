@@ -1,7 +1,6 @@
 //! A provider's `event_type.rs`: the `Api` and `EventType` enums, the `EVENTS` table, and the
 //! strict `EventCode` / `EventSelector` used by subscription models.
 
-use heck::ToShoutySnakeCase;
 use proc_macro2::TokenStream;
 use quote::quote;
 
@@ -27,9 +26,7 @@ pub fn event_doc(e: &Event) -> String {
 }
 
 fn info_const(e: &Event) -> proc_macro2::Ident {
-    // From `_3dsVerified`, heck drops the underscore that keeps the name from starting with a digit.
-    let name = e.variant.to_shouty_snake_case();
-    ident(&if name.starts_with(|c: char| c.is_ascii_digit()) { format!("_{name}") } else { name })
+    ident(&e.constant)
 }
 
 pub fn emit(p: &Provider) -> TokenStream {

@@ -370,6 +370,7 @@ fn provider(files: &RawProviderFiles, errors: &mut Vec<Diagnostic>) -> Option<Pr
                 entity: parts.entity.to_string(),
                 action: parts.action.clone(),
                 method: names::method_name(&variant),
+                constant: names::const_name(&variant),
                 api_method: names::method_name(&entity_action),
                 variant,
                 description,

@@ -1,7 +1,7 @@
 //! Rust names for catalog words: one casing rule per kind of item and one escaping rule for
 //! keywords, so every emitter spells a name the same way.
 
-use heck::{ToSnakeCase, ToUpperCamelCase};
+use heck::{ToShoutySnakeCase, ToSnakeCase, ToUpperCamelCase};
 
 /// Whether `word` can be used as a plain Rust identifier. `syn` decides, so the list of keywords
 /// (strict, reserved and edition-dependent) is never kept by hand.
@@ -38,6 +38,11 @@ fn no_leading_digit(name: String) -> String {
 /// A module, field or function name: `file-storage` → `file_storage`, `type` → `type_`.
 pub fn value_name(wire: &str) -> String {
     escape(no_leading_digit(wire.to_snake_case()))
+}
+
+/// A constant: `_3dsVerified` → `_3DS_VERIFIED`, `PosOrderCreated` → `POS_ORDER_CREATED`.
+pub fn const_name(words: &str) -> String {
+    escape(no_leading_digit(words.to_shouty_snake_case()))
 }
 
 /// A handler method: `on_` and the words in snake case. The prefix makes every name an
@@ -84,6 +89,8 @@ mod tests {
         assert_eq!(type_name("3ds.verified"), "_3dsVerified");
         assert_eq!(type_name("2fa"), "_2fa");
         assert_eq!(method_name(&type_name("3ds.verified")), "on_3ds_verified");
+        assert_eq!(const_name(&type_name("3ds.verified")), "_3DS_VERIFIED");
+        assert_eq!(const_name("PosOrderCreated"), "POS_ORDER_CREATED");
         assert_eq!(method_name(&type_name("self")), "on_self");
         assert_eq!(method_name("pos.order.created"), "on_pos_order_created");
     }
