@@ -50,6 +50,13 @@ case!(wrong_api, "catalogs/bad/wrong_api/shop/orders.yaml:4:3");
 case!(bad_crate_file, "catalogs/bad/bad_crate_file/crate.yaml:1:1");
 case!(api_module_collision, "catalogs/bad/api_module_collision/shop/b.yaml:1:1");
 case!(feature_collision, "catalogs/bad/feature_collision/shop/provider.yaml:1:1");
+case!(nameless_field, "catalogs/bad/nameless_field/shop/provider.yaml:13:7");
+case!(empty_enum, "catalogs/bad/empty_enum/shop/provider.yaml:15:3");
+case!(validation_is_event, "catalogs/bad/validation_is_event/shop/provider.yaml:8:1");
+case!(payload_without_event_type, "catalogs/bad/payload_without_event_type/shop/provider.yaml:9:3");
+case!(example_misfit, "catalogs/bad/example_misfit/shop/orders.yaml:4:3");
+case!(multiline_title, "catalogs/bad/multiline_title/shop/provider.yaml:2:1");
+case!(reserved_method, "catalogs/bad/reserved_method/shop/orders.yaml:5:3");
 
 #[test]
 fn every_bad_catalog_has_a_test() {

@@ -85,7 +85,19 @@ pub fn load_catalog_with(spec_dir: &Path, overrides: &validate::identity::Overri
 /// Loads, validates and emits a catalog. Writes nothing.
 pub fn generate(spec_dir: &Path, settings: &Settings) -> Result<Generated, Diagnostics> {
     let catalog = load_catalog_with(spec_dir, &settings.identity)?;
-    let files = emit::emit(&catalog, settings).map_err(Diagnostics::sorted)?;
+    // Validation makes every name an identifier; should an emitter still fail, the user gets an
+    // error (and nothing written) rather than a crash of the tool running the generator.
+    let emitted = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| emit::emit(&catalog, settings)));
+    let files = emitted
+        .unwrap_or_else(|panic| {
+            let what = panic.downcast_ref::<String>().cloned().or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()));
+            Err(vec![Diagnostic::new(
+                Location::file(spec_dir),
+                format!("internal error: the generator failed: {}", what.unwrap_or_default()),
+            )
+            .help("please report this with the catalog that caused it")])
+        })
+        .map_err(Diagnostics::sorted)?;
     Ok(Generated { files, events: catalog.event_count() })
 }
 

@@ -58,7 +58,7 @@ pub static SCHEMES: &[SchemeSpec] = &[
                     let scheme = crate::runtime::verify::apideck::ApideckHmac::new([key], super::SIGNATURE_HEADER)?;
                     let text = ::std::str::from_utf8(body).map_err(|_| SignError::NotUtf8)?;
                     let signature = scheme.sign(text).map_err(SignError::NotJson)?;
-                    let mut headers = vec![(super::SIGNATURE_HEADER.to_owned(), signature)];
+                    let headers = vec![(super::SIGNATURE_HEADER.to_owned(), signature)];
                 }
             },
             signed_headers_doc: "the signature header",
@@ -82,7 +82,7 @@ pub static SCHEMES: &[SchemeSpec] = &[
                         .duration_since(::std::time::UNIX_EPOCH)
                         .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
                     let id = "msg_test";
-                    let mut headers = vec![
+                    let headers = vec![
                         (crate::runtime::verify::standard::ID_HEADER.to_owned(), id.to_owned()),
                         (crate::runtime::verify::standard::TIMESTAMP_HEADER.to_owned(), now.to_string()),
                         (crate::runtime::verify::standard::SIGNATURE_HEADER.to_owned(), scheme.sign(id, now, body)),

@@ -16,7 +16,8 @@ pub fn sign(key: &str, body: &[u8]) -> ::core::result::Result<SignedRequest, Sig
     )?;
     let text = ::std::str::from_utf8(body).map_err(|_| SignError::NotUtf8)?;
     let signature = scheme.sign(text).map_err(SignError::NotJson)?;
-    let mut headers = vec![(super::SIGNATURE_HEADER.to_owned(), signature)];
+    let headers = vec![(super::SIGNATURE_HEADER.to_owned(), signature)];
+    let mut headers = headers;
     if let Ok(name) = crate::runtime::de::unwrap(body, Some("payload"))
         .and_then(|p| crate::runtime::de::event_type(p, "event_type"))
     {

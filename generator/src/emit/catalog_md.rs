@@ -1,11 +1,12 @@
 //! `CATALOG.md`: the catalog as a person reads it, generated with the crate so it is never stale.
 //! Reviewers and users read it instead of YAML.
 
+use super::docs;
 use crate::ir::{Catalog, Status};
 
-/// A table cell: pipes escaped, so descriptions cannot break the table.
+/// A table cell: pipes escaped and line breaks joined, so descriptions cannot break the table.
 fn cell(text: &str) -> String {
-    text.replace('|', "\\|")
+    text.replace('|', "\\|").replace("\r\n", " ").replace(['\r', '\n'], " ")
 }
 
 pub fn emit(catalog: &Catalog, header: &str) -> String {
@@ -19,8 +20,8 @@ pub fn emit(catalog: &Catalog, header: &str) -> String {
             let count = |status: Status| events.iter().filter(|e| e.status == status).count();
             s.push_str(&format!(
                 "| {} | {} | {} | {} | {} | {} | {} |\n",
-                p.title,
-                api.title,
+                docs::md(&p.title),
+                docs::md(&api.title),
                 events.len(),
                 count(Status::Available),
                 count(Status::Upcoming),
@@ -30,10 +31,10 @@ pub fn emit(catalog: &Catalog, header: &str) -> String {
         }
     }
     for p in &catalog.providers {
-        s.push_str(&format!("\n## {}\n\n{}\n", p.title, p.description.trim()));
+        s.push_str(&format!("\n## {}\n\n{}\n", docs::md(&p.title), docs::md(p.description.trim())));
         for (i, api) in p.apis.iter().enumerate() {
             let events: Vec<_> = p.events.iter().filter(|e| e.api == i).collect();
-            s.push_str(&format!("\n### {} (`{}`, feature `{}`, {} events)\n\n", api.title, api.wire, api.feature, events.len()));
+            s.push_str(&format!("\n### {} (`{}`, feature `{}`, {} events)\n\n", docs::md(&api.title), api.wire, api.feature, events.len()));
             s.push_str("| event | Rust variant | status | entity url | description |\n|---|---|---|---|---|\n");
             for e in events {
                 let mut name = format!("`{}`", e.wire);

@@ -69,7 +69,7 @@ fn lib_rs(catalog: &Catalog) -> proc_macro2::TokenStream {
         docs::md(&catalog.identity.description)
     );
     for p in &catalog.providers {
-        text.push_str(&format!("- [`{}`], {}: {} events\n", p.module, p.title, p.events.len()));
+        text.push_str(&format!("- [`{}`], {}: {} events\n", p.module, docs::md(&p.title), p.events.len()));
     }
     let docs = docs::inner(&text);
     let modules = catalog.providers.iter().map(|p| {

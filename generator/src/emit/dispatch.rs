@@ -61,7 +61,7 @@ fn handler(p: &Provider, events: &[&Event], method: impl Fn(&Event) -> String, g
 
 pub fn emit_provider(p: &Provider) -> TokenStream {
     let events: Vec<&Event> = p.events.iter().collect();
-    let body = handler(p, &events, |e| e.method.clone(), true, &format!("{} events", p.title));
+    let body = handler(p, &events, |e| e.method.clone(), true, &format!("{} events", docs::md(&p.title)));
     quote! {
         use super::Event;
 
@@ -72,8 +72,8 @@ pub fn emit_provider(p: &Provider) -> TokenStream {
 pub fn emit_api(p: &Provider, api: usize) -> TokenStream {
     let a = &p.apis[api];
     let events: Vec<&Event> = p.events.iter().filter(|e| e.api == api).collect();
-    let body = handler(p, &events, |e| e.api_method.clone(), false, &format!("{} {} events", p.title, a.title));
-    let mut text = format!("{} {}", p.title, a.title);
+    let body = handler(p, &events, |e| e.api_method.clone(), false, &format!("{} {} events", docs::md(&p.title), docs::md(&a.title)));
+    let mut text = format!("{} {}", docs::md(&p.title), docs::md(&a.title));
     if let Some(d) = &a.description {
         text.push_str(&format!(": {}", docs::md(d)));
     }

@@ -73,6 +73,27 @@ pub fn inner(text: &str) -> TokenStream {
     quote!(#(#![doc = #lines])*)
 }
 
+/// Characters rustc refuses or lints in doc comments made visible: line breaks of any kind become
+/// `\n`, a tab a space (`clippy::tabs_in_doc_comments`), and other control characters, including
+/// the ones that reorder text on screen (`text_direction_codepoint_in_literal`), their code point
+/// written out, `(U+202E)`.
+fn visible(text: &str) -> String {
+    let text = text.replace("\r\n", "\n");
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '\n' => out.push('\n'),
+            '\r' => out.push('\n'),
+            '\t' => out.push(' '),
+            c if c.is_control() || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}') => {
+                out.push_str(&format!("(U+{:04X})", u32::from(c)));
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 /// Text wider than this is wrapped, so generated docs read (and diff) like hand-written ones.
 const WIDTH: usize = 96;
 
@@ -82,7 +103,7 @@ const WIDTH: usize = 96;
 fn wrap(text: &str) -> Vec<String> {
     let mut out = Vec::new();
     let mut fenced = false;
-    for line in text.lines() {
+    for line in visible(text).lines() {
         if line.trim_start().starts_with("```") {
             fenced = !fenced;
         }
@@ -145,6 +166,7 @@ mod tests {
         assert_eq!(clean("a ` lone [tick]"), "a \\` lone \\[tick\\]");
         assert_eq!(clean("`[kept]` [escaped]"), "`[kept]` \\[escaped\\]");
         assert_eq!(clean("http:// alone"), "http:// alone");
+        assert_eq!(super::visible("a\tb\u{202e}c\u{0}d\re"), "a b(U+202E)c(U+0000)d\ne");
     }
 
     #[test]

@@ -93,7 +93,7 @@ pub fn emit(p: &Provider) -> TokenStream {
         let doc = docs::lines(&format!(
             "The request {} sends to validate a delivery url (`{v}`), not an event a subscription receives: \
              answer it with 2xx. Its body, which carries no envelope, is kept as received.",
-            p.title
+            docs::md(&p.title)
         ));
         (v, doc)
     });
@@ -110,7 +110,7 @@ pub fn emit(p: &Provider) -> TokenStream {
     let enum_doc = docs::lines(&format!(
         "A parsed {} webhook: which event it is, and its payload, typed.\n\nSerializing an event gives back the body it was parsed from (as JSON; \
          key order and spacing are not kept).",
-        p.title
+        docs::md(&p.title)
     ));
     quote! {
         use ::std::borrow::Cow;

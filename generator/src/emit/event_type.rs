@@ -30,12 +30,12 @@ fn info_const(e: &Event) -> proc_macro2::Ident {
 }
 
 pub fn emit(p: &Provider) -> TokenStream {
-    let title = &p.title;
+    let title = &docs::md(&p.title);
     let api_enum = {
         let variants = p.apis.iter().map(|a| {
             let cfg = cfg(a);
             let v = ident(&a.variant);
-            let doc = docs::lines(&format!("{} (`{}`, feature `{}`).", a.title, a.wire, a.feature));
+            let doc = docs::lines(&format!("{} (`{}`, feature `{}`).", docs::md(&a.title), a.wire, a.feature));
             quote!(#doc #cfg #v,)
         });
         let as_str = p.apis.iter().map(|a| {
@@ -47,7 +47,7 @@ pub fn emit(p: &Provider) -> TokenStream {
             quote!(#cfg #w => Some(Api::#v),)
         });
         let titles = p.apis.iter().map(|a| {
-            let (cfg, v, t) = (cfg(a), ident(&a.variant), &a.title);
+            let (cfg, v, t) = (cfg(a), ident(&a.variant), &a.title); // the title as written: a value, not docs
             quote!(#cfg Api::#v => #t,)
         });
         let doc = docs::lines(&format!("An api of {title}: the first segment of its event names. Each is a cargo feature."));

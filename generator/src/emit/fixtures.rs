@@ -22,7 +22,8 @@ pub fn emit(p: &Provider) -> TokenStream {
         "Example bodies, one per {} event, as the vendor documents them (or built from the catalog where it \
          documents none). Use them to test your handlers: parse one with `Event::parse` and dispatch it.\n\n\
          The same files are in the crate's `fixtures/{}/` folder, named `<event type>.json`.",
-        p.title, p.name
+        docs::md(&p.title),
+        p.name
     ));
     quote! {
         #doc

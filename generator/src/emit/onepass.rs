@@ -11,19 +11,22 @@ use proc_macro2::TokenStream;
 use quote::quote;
 
 use super::{ident, types};
-use crate::ir::{Field, ObjectKind, Payload, Provider, Type};
+use crate::ir::{Field, Object, ObjectKind, Payload, Provider, Type};
 
 /// The union of all payload fields by wire name, or `None` when two shapes disagree on a type.
+/// Each field's `rust` is its name in the merged struct: the shapes' own name, unless two keys
+/// share it (`first-name` in one shape, `first_name` in another), when the later key (by wire
+/// order) gets a number after it.
 fn superset(p: &Provider) -> Option<Vec<Field>> {
     let field = p.envelope.event_type_field.as_ref()?;
     let mut all: BTreeMap<&str, &Field> = BTreeMap::new();
-    for o in p.objects.iter().filter(|o| o.kind == ObjectKind::Payload) {
-        if !p.events.iter().any(|e| e.payload == Payload::Object(p.objects.iter().position(|x| x.name == o.name).unwrap())) {
+    for (i, o) in p.objects.iter().enumerate().filter(|(_, o)| o.kind == ObjectKind::Payload) {
+        if !p.events.iter().any(|e| e.payload == Payload::Object(i)) {
             continue;
         }
         for f in &o.fields {
             match all.get(f.wire.as_str()) {
-                Some(existing) if existing.ty != f.ty || existing.rust != f.rust => return None,
+                Some(existing) if existing.ty != f.ty => return None,
                 Some(_) => {}
                 None => {
                     all.insert(&f.wire, f);
@@ -36,7 +39,23 @@ fn superset(p: &Provider) -> Option<Vec<Field>> {
         Some(_) => {}
         None => return None,
     }
-    Some(all.into_values().map(|f| Field { required: false, ..f.clone() }).collect())
+    let mut names = std::collections::BTreeSet::new();
+    let mut merged = Vec::with_capacity(all.len());
+    for f in all.into_values() {
+        let (mut rust, mut n) = (f.rust.clone(), 1);
+        while names.contains(&rust) {
+            n += 1;
+            rust = format!("{}_{n}", f.rust);
+        }
+        names.insert(rust.clone());
+        merged.push(Field { required: false, rust, ..f.clone() });
+    }
+    Some(merged)
+}
+
+/// The merged struct's name for `wire`.
+fn merged<'f>(fields: &'f [Field], wire: &str) -> &'f str {
+    fields.iter().find(|f| f.wire == wire).map(|f| f.rust.as_str()).expect("every shape's field is in the superset")
 }
 
 /// The statement that reads a value of `ty` into `place` (an `Option<T>`, `None` for `null`),
@@ -55,7 +74,7 @@ fn read(p: &Provider, ty: &Type, place: TokenStream) -> TokenStream {
         Type::Object(name, _) => {
             // Objects are built in place: they can be large.
             let object = p.objects.iter().find(|o| &o.rust == name).expect("validated");
-            let scan = ident(&format!("scan_{}", object.name));
+            let scan = scanner(object);
             return quote!(members.read_object(&mut #place, #scan)?;);
         }
         // Any JSON, lists and the model-only types: serde reads them in place.
@@ -64,16 +83,29 @@ fn read(p: &Provider, ty: &Type, place: TokenStream) -> TokenStream {
     quote!(#place = #value;)
 }
 
+/// The scanner function of an object. Validation allows object names of lowercase letters,
+/// digits, `_` and `-`, and refuses two that differ only by separator, so this is an identifier
+/// and unique.
+fn scanner(o: &Object) -> proc_macro2::Ident {
+    ident(&format!("scan_{}", o.name.replace('-', "_")))
+}
+
+/// The function moving an object's fields out of the merged struct.
+fn converter(o: &Object) -> proc_macro2::Ident {
+    ident(&format!("into_{}", o.name.replace('-', "_")))
+}
+
 /// One scanner per payload object, reading its members into the struct.
 fn object_scanners(p: &Provider) -> Vec<TokenStream> {
     p.objects
         .iter()
         .filter(|o| o.kind == ObjectKind::Payload)
         .map(|o| {
-            let scan = ident(&format!("scan_{}", o.name));
+            let scan = scanner(o);
             let name = ident(&o.rust);
             let ty = if o.borrows { quote!(super::payloads::#name<'a>) } else { quote!(super::payloads::#name) };
-            let locals: Vec<_> = o.fields.iter().map(|f| ident(&format!("field_{}", f.rust))).collect();
+            // `_1st` (a name that would start with a digit) is the local `field_1st`.
+            let locals: Vec<_> = o.fields.iter().map(|f| ident(&format!("field_{}", f.rust.trim_start_matches('_')))).collect();
             let count = proc_macro2::Literal::usize_unsuffixed(o.fields.len());
             let arms = o.fields.iter().zip(&locals).enumerate().map(|(i, (f, local))| {
                 let i = proc_macro2::Literal::usize_unsuffixed(i);
@@ -195,13 +227,13 @@ pub fn emit(p: &Provider) -> Option<TokenStream> {
     let converters = used.iter().map(|&i| {
         let o = &p.objects[i];
         let name = ident(&o.rust);
-        let func = ident(&format!("into_{}", o.name));
+        let func = converter(o);
         let moves = o.fields.iter().map(|f| {
-            let n = ident(&f.rust);
+            let (n, m) = (ident(&f.rust), ident(merged(&fields, &f.wire)));
             if f.required {
-                quote!(#n: any.#n?)
+                quote!(#n: any.#m?)
             } else {
-                quote!(#n: any.#n)
+                quote!(#n: any.#m)
             }
         });
         let ty = if o.borrows { quote!(super::payloads::#name<'a>) } else { quote!(super::payloads::#name) };
@@ -224,7 +256,7 @@ pub fn emit(p: &Provider) -> Option<TokenStream> {
         let Payload::Object(i) = e.payload else { return None };
         let o = &p.objects[i];
         let (cfg, v) = (super::cfg(&p.apis[e.api]), ident(&e.variant));
-        let func = ident(&format!("into_{}", o.name));
+        let func = converter(o);
         Some(quote!(#cfg EventType::#v => Some(Event::#v(AnyPayload::#func(any)?)),))
     });
     let scanners = object_scanners(p);

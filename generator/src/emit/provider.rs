@@ -7,7 +7,7 @@ use super::{cfg, docs, ident, types, urls};
 use crate::ir::{ObjectKind, Provider};
 
 pub fn emit(p: &Provider) -> TokenStream {
-    let mut text = format!("{}\n\n{}\n", p.title, docs::md(&p.description));
+    let mut text = format!("{}\n\n{}\n", docs::md(&p.title), docs::md(&p.description));
     if let Some(link) = &p.docs {
         text.push_str(&format!("\nVendor documentation: <{link}>\n"));
     }
@@ -17,7 +17,7 @@ pub fn emit(p: &Provider) -> TokenStream {
             "**{} deliveries are not verified by this crate**: the vendor does not document how it signs them. \
              Verify them yourself (or implement `runtime::verify::Scheme` and use [`Verifier::with_scheme`]) \
              before trusting a body.\n\n",
-            p.title
+            docs::md(&p.title)
         )),
         Some(_) => text.push_str(
             "Verify every request first: build a [`Verifier`] once with your key, call `verify(&headers, body)`, \

@@ -15,7 +15,7 @@ fn verifier(p: &Provider) -> Option<&'static VerifierSpec> {
 }
 
 pub fn emit(p: &Provider) -> TokenStream {
-    let title = &p.title;
+    let title = &docs::md(&p.title);
     let name = &p.name;
     let opt = |value: &Option<String>| match value {
         Some(v) => quote!(::core::option::Option::Some(#v)),
@@ -133,7 +133,7 @@ pub fn emit(p: &Provider) -> TokenStream {
 
 /// `testing.rs`: sign any body or fixture as the provider would, for end-to-end handler tests.
 pub fn emit_testing(p: &Provider) -> Option<TokenStream> {
-    let title = &p.title;
+    let title = &docs::md(&p.title);
     let v = verifier(p)?;
     let (sign, headers) = ((v.sign)(), v.signed_headers_doc);
     let event_type_header = match (&p.headers.event_type, &p.envelope.event_type_field) {
@@ -155,6 +155,8 @@ pub fn emit_testing(p: &Provider) -> Option<TokenStream> {
             headers.push((super::IDEMPOTENCY_KEY_HEADER.to_owned(), "test-delivery".to_owned()));
         }
     });
+    // The scheme's own headers are all there is unless the crate adds some.
+    let extend = (event_type_header.is_some() || idempotency.is_some()).then(|| quote!(let mut headers = headers;));
     let doc = docs::inner(&format!(
         "Signing requests as {title} does, to test handlers end to end with real signatures. Enabled by the \
          `test-util` feature; not for production code."
@@ -170,6 +172,7 @@ pub fn emit_testing(p: &Provider) -> Option<TokenStream> {
         #sign_doc
         pub fn sign(key: &str, body: &[u8]) -> ::core::result::Result<SignedRequest, SignError> {
             #sign
+            #extend
             #event_type_header
             #idempotency
             Ok(SignedRequest { headers, body: body.to_vec() })

@@ -29,10 +29,10 @@ pub fn emit(p: &Provider, kind: ObjectKind) -> TokenStream {
     let objects = p.objects.iter().filter(|o| o.kind == kind).map(object);
     let (doc, enums) = match kind {
         ObjectKind::Payload => (
-            format!("The shapes of {} event payloads, and the closed sets of strings they use.\n\nFields the vendor does not promise are `Option`; unknown fields are ignored, so a vendor adding one breaks nothing.", p.title),
+            format!("The shapes of {} event payloads, and the closed sets of strings they use.\n\nFields the vendor does not promise are `Option`; unknown fields are ignored, so a vendor adding one breaks nothing.", docs::md(&p.title)),
             p.enums.iter().map(closed_enum).collect::<Vec<_>>(),
         ),
-        ObjectKind::Model => (format!("Request and response bodies of the {} subscription API.", p.title), Vec::new()),
+        ObjectKind::Model => (format!("Request and response bodies of the {} subscription API.", docs::md(&p.title)), Vec::new()),
     };
     let doc = docs::inner(&doc);
     quote! {

@@ -209,7 +209,7 @@ pub struct RawObject {
 
 /// One field of an object.
 #[derive(Debug, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields, expecting = "a field: `{ type, description, required }`")]
+#[serde(deny_unknown_fields, expecting = "a field: `{ type, description, required, rust_name }`")]
 pub struct RawField {
     /// `string`, `number`, `integer`, `boolean`, `json`, `secret`, `event_type`, `event_code`,
     /// `event_selector`, the name of an enum or of another object; `list of <type>` for arrays.
@@ -220,6 +220,10 @@ pub struct RawField {
     /// Whether the field is always present (default: optional).
     #[serde(default)]
     pub required: bool,
+    /// The Rust field name, when the one derived from the key is wrong or not a name (`@type`
+    /// gives `type_`; `_` or `ünï` give none).
+    #[serde(default)]
+    pub rust_name: Option<String>,
 }
 
 /// A closed set of strings. Decoding keeps unknown values in a fallback variant.

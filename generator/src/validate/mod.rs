@@ -6,6 +6,7 @@
 mod english;
 pub mod identity;
 pub mod names;
+mod namespace;
 mod objects;
 mod templates;
 
@@ -15,6 +16,7 @@ use std::path::Path;
 use crate::diagnostic::{Diagnostic, Location};
 use crate::ir::{self, Api, Catalog, Envelope, Event, Headers, Payload, Provider, Status};
 use crate::load::{RawCatalog, RawProviderFiles, SourceFile};
+use namespace::Namespace;
 
 /// Validates the catalog and builds the IR.
 pub fn validate(spec_dir: &Path, raw: &RawCatalog, overrides: &identity::Overrides) -> Result<Catalog, Vec<Diagnostic>> {
@@ -120,7 +122,7 @@ fn provider(files: &RawProviderFiles, errors: &mut Vec<Diagnostic>) -> Option<Pr
                 .help("add `headers: { signature: ... }`"),
         );
     }
-    if scheme_spec.is_some_and(|s| s.verifier.is_none()) && raw.signing.note.is_none() {
+    if scheme_spec.is_some_and(|s| s.verifier.is_none()) && text(&raw.signing.note).is_none() {
         errors.push(
             Diagnostic::new(file.at("signing"), "a provider whose deliveries are not verified must say why")
                 .help("add `note:` saying what the vendor documents about signing"),
@@ -148,7 +150,17 @@ fn provider(files: &RawProviderFiles, errors: &mut Vec<Diagnostic>) -> Option<Pr
     let mut apis: Vec<Api> = Vec::new();
     let mut events: Vec<Event> = Vec::new();
     let mut claims: HashMap<String, Claim> = HashMap::new();
-    let mut variants: HashMap<String, (String, Location)> = HashMap::new();
+    // The namespaces events' Rust names share, with the names the generated code itself uses.
+    let mut fixed_variants = vec![("Unknown", "the variant for events this crate does not know")];
+    if raw.validation_event.is_some() {
+        fixed_variants.push(("Validation", "the variant for the delivery-url validation request"));
+    }
+    let mut variants = Namespace::new("Rust variant", &fixed_variants);
+    let on_event = [("on_event", "the method every handler implements for events without one")];
+    let mut methods = Namespace::new("handler method", &on_event);
+    let mut constants = Namespace::new("constant", &[("EVENTS", "the list of every event")]);
+    let mut api_variants = Namespace::new("variant of `Api`", &[]);
+    let mut api_methods: Vec<Namespace> = Vec::new();
     let mut api_files: HashMap<String, Location> = HashMap::new();
     let mut api_modules: HashMap<String, (String, Location)> = HashMap::new();
 
@@ -175,14 +187,20 @@ fn provider(files: &RawProviderFiles, errors: &mut Vec<Diagnostic>) -> Option<Pr
             );
             continue;
         }
+        let variant = names::type_name(&api.api);
+        let what = format!("api `{}`", api.api);
+        if !api_variants.claim(&variant, &what, &api_file.at("api"), "api ids must differ by more than separators: rename one", errors) {
+            continue;
+        }
         let api_index = apis.len();
+        api_methods.push(Namespace::new("handler method", &on_event));
         apis.push(Api {
             wire: api.api.clone(),
             module,
-            variant: names::type_name(&api.api),
+            variant: variant.clone(),
             feature: format!("{}-{}", raw.provider, api.api),
-            title: api.title.clone(),
-            description: api.description.clone(),
+            title: title(api_file, &api.title, errors),
+            description: text(&api.description),
         });
         let api_payload = match &api.payload {
             Some(name) => payload_of(name, api_file.at("payload"), errors),
@@ -272,7 +290,7 @@ fn provider(files: &RawProviderFiles, errors: &mut Vec<Diagnostic>) -> Option<Pr
             let entity = api.entities.get(parts.entity);
             let entity_words = entity.and_then(|e| e.words.clone()).unwrap_or_else(|| english::words(parts.entity));
             let article = entity.and_then(|e| e.article.clone()).unwrap_or_else(|| english::article(&entity_words).to_string());
-            let description = match ev.description.clone().or_else(|| english::description(&article, &entity_words, &parts.action)) {
+            let description = match text(&ev.description).or_else(|| english::description(&article, &entity_words, &parts.action)) {
                 Some(d) => d,
                 None => {
                     errors.push(
@@ -323,15 +341,28 @@ fn provider(files: &RawProviderFiles, errors: &mut Vec<Diagnostic>) -> Option<Pr
                 }
                 None => names::type_name(wire),
             };
-            if let Some((other, first)) = variants.get(&variant) {
-                errors.push(
-                    Diagnostic::new(loc, format!("events `{other}` and `{wire}` both become the Rust name `{variant}`"))
-                        .note(format!("`{other}` is at {first}"))
-                        .help("make one an alias of the other if they are the same event, or give one a `rust_name:`"),
-                );
+            // The variant names the event's constant and handler methods too; a `rust_name` steers
+            // them all (the api-level method drops the api's own name: `PosSale` is `on_sale`).
+            let entity_action = format!("{}.{}", parts.entity, parts.action);
+            let api_method = match &ev.rust_name {
+                Some(name) if parts.api.is_some() => names::method_name(
+                    name.strip_prefix(apis[api_index].variant.as_str())
+                        .filter(|rest| rest.starts_with(|c: char| c.is_ascii_uppercase() || c.is_ascii_digit()))
+                        .unwrap_or(name),
+                ),
+                Some(name) => names::method_name(name),
+                None => names::method_name(&entity_action),
+            };
+            let (method, constant) = (names::method_name(&variant), names::const_name(&variant));
+            let what = format!("event `{wire}`");
+            let rename = "make one an alias of the other if they are the same event, or give one a `rust_name:`";
+            if !variants.claim(&variant, &what, &loc, rename, errors)
+                || !methods.claim(&method, &what, &loc, rename, errors)
+                || !api_methods[api_index].claim(&api_method, &what, &loc, rename, errors)
+                || !constants.claim(&constant, &what, &loc, rename, errors)
+            {
                 continue;
             }
-            variants.insert(variant.clone(), (wire.clone(), loc.clone()));
 
             let mut fixture = match &payload {
                 Payload::Object(i) => objects[*i].example.clone().unwrap_or_else(|| serde_json::json!({})),
@@ -359,19 +390,41 @@ fn provider(files: &RawProviderFiles, errors: &mut Vec<Diagnostic>) -> Option<Pr
                 );
                 continue;
             }
+            // The fixture names its event where the body does, so it parses back without being told.
+            if let (Some(field), Some(map)) = (&raw.envelope.event_type_field, fixture.as_object_mut()) {
+                let named = map.entry(field.clone()).or_insert_with(|| serde_json::Value::String(wire.clone()));
+                if named.as_str() != Some(wire.as_str()) {
+                    errors.push(
+                        Diagnostic::new(loc, format!("the example of `{wire}` names another event at `{field}`: {named}"))
+                            .help(format!("write `{field}: \"{{event_type}}\"` in the example, or leave the field out")),
+                    );
+                    continue;
+                }
+            }
+            let misfit = match &payload {
+                Payload::Object(i) => objects::misfit(&objects, *i, &fixture).map(|m| (m, objects[*i].name.as_str())),
+                Payload::Raw => (!fixture.is_object()).then(|| ((String::new(), format!("is {fixture}, not an object")), "raw")),
+            };
+            if let Some(((path, why), shape)) = misfit {
+                let path = if path.is_empty() { "the example".to_string() } else { format!("`{path}`") };
+                errors.push(
+                    Diagnostic::new(loc, format!("the example of `{wire}` does not fit its payload `{shape}`: {path} {why}"))
+                        .help("correct the payload's `example:` in provider.yaml, or the api's or the event's `example:` patch"),
+                );
+                continue;
+            }
             if let Some(wrapper) = &raw.envelope.wrapper {
                 fixture = serde_json::json!({ wrapper.clone(): fixture });
             }
 
-            let entity_action = format!("{}.{}", parts.entity, parts.action);
             events.push(Event {
                 wire: wire.clone(),
                 api: api_index,
                 entity: parts.entity.to_string(),
                 action: parts.action.clone(),
-                method: names::method_name(&variant),
-                constant: names::const_name(&variant),
-                api_method: names::method_name(&entity_action),
+                method,
+                constant,
+                api_method,
                 variant,
                 description,
                 status,
@@ -380,6 +433,37 @@ fn provider(files: &RawProviderFiles, errors: &mut Vec<Diagnostic>) -> Option<Pr
                 payload,
                 fixture,
             });
+        }
+    }
+    if let Some(validation) = &raw.validation_event {
+        if let Some(claim) = claims.get(validation) {
+            errors.push(
+                Diagnostic::new(
+                    file.at("validation_event"),
+                    format!("the validation request `{validation}` is also an event of the catalog"),
+                )
+                .note(format!("the event is at {}", claim.location))
+                .help("the request that validates a delivery url is not an event: remove the event, or correct `validation_event:`"),
+            );
+        }
+    }
+    // A body that names its event names it inside the payload; a payload shape that does not keep
+    // that field would serialize an event that no longer says what it is.
+    // (Checked only when the shapes themselves are sound: a field dropped for a bad type would
+    // be reported twice.)
+    if let Some(field) = raw.envelope.event_type_field.as_ref().filter(|_| errors.len() == before) {
+        let used: std::collections::BTreeSet<usize> =
+            events.iter().filter_map(|e| if let Payload::Object(i) = e.payload { Some(i) } else { None }).collect();
+        for i in used {
+            let o = &objects[i];
+            if !o.resolved.fields.iter().any(|f| &f.wire == field && matches!(f.ty, ir::Type::String | ir::Type::EventType)) {
+                errors.push(
+                    Diagnostic::new(file.at(&format!("payloads/{}", o.name)), format!("payload `{}` has no string field `{field}`", o.name))
+                        .help(format!(
+                            "events name their type at `{field}` (`envelope: event_type_field`): add `{field}: {{ type: string, required: true, description: The event type. }}`"
+                        )),
+                );
+            }
         }
     }
     if errors.len() > before {
@@ -396,18 +480,18 @@ fn provider(files: &RawProviderFiles, errors: &mut Vec<Diagnostic>) -> Option<Pr
     Some(Provider {
         name: raw.provider.clone(),
         module: names::value_name(&raw.provider),
-        title: raw.title.clone(),
+        title: title(file, &raw.title, errors),
         article: english::article(&raw.title.to_lowercase()),
-        description: raw.description.clone(),
+        description: text(&Some(raw.description.clone())).unwrap_or_else(|| format!("The webhook events of {}.", raw.title.trim())),
         docs: raw.docs.clone(),
         envelope: Envelope {
             wrapper: raw.envelope.wrapper.clone(),
             wrapper_field: raw.envelope.wrapper.as_deref().map(names::value_name),
             event_type_field: raw.envelope.event_type_field.clone(),
             event_id_field: raw.envelope.event_id_field.clone(),
-            note: raw.envelope.note.clone(),
+            note: text(&raw.envelope.note),
         },
-        signing: ir::Signing { scheme: scheme?, note: raw.signing.note.clone() },
+        signing: ir::Signing { scheme: scheme?, note: text(&raw.signing.note) },
         validation_event: raw.validation_event.clone(),
         headers: Headers {
             event_type: raw.headers.event_type.clone(),
@@ -423,6 +507,24 @@ fn provider(files: &RawProviderFiles, errors: &mut Vec<Diagnostic>) -> Option<Pr
         objects: objects.into_iter().map(|o| o.resolved).collect(),
         enums,
     })
+}
+
+/// Catalog prose, or `None` when it is blank: an empty `description: ""` is no description, so
+/// the generated item gets the derived or default one rather than empty docs.
+pub(crate) fn text(prose: &Option<String>) -> Option<String> {
+    prose.as_ref().filter(|t| !t.trim().is_empty()).cloned()
+}
+
+/// A title, trimmed: one line, since it is used inside sentences and headings.
+fn title<T>(file: &SourceFile<T>, text: &str, errors: &mut Vec<Diagnostic>) -> String {
+    let trimmed = text.trim();
+    if trimmed.contains(['\n', '\r']) || trimmed.is_empty() {
+        errors.push(
+            Diagnostic::new(file.at("title"), "a title is one line of text")
+                .help("write the name as people write it (`File Storage`); put more in `description:`"),
+        );
+    }
+    trimmed.to_string()
 }
 
 /// Cargo features every generated crate has.
@@ -457,7 +559,7 @@ pub(crate) fn valid_name(word: &str) -> bool {
 
 fn bad_name(loc: Location, what: &str, name: &str) -> Diagnostic {
     Diagnostic::new(loc, format!("malformed {what} `{name}`"))
-        .help("use lowercase ASCII letters and digits, starting with a letter, words joined by `_` or `-`")
+        .help("use lowercase ASCII letters and digits, words joined by single `_` or `-` (e.g. `line_item`, `3ds`)")
 }
 
 fn malformed_event(loc: Location, wire: &str, grammar: &str) -> Diagnostic {

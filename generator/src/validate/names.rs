@@ -9,6 +9,13 @@ pub fn is_plain_ident(word: &str) -> bool {
     syn::parse_str::<syn::Ident>(word).is_ok()
 }
 
+/// Whether `name` can name a generated item: an ASCII identifier that is not a keyword and not
+/// `_` alone. Non-ASCII identifiers compile, but rustc lints confusable scripts and users cannot
+/// type them, so names derived from catalog text must be ASCII.
+pub fn is_rust_name(name: &str) -> bool {
+    name.is_ascii() && name.bytes().any(|b| b.is_ascii_alphanumeric()) && is_plain_ident(name)
+}
+
 /// The one escaping rule: a word that is a keyword (`type`, `self`, `match`, `Self`) gets a
 /// trailing underscore. Raw identifiers are not used because `self`, `Self`, `super` and
 /// `crate` cannot be raw, and one rule for all is easier to predict.

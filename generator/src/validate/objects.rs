@@ -44,12 +44,29 @@ pub fn resolve(file: &SourceFile<RawProvider>, errors: &mut Vec<Diagnostic>) -> 
     for (name, e) in &raw.enums {
         let node = format!("enums/{name}");
         let rust = names::type_name(name);
+        if !super::valid_name(name) {
+            errors.push(super::bad_name(file.at(&node), "enum name", name));
+        }
         claim_type(&rust, file.at(&node), errors);
+        if e.values.is_empty() {
+            errors.push(
+                Diagnostic::new(file.at(&node), format!("the enum `{name}` has no values"))
+                    .help("list the values the vendor documents, or make the fields that use it `string`"),
+            );
+        }
         let mut values = Vec::new();
         let mut variants: HashMap<String, usize> = HashMap::new();
         for (i, value) in e.values.iter().enumerate() {
             let variant = names::type_name(value);
-            if variant == "Unknown" || variants.insert(variant.clone(), i).is_some() || variant.is_empty() {
+            if !names::is_rust_name(&variant) {
+                errors.push(
+                    Diagnostic::new(
+                        file.at(&format!("{node}/values/{i}")),
+                        format!("value `{value}` gives no Rust variant name: it needs ASCII letters or digits"),
+                    )
+                    .help("a closed set names each value in Rust; for values like this one, make the field a `string`"),
+                );
+            } else if variant == "Unknown" || variants.insert(variant.clone(), i).is_some() {
                 errors.push(
                     Diagnostic::new(
                         file.at(&format!("{node}/values/{i}")),
@@ -60,7 +77,8 @@ pub fn resolve(file: &SourceFile<RawProvider>, errors: &mut Vec<Diagnostic>) -> 
             }
             values.push((value.clone(), variant));
         }
-        enums.push(Enum { name: name.clone(), rust, description: e.description.clone(), values });
+        let description = super::text(&Some(e.description.clone())).unwrap_or_else(|| format!("The values of `{name}`."));
+        enums.push(Enum { name: name.clone(), rust, description, values });
     }
 
     let declared: BTreeMap<&str, (ObjectKind, &RawObject)> = raw
@@ -82,21 +100,47 @@ pub fn resolve(file: &SourceFile<RawProvider>, errors: &mut Vec<Diagnostic>) -> 
         let section = if *kind == ObjectKind::Payload { "payloads" } else { "models" };
         let node = format!("{section}/{name}");
         let rust = names::type_name(name);
+        if !super::valid_name(name) {
+            errors.push(super::bad_name(file.at(&node), &format!("{} name", &section[..section.len() - 1]), name));
+        }
         claim_type(&rust, file.at(&node), errors);
         let mut fields = Vec::new();
         let mut field_names: HashMap<String, String> = HashMap::new();
         for (wire, f) in &obj.fields.0 {
             let fnode = format!("{node}/fields/{wire}");
-            let rust_field = names::value_name(wire);
+            let rust_field = match &f.rust_name {
+                Some(name) if names::is_rust_name(name) && names::value_name(name) == *name => name.clone(),
+                Some(name) => {
+                    errors.push(
+                        Diagnostic::new(file.at(&format!("{fnode}/rust_name")), format!("`{name}` is not a Rust field name"))
+                            .help("use snake_case ASCII letters, digits and `_`, not a keyword"),
+                    );
+                    continue;
+                }
+                None => names::value_name(wire),
+            };
+            if !names::is_rust_name(&rust_field) {
+                errors.push(
+                    Diagnostic::new(
+                        file.at(&fnode),
+                        format!("the key `{wire}` gives no Rust field name: it needs ASCII letters or digits"),
+                    )
+                    .help(format!("give the field a `rust_name:`, e.g. `{wire:?}: {{ type: {}, rust_name: value, ... }}`", f.ty)),
+                );
+                continue;
+            }
             if let Some(other) = field_names.insert(rust_field.clone(), wire.clone()) {
                 errors.push(
                     Diagnostic::new(file.at(&fnode), format!("fields `{other}` and `{wire}` both become the Rust field `{rust_field}`"))
-                        .help("remove the duplicate"),
+                        .help("give one of them a `rust_name:`"),
                 );
                 continue;
             }
             match parse_type(&f.ty, *kind, &declared, &raw.enums) {
-                Ok(ty) => fields.push(Field { wire: wire.clone(), rust: rust_field, description: f.description.clone(), ty, required: f.required }),
+                Ok(ty) => fields.push(Field { wire: wire.clone(), rust: rust_field, description: super::text(&Some(f.description.clone())).unwrap_or_else(|| format!("The `{wire}` member.")),
+                    ty,
+                    required: f.required,
+                }),
                 Err(why) => errors.push(
                     Diagnostic::new(file.at(&format!("{fnode}/type")), format!("bad field type `{}`: {why}", f.ty)).help(
                         "use `string`, `number`, `integer`, `boolean`, `json`, an enum or object of this file, or (in models) `secret`, `event_type`, `event_code`, `event_selector`, `list of <type>`",
@@ -111,7 +155,8 @@ pub fn resolve(file: &SourceFile<RawProvider>, errors: &mut Vec<Diagnostic>) -> 
             resolved: Object {
                 name: name.to_string(),
                 rust,
-                description: obj.description.clone(),
+                description: super::text(&Some(obj.description.clone()))
+                    .unwrap_or_else(|| format!("The `{name}` {}.", &section[..section.len() - 1])),
                 fields,
                 kind: *kind,
                 borrows: false,
@@ -229,4 +274,57 @@ fn inner_object(ty: &Type) -> Option<&str> {
         Type::List(inner) => inner_object(inner),
         _ => None,
     }
+}
+
+/// The first place where `value` does not fit object `i` (a JSON path, empty for the value
+/// itself, and what is wrong), or
+/// `None` when it fits: every required field present and not null, every field of its type.
+/// Fixtures are checked with this, so each one parses back into its event.
+pub fn misfit(objects: &[Declared], i: usize, value: &serde_json::Value) -> Option<(String, String)> {
+    let object = &objects[i].resolved;
+    let Some(map) = value.as_object() else { return Some((String::new(), format!("is {value}, not an object (`{}`)", object.name))) };
+    for f in &object.fields {
+        let path = format!(".{}", f.wire);
+        match map.get(&f.wire) {
+            None | Some(serde_json::Value::Null) if f.required => return Some((path, "is required, and missing".into())),
+            None | Some(serde_json::Value::Null) => {}
+            Some(v) => {
+                if let Some((inner, why)) = type_misfit(objects, &f.ty, v) {
+                    return Some((format!("{path}{inner}"), why));
+                }
+            }
+        }
+    }
+    None
+}
+
+fn type_misfit(objects: &[Declared], ty: &Type, v: &serde_json::Value) -> Option<(String, String)> {
+    let fits = match ty {
+        Type::String | Type::Secret | Type::EventType | Type::EventCode | Type::EventSelector | Type::Enum(_) => v.is_string(),
+        Type::Number => v.is_number(),
+        Type::Integer => v.is_i64(),
+        Type::Boolean => v.is_boolean(),
+        Type::Json => true,
+        Type::List(inner) => match v.as_array() {
+            Some(items) => {
+                return items
+                    .iter()
+                    .enumerate()
+                    .find_map(|(n, item)| type_misfit(objects, inner, item).map(|(p, why)| (format!("[{n}]{p}"), why)))
+            }
+            None => false,
+        },
+        Type::Object(rust, _) => {
+            let i = objects.iter().position(|o| &o.resolved.rust == rust)?;
+            return misfit(objects, i, v);
+        }
+    };
+    let expected = match ty {
+        Type::Integer => "a whole number within 64 bits",
+        Type::Number => "a number",
+        Type::Boolean => "`true` or `false`",
+        Type::List(_) => "a list",
+        _ => "a string",
+    };
+    (!fits).then(|| (String::new(), format!("is {v}, not {expected}")))
 }
