@@ -691,68 +691,6 @@ fn every_random_catalog_gets_a_crate_or_located_errors() {
     assert!(accepted * 10 >= catalogs as usize, "only {accepted} of {catalogs} random catalogs were accepted: loosen the grammar");
 }
 
-/// The fixtures test written into each batch's crate: every fixture parses back into its own
-/// event, and serializes back equal with every number's digits kept.
-fn roundtrip_test(catalog: &webhook_codegen::ir::Catalog) -> String {
-    let mut out = String::from(
-        r#"//! Written by the generative test: every fixture parses back into its own event.
-
-/// The number literals of a JSON text, in order of their appearance: text, not values, so a
-/// rounded digit is seen.
-fn numbers(value: &serde_json::Value, out: &mut Vec<String>) {
-    match value {
-        serde_json::Value::Number(n) => out.push(n.to_string()),
-        serde_json::Value::Array(items) => items.iter().for_each(|v| numbers(v, out)),
-        serde_json::Value::Object(map) => map.values().for_each(|v| numbers(v, out)),
-        _ => {}
-    }
-}
-
-fn same(body: &str, back: &str, what: &str) {
-    let original: serde_json::Value = serde_json::from_str(body).unwrap();
-    let again: serde_json::Value = serde_json::from_str(back).unwrap();
-    assert_eq!(again, original, "{what} does not serialize back equal");
-    let (mut a, mut b) = (Vec::new(), Vec::new());
-    numbers(&original, &mut a);
-    numbers(&again, &mut b);
-    a.sort();
-    b.sort();
-    assert_eq!(a, b, "{what}: numbers changed");
-}
-"#,
-    );
-    for (n, p) in catalog.providers.iter().enumerate() {
-        let m = &p.module;
-        // A body that names its event parses as that event without being told.
-        let by_body = if p.envelope.event_type_field.is_some() {
-            r#"let event = p::Event::parse(body.as_bytes()).unwrap_or_else(|e| panic!("{}: {e}\n{body}", info.event_type));
-        assert_eq!(event.event_type(), event_type, "{} by its body", info.event_type);"#
-        } else {
-            ""
-        };
-        out.push_str(&format!(
-            r#"
-/// The fixtures of `{m}`.
-#[test]
-fn fixtures_parse_back_{n}() {{
-    use webhook_events::{m} as p;
-    assert!(!p::EVENTS.is_empty());
-    for info in p::EVENTS {{
-        let event_type = p::EventType::from_wire(info.event_type);
-        let body = p::fixtures::get(&event_type).unwrap_or_else(|| panic!("no fixture for {{}}", info.event_type));
-        let event = p::Event::parse_as(info.event_type, body.as_bytes()).unwrap_or_else(|e| panic!("{{}}: {{e}}\n{{body}}", info.event_type));
-        assert_eq!(event.event_type(), event_type, "{{}}", info.event_type);
-        assert!(!matches!(event, p::Event::Unknown(_)), "{{}} parsed as unknown", info.event_type);
-        same(body, &serde_json::to_string(&event).unwrap(), info.event_type);
-        {by_body}
-    }}
-}}
-"#
-        ));
-    }
-    out
-}
-
 fn cargo(dir: &Path, args: &[&str]) -> Result<(), String> {
     let output = Command::new(env!("CARGO"))
         .args(args)
@@ -827,7 +765,7 @@ fn random_providers_build_clean_in_batches() {
         webhook_codegen::run(&dir, &out, Mode::Write, &webhook_tests::settings_anywhere()).unwrap();
         let catalog = webhook_codegen::load_catalog(&dir).unwrap();
         std::fs::create_dir_all(out.join("tests")).unwrap();
-        std::fs::write(out.join("tests/fixtures_parse_back.rs"), roundtrip_test(&catalog)).unwrap();
+        std::fs::write(out.join("tests/fixtures_parse_back.rs"), webhook_tests::fixtures_test(&catalog)).unwrap();
         std::fs::copy(workspace_root().join("Cargo.lock"), out.join("Cargo.lock")).unwrap();
         if let Err(e) = check_crate(&out, &catalog) {
             let kept = keep(&dir, &format!("seed-{seed}-batch-{batch}"));

@@ -91,6 +91,9 @@ fn edge_catalog_output_compiles_cleanly() {
     // Code generic over the runtime's provider trait takes every provider of the catalog.
     std::fs::create_dir_all(out.path().join("tests")).unwrap();
     std::fs::write(out.path().join("tests/provider_trait.rs"), GENERIC_RECEIVER).unwrap();
+    // Every fixture parses back into its own event and serializes back equal.
+    let catalog = webhook_codegen::load_catalog(Path::new("catalogs/edge")).unwrap();
+    std::fs::write(out.path().join("tests/fixtures_parse_back.rs"), webhook_tests::fixtures_test(&catalog)).unwrap();
     // The workspace's lock file pins the same dependency versions, so nothing is resolved anew.
     std::fs::copy(workspace_root().join("Cargo.lock"), out.path().join("Cargo.lock")).unwrap();
     // Outside the workspace (a temp dir), with its own target dir kept between runs so that only
@@ -116,6 +119,8 @@ fn edge_catalog_output_compiles_cleanly() {
     };
     let doc = cargo(&["doc", "--quiet", "--no-deps", "--all-features"]);
     assert!(doc.status.success(), "rustdoc warns on the edge crate:\n{}", String::from_utf8_lossy(&doc.stderr));
+    let tests = cargo(&["test", "--all-features", "--test", "fixtures_parse_back", "--test", "provider_trait"]);
+    assert!(tests.status.success(), "{}{}", String::from_utf8_lossy(&tests.stdout), String::from_utf8_lossy(&tests.stderr));
     let doctests = cargo(&["test", "--doc", "--all-features"]);
     let stdout = String::from_utf8_lossy(&doctests.stdout);
     assert!(doctests.status.success(), "{stdout}{}", String::from_utf8_lossy(&doctests.stderr));

@@ -290,7 +290,7 @@ pub struct Field {
 pub enum Type {
     /// Text.
     String,
-    /// Any JSON number, kept exactly.
+    /// Any JSON number, as `serde_json::Number` (exact within 64-bit integers, else the nearest `f64`).
     Number,
     /// A whole number.
     Integer,

@@ -236,6 +236,17 @@ fn provider(files: &RawProviderFiles, errors: &mut Vec<Diagnostic>) -> Option<Pr
                 errors.push(malformed_event(loc, wire, &raw.event_name));
                 continue;
             };
+            // Its fixture is the file `<name>.json`, and file systems stop at 255 bytes.
+            if wire.len() > MAX_NAME {
+                errors.push(
+                    Diagnostic::new(
+                        loc,
+                        format!("the event name is {} bytes long; the longest a catalog can hold is {MAX_NAME}", wire.len()),
+                    )
+                    .help("shorten it: its fixture is a file named after it"),
+                );
+                continue;
+            }
             let event_api = parts.api.unwrap_or(&api.api);
             if event_api != api.api {
                 errors.push(
@@ -545,11 +556,16 @@ fn api_module(api: &str) -> String {
     }
 }
 
+/// The longest event name, provider or api id: each names a file (`<event>.json`, `<api>.rs`),
+/// and file systems stop at 255 bytes.
+const MAX_NAME: usize = 200;
+
 /// A catalog word: lowercase ASCII letters and digits (`3ds`, `2fa` included), words joined by
 /// single `_` or `-`.
 pub(crate) fn valid_name(word: &str) -> bool {
     let bytes = word.as_bytes();
     !bytes.is_empty()
+        && bytes.len() <= MAX_NAME
         && bytes[0].is_ascii_alphanumeric()
         && bytes.iter().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'_' || *b == b'-')
         && !bytes.ends_with(b"_")
@@ -559,7 +575,7 @@ pub(crate) fn valid_name(word: &str) -> bool {
 
 fn bad_name(loc: Location, what: &str, name: &str) -> Diagnostic {
     Diagnostic::new(loc, format!("malformed {what} `{name}`"))
-        .help("use lowercase ASCII letters and digits, words joined by single `_` or `-` (e.g. `line_item`, `3ds`)")
+        .help("use lowercase ASCII letters and digits, words joined by single `_` or `-` (e.g. `line_item`, `3ds`), at most 200 of them")
 }
 
 fn malformed_event(loc: Location, wire: &str, grammar: &str) -> Diagnostic {
