@@ -155,11 +155,11 @@ fn provider(files: &RawProviderFiles, errors: &mut Vec<Diagnostic>) -> Option<Pr
     if raw.validation_event.is_some() {
         fixed_variants.push(("Validation", "the variant for the delivery-url validation request"));
     }
-    let mut variants = Namespace::new("Rust variant", &fixed_variants);
+    let mut variants = Namespace::new("a Rust variant", &fixed_variants);
     let on_event = [("on_event", "the method every handler implements for events without one")];
-    let mut methods = Namespace::new("handler method", &on_event);
-    let mut constants = Namespace::new("constant", &[("EVENTS", "the list of every event")]);
-    let mut api_variants = Namespace::new("variant of `Api`", &[]);
+    let mut methods = Namespace::new("a handler method", &on_event);
+    let mut constants = Namespace::new("a constant", &[("EVENTS", "the list of every event")]);
+    let mut api_variants = Namespace::new("a variant of `Api`", &[]);
     let mut api_methods: Vec<Namespace> = Vec::new();
     let mut api_files: HashMap<String, Location> = HashMap::new();
     let mut api_modules: HashMap<String, (String, Location)> = HashMap::new();
@@ -193,7 +193,7 @@ fn provider(files: &RawProviderFiles, errors: &mut Vec<Diagnostic>) -> Option<Pr
             continue;
         }
         let api_index = apis.len();
-        api_methods.push(Namespace::new("handler method", &on_event));
+        api_methods.push(Namespace::new(format!("a method of `{}::Handler`", api_module(&api.api)), &on_event));
         apis.push(Api {
             wire: api.api.clone(),
             module,

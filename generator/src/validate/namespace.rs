@@ -14,15 +14,15 @@ enum Holder {
 
 /// The names of one namespace (a provider's event variants, its handler methods, ...).
 pub struct Namespace {
-    /// What a name is here, for messages: "handler method", "constant".
-    kind: &'static str,
+    /// What a name is here, for messages: "a handler method", "a constant".
+    kind: String,
     taken: HashMap<String, Holder>,
 }
 
 impl Namespace {
     /// An empty namespace, but for `fixed` names the generated code itself uses (name, what it is).
-    pub fn new(kind: &'static str, fixed: &[(&str, &'static str)]) -> Self {
-        Namespace { kind, taken: fixed.iter().map(|(name, why)| (name.to_string(), Holder::Fixed(why))).collect() }
+    pub fn new(kind: impl Into<String>, fixed: &[(&str, &'static str)]) -> Self {
+        Namespace { kind: kind.into(), taken: fixed.iter().map(|(name, why)| (name.to_string(), Holder::Fixed(why))).collect() }
     }
 
     /// Claims `name` for `what` (e.g. "event `a.b.created`"), found `at`; reports a collision (with
@@ -35,14 +35,14 @@ impl Namespace {
             }
             Some(Holder::Fixed(why)) => {
                 errors.push(
-                    Diagnostic::new(at.clone(), format!("{what} would be the {} `{name}`, which is {why}", self.kind))
+                    Diagnostic::new(at.clone(), format!("{what} would be `{name}` ({}), which is {why}", self.kind))
                         .help(format!("the generated code needs `{name}` for itself: give {what} a `rust_name:`")),
                 );
                 false
             }
             Some(Holder::Catalog { what: other, at: first }) => {
                 errors.push(
-                    Diagnostic::new(at.clone(), format!("{other} and {what} would both be the {} `{name}`", self.kind))
+                    Diagnostic::new(at.clone(), format!("{other} and {what} would both be `{name}` ({})", self.kind))
                         .note(format!("{other} is at {first}"))
                         .help(help),
                 );
