@@ -23,17 +23,18 @@ pub fn validate(spec_dir: &Path, raw: &RawCatalog, overrides: &identity::Overrid
     let files = &raw.providers;
     let mut errors = Vec::new();
     let identity = identity::identity(spec_dir, raw.krate.as_ref(), overrides, &mut errors);
-    let mut providers = Vec::new();
+    // Each provider with its files: one that fails is left out, and the rest keep their own files.
+    let mut checked = Vec::new();
     for p in files {
         if let Some(provider) = provider(p, &mut errors) {
-            providers.push(provider);
+            checked.push((provider, p));
         }
     }
     let mut seen: HashMap<String, Location> = HashMap::new();
     // Cargo features share one namespace: every provider's, every api's, and the crate's own.
     let mut features: HashMap<String, Location> =
         RESERVED_FEATURES.iter().map(|f| (f.to_string(), Location::file(Path::new("the generated Cargo.toml")))).collect();
-    for (p, files) in providers.iter().zip(files) {
+    for (p, files) in &checked {
         let loc = files.provider.at("provider");
         let api_locations = files.apis.iter().map(|f| (f.value.api.as_str(), f.at("api")));
         let provider_feature = std::iter::once((p.name.as_str(), loc.clone()));
@@ -65,6 +66,7 @@ pub fn validate(spec_dir: &Path, raw: &RawCatalog, overrides: &identity::Overrid
             );
         }
     }
+    let mut providers: Vec<Provider> = checked.into_iter().map(|(p, _)| p).collect();
     if errors.is_empty() && providers.iter().all(|p| p.events.is_empty()) {
         errors.push(
             Diagnostic::new(Location::file(spec_dir), "the catalog is empty: it declares no events")
