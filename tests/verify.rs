@@ -78,7 +78,7 @@ fn the_order_of_attempts_is_learnt_but_never_changes_an_outcome() {
     assert_eq!(fresh[0].as_deref(), Ok(canonical.as_str()));
     assert_eq!(fresh[1].as_deref(), Ok(canonical.as_str()));
     assert_eq!(fresh[2].as_deref(), Ok(SEED_BODY), "a body signed as received verifies as received");
-    assert_eq!(fresh[3].as_deref(), Ok("not json"));
+    assert!(matches!(fresh[3], Err(VerifyError::NotJson(_))), "the key signs JSON only, whatever the HMAC of the bytes");
     assert!(matches!(fresh[4], Err(VerifyError::NotJson(_))));
     assert_eq!(fresh[5], Err(VerifyError::NoMatchingSignature));
     assert_eq!(fresh[6], Err(VerifyError::NotUtf8));
@@ -324,4 +324,57 @@ fn the_typed_headers_are_exposed() {
     assert_eq!(apideck::SIGNATURE_HEADER, "x-apideck-signature");
     assert_eq!(apideck::EVENT_TYPE_HEADER, "x-apideck-event-type");
     assert_eq!(apideck::IDEMPOTENCY_KEY_HEADER, "x-apideck-idempotency-key");
+}
+
+/// HMAC-SHA256 of `body` as received, under `KEY`, in hex: a sender that signs raw bytes.
+fn raw_signature(body: &[u8]) -> String {
+    use hmac::{Hmac, Mac};
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(KEY.as_bytes()).unwrap();
+    mac.update(body);
+    hex::encode(mac.finalize().into_bytes())
+}
+
+/// Nesting at and past the limit: the raw-bytes path accepts exactly what the canonical form does.
+#[test]
+fn a_raw_signature_and_the_canonical_form_agree_on_depth() {
+    for depth in 125..=131 {
+        let body = format!("{{\"payload\":{}{}}}", "[".repeat(depth), "]".repeat(depth));
+        let json = webhook_events::runtime::verify::canonical::canonicalize(&body).is_ok();
+        let sent = headers(&raw_signature(body.as_bytes()), "pos.order.created");
+        let verified = verifier().verify(&sent, body.as_bytes());
+        assert_eq!(verified.is_ok(), json, "depth {depth}: {verified:?}");
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(webhook_tests::proptest_cases(512)))]
+
+    /// The key signs JSON only: a body signed as received verifies exactly when it is one JSON text
+    /// as the canonical form reads it (edits of a real body: broken, still JSON, or lone surrogates).
+    #[test]
+    fn a_raw_signature_verifies_json_and_nothing_else(
+        edits in proptest::collection::vec((any::<proptest::sample::Index>(), 0..3u8, proptest::sample::select(vec![
+            "\"", "\\", "\\ud800", "\\u00e9", "{", "}", "[", "]", ",", ":", "1", "-", "e", ".", " ", "x", "null", "\u{1F600}",
+        ])), 0..4)
+    ) {
+        let mut body = webhook_events::runtime::verify::canonical::canonicalize(SEED_BODY).unwrap();
+        for (at, kind, text) in edits {
+            let boundaries: Vec<usize> = (0..=body.len()).filter(|&i| body.is_char_boundary(i)).collect();
+            let i = boundaries[at.index(boundaries.len())];
+            match kind {
+                0 => body.insert_str(i, text),
+                1 => { body.replace_range(i..boundaries.iter().copied().find(|&j| j > i).unwrap_or(i), ""); }
+                _ => body.replace_range(i..boundaries.iter().copied().find(|&j| j > i).unwrap_or(i), text),
+            }
+        }
+        let json = webhook_events::runtime::verify::canonical::canonicalize(&body).is_ok();
+        let sent = headers(&raw_signature(body.as_bytes()), "pos.order.created");
+        let outcome = verifier().verify(&sent, body.as_bytes());
+        match outcome {
+            Ok(v) => prop_assert!(json && v.body() == body, "{body}"),
+            Err(VerifyError::NotJson(_)) => prop_assert!(!json, "{body}"),
+            Err(VerifyError::EventTypeMismatch { .. }) => prop_assert!(json),
+            Err(e) => prop_assert!(false, "{body}: {e}"),
+        }
+    }
 }

@@ -6,6 +6,12 @@
 //! serializer is inferred from the guide's Node code. A body already in canonical form verifies on
 //! its raw bytes, with no re-serialisation; any other body is canonicalised and tried again.
 //!
+//! Exactly which requests verify: the body is UTF-8 and one JSON text (RFC 8259, read as
+//! JavaScript's `JSON.parse` reads it: duplicate keys and lone surrogate escapes allowed, nesting
+//! up to 128 levels), and the signature header holds the HMAC, under one of the keys, of either
+//! the body's bytes as received or its canonical form. A body that is not JSON is refused
+//! whatever its signature (`VerifyError::NotJson`): the key signs JSON, never arbitrary bytes.
+//!
 //! Which of the two is tried first is learnt: a sender serializes every body the same way, so
 //! after a body that verified only in canonical form, the canonical form is tried first, and
 //! after one that verified as received, the raw bytes are. Either order accepts exactly the same
@@ -80,6 +86,37 @@ impl ApideckHmac {
     }
 }
 
+/// Whether `text` is one JSON text as JavaScript's `JSON.parse` reads it (lone surrogates in
+/// escapes accepted, duplicate keys allowed, nesting up to [`MAX_DEPTH`](super::canonical::MAX_DEPTH)):
+/// exactly what the canonical form accepts. serde_json answers the common case without building
+/// anything; a text it refuses gets the canonical parser's verdict and error.
+fn is_json(text: &str) -> Result<(), CanonicalError> {
+    let mut de = ::serde_json::Deserializer::from_str(text);
+    match <::serde::de::IgnoredAny as ::serde::Deserialize>::deserialize(&mut de).and_then(|_| de.end()) {
+        Ok(_) if nesting(text) <= super::canonical::MAX_DEPTH + 1 => Ok(()),
+        _ => canonicalize(text).map(|_| ()),
+    }
+}
+
+/// How deeply the arrays and objects of a JSON text nest (its brackets outside strings).
+fn nesting(text: &str) -> usize {
+    let (mut depth, mut deepest, mut in_string, mut escaped) = (0usize, 0, false, false);
+    for b in text.bytes() {
+        match (in_string, b) {
+            (true, _) if escaped => escaped = false,
+            (true, b'\\') => escaped = true,
+            (true, b'"') | (false, b'"') => in_string = !in_string,
+            (false, b'[' | b'{') => {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            (false, b']' | b'}') => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    deepest
+}
+
 impl Scheme for ApideckHmac {
     fn verify<'b>(&self, headers: &dyn Headers, body: &'b [u8]) -> Result<Cow<'b, str>, VerifyError> {
         let name = self.header;
@@ -91,7 +128,9 @@ impl Scheme for ApideckHmac {
         let raw_matched = raw_first && self.matches(body, &tag);
         let text = ::std::str::from_utf8(body).map_err(|_| VerifyError::NotUtf8)?;
         if raw_matched {
-            return Ok(Cow::Borrowed(text));
+            // The key signs JSON only: bytes that are not one JSON text are refused, even when
+            // their HMAC matches.
+            return is_json(text).map(|()| Cow::Borrowed(text)).map_err(VerifyError::NotJson);
         }
         // A body already canonical has one text to try; otherwise the canonical form, then (if
         // not tried above) the body as received, which is also tried when it is not JSON.
@@ -109,10 +148,13 @@ impl Scheme for ApideckHmac {
             Ok(_) => {}
             Err(e) => not_json = Some(e),
         }
+        if let Some(e) = not_json {
+            return Err(VerifyError::NotJson(e));
+        }
         if !raw_first && self.matches(body, &tag) {
             self.canonical_first.store(false, Ordering::Relaxed);
             return Ok(Cow::Borrowed(text));
         }
-        Err(not_json.map_or(VerifyError::NoMatchingSignature, VerifyError::NotJson))
+        Err(VerifyError::NoMatchingSignature)
     }
 }
