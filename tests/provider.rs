@@ -14,7 +14,7 @@ enum Outcome {
     Rejected(u16),
     Validation,
     Malformed,
-    Dispatched { delivery_id: Option<String>, event_type: String },
+    Dispatched { delivery_id: String, event_type: String },
 }
 
 /// A receiver for any provider: written once, knowing nothing of Apideck or Pack.
@@ -26,7 +26,7 @@ fn receive<P: Provider + Dispatch<H>, H>(provider: &P, handler: &mut H, headers:
     if P::is_validation(&verified) {
         return Outcome::Validation;
     }
-    let delivery_id = P::delivery_id(&verified).map(Cow::into_owned);
+    let delivery_id = P::delivery_id(&verified).into_owned();
     let event = match provider.event(&verified) {
         Ok(event) => event,
         Err(_) => return Outcome::Malformed,
@@ -70,7 +70,9 @@ fn one_receiver_takes_every_apideck_event() {
         let outcome = receive(&verifier, &mut seen, &signed.headers, &signed.body);
         let Outcome::Dispatched { delivery_id, event_type: received } = outcome else { panic!("{}: {outcome:?}", info.event_type) };
         assert_eq!(received, info.event_type);
-        assert!(delivery_id.is_some(), "{}", info.event_type);
+        // The id is the payload's signed `event_id`.
+        let fixture: serde_json::Value = serde_json::from_slice(&signed.body).unwrap();
+        assert_eq!(Some(delivery_id.as_str()), fixture["payload"]["event_id"].as_str(), "{}", info.event_type);
     }
     let expected: Vec<&str> = apideck::EVENTS.iter().map(|e| e.event_type).collect();
     assert_eq!(seen.0, expected);
@@ -104,7 +106,10 @@ fn the_same_receiver_takes_pack_events_as_the_endpoint_is_subscribed() {
         assert_eq!(<pack::Verifier<Token> as Provider>::NAME, "pack");
         let body = pack::fixtures::get(&event_type).unwrap();
         let outcome = receive(&verifier, &mut seen, &headers, body.as_bytes());
-        assert_eq!(outcome, Outcome::Dispatched { delivery_id: None, event_type: info.event_type.to_string() });
+        // No id in Pack's body: a digest of it.
+        let Outcome::Dispatched { delivery_id, event_type: received } = outcome else { panic!("{}: {outcome:?}", info.event_type) };
+        assert!(delivery_id.starts_with("sha256:"), "{delivery_id}");
+        assert_eq!(received, info.event_type);
     }
     assert_eq!(seen.0, pack::EVENTS.iter().map(|e| e.event_type).collect::<Vec<_>>());
 

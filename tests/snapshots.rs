@@ -38,7 +38,7 @@ fn receive<P: Provider + Dispatch<H>, H>(provider: &P, handler: &mut H, headers:
     if P::is_validation(&verified) {
         return 200;
     }
-    let _id: Option<Cow<'_, str>> = P::delivery_id(&verified);
+    let _id: Cow<'_, str> = P::delivery_id(&verified);
     let event = match provider.event(&verified) {
         Ok(event) => event,
         Err(_) => return 400,
@@ -70,6 +70,16 @@ impl webhook_events::Scheme for Open {
     fn verify<'b>(&self, _: &dyn Headers, body: &'b [u8]) -> Result<Cow<'b, str>, VerifyError> {
         std::str::from_utf8(body).map(Cow::Borrowed).map_err(|_| VerifyError::NotUtf8)
     }
+}
+
+#[test]
+fn a_standard_webhooks_delivery_is_identified_by_its_signed_webhook_id() {
+    let key = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+    let verifier = webhook_events::edge::Verifier::new(key).unwrap();
+    let body = webhook_events::edge::fixtures::ALL[0].1;
+    let signed = webhook_events::edge::testing::sign(key, body.as_bytes()).unwrap();
+    let verified = verifier.verify(&signed.headers, &signed.body).unwrap();
+    assert_eq!(verified.delivery_id(), "msg_test");
 }
 
 #[test]

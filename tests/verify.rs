@@ -157,7 +157,7 @@ fn each_header_missing_empty_duplicated_or_not_ascii() {
     // The event type and idempotency headers are optional; the signature is not.
     let signature_only = vec![("x-apideck-signature", SEED_SIGNATURE)];
     let verified = verifier().verify(&signature_only, body).unwrap();
-    assert_eq!(verified.delivery_id().as_deref(), Some("d290f1ee-6c54-4b01-90e6-d701748f0851"));
+    assert_eq!(verified.delivery_id(), "d290f1ee-6c54-4b01-90e6-d701748f0851");
 }
 
 #[test]
@@ -222,11 +222,34 @@ fn unknown_event_types_verify_and_parse_as_unknown() {
     assert!(matches!(verified.event().unwrap(), Event::Unknown(u) if u.event_type == "crm.meeting.created"));
 }
 
+/// Apideck signs no timestamp: a captured delivery sent again with a fresh idempotency-key header
+/// must keep its id, or deduplication (the only replay defence) lets it run twice.
 #[test]
-fn delivery_id_prefers_the_idempotency_key() {
-    let h = headers(SEED_SIGNATURE, "pos.order.created");
-    let verified = verifier().verify(&h, SEED_BODY.as_bytes()).unwrap();
-    assert_eq!(verified.delivery_id(), Some(Cow::Borrowed("e91dea5d-8ff6-4099-8b33-d3162fb4a042")));
+fn a_replay_with_a_new_idempotency_key_keeps_its_delivery_id() {
+    let original = headers(SEED_SIGNATURE, "pos.order.created");
+    let mut replayed = original.clone();
+    replayed[2].1 = "00000000-0000-4000-8000-000000000000".to_owned();
+    let first = verifier().verify(&original, SEED_BODY.as_bytes()).unwrap().delivery_id().into_owned();
+    let again = verifier().verify(&replayed, SEED_BODY.as_bytes()).unwrap();
+    assert_eq!(again.delivery_id(), first.as_str());
+    assert_eq!(first, "d290f1ee-6c54-4b01-90e6-d701748f0851", "the payload's signed event_id");
+    // The header is kept, as information.
+    assert_eq!(again.idempotency_key(), Some("00000000-0000-4000-8000-000000000000"));
+}
+
+/// A signed body without an event id is identified by a digest of what was verified: equal for
+/// the same delivery sent again, different for any other body.
+#[test]
+fn a_body_without_an_event_id_is_identified_by_its_digest() {
+    let body = SEED_BODY.replace("\"event_id\": \"d290f1ee-6c54-4b01-90e6-d701748f0851\",", "");
+    let signed = testing::sign(KEY, body.as_bytes()).unwrap();
+    let id = verifier().verify(&signed.headers, &signed.body).unwrap().delivery_id().into_owned();
+    assert!(id.starts_with("sha256:") && id.len() == 7 + 64, "{id}");
+    let resent = testing::sign(KEY, body.as_bytes()).unwrap();
+    assert_eq!(verifier().verify(&resent.headers, &resent.body).unwrap().delivery_id(), id.as_str());
+    let other = body.replace("test_user_id", "another_user");
+    let other = testing::sign(KEY, other.as_bytes()).unwrap();
+    assert_ne!(verifier().verify(&other.headers, &other.body).unwrap().delivery_id(), id.as_str());
 }
 
 #[test]

@@ -66,8 +66,10 @@ pub trait Provider: Send + Sync {
     /// Whether the request is the provider's delivery-url validation: answer it 2xx, dispatch nothing.
     fn is_validation(verified: &Self::Verified<'_>) -> bool;
 
-    /// The delivery's id, for deduplication, when the provider gives one.
-    fn delivery_id<'v>(verified: &'v Self::Verified<'_>) -> Option<Cow<'v, str>>;
+    /// The delivery's id, for deduplication: always from signed content (a signed id header,
+    /// else the payload's event id, else a digest of the verified text), never from an unsigned
+    /// header.
+    fn delivery_id<'v>(verified: &'v Self::Verified<'_>) -> Cow<'v, str>;
 
     /// The event, parsed from exactly the text that was verified.
     fn event<'v>(&'v self, verified: &'v Self::Verified<'_>) -> Result<Self::Event<'v>, ParseError>;

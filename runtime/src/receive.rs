@@ -179,7 +179,8 @@ impl<P: Deliveries, S: Scheme> Verifier<P, S> {
             Cow::Borrowed(text) if P::EVENT_TYPE_FIELD.is_some() && !validation => Some(P::parse_str(text)),
             _ => None,
         };
-        let verified = Verified { body: signed, event_type, idempotency_key, parsed };
+        let signed_id = self.scheme.signed_delivery_id(headers);
+        let verified = Verified { body: signed, event_type, idempotency_key, signed_id, parsed };
         if let (Some(header), Some(field)) = (verified.event_type.filter(|_| !validation), P::EVENT_TYPE_FIELD) {
             // The event parsed during verification knows its type; otherwise one pass finds it.
             let body_type = match &verified.parsed {
@@ -202,6 +203,8 @@ pub struct Verified<'a, P: Deliveries> {
     body: Cow<'a, str>,
     event_type: Option<&'a str>,
     idempotency_key: Option<&'a str>,
+    /// The delivery id the signature covers, for schemes that sign one in a header.
+    signed_id: Option<&'a str>,
     /// The event, when it was parsed during verification.
     parsed: Option<Result<P::Event<'a>, ParseError>>,
 }
@@ -212,6 +215,7 @@ impl<P: Deliveries> Clone for Verified<'_, P> {
             body: self.body.clone(),
             event_type: self.event_type,
             idempotency_key: self.idempotency_key,
+            signed_id: self.signed_id,
             parsed: self.parsed.clone(),
         }
     }
@@ -239,7 +243,8 @@ impl<'a, P: Deliveries> Verified<'a, P> {
         self.event_type
     }
 
-    /// The idempotency key header, if sent. [`Verified::delivery_id`] falls back to the payload.
+    /// The idempotency key header, if sent: information only. Nothing signs it (Apideck signs
+    /// the body alone), so it never decides anything; [`Verified::delivery_id`] does.
     pub fn idempotency_key(&self) -> Option<&str> {
         self.idempotency_key
     }
@@ -269,14 +274,21 @@ impl<'a, P: Deliveries> Verified<'a, P> {
         P::parse_as(event_type, self.body.as_bytes())
     }
 
-    /// The delivery's unique id, for deduplication: the idempotency-key header, or else the
-    /// payload's event id, where the provider sends them.
-    pub fn delivery_id(&self) -> Option<Cow<'_, str>> {
-        match (self.idempotency_key, P::EVENT_ID_FIELD) {
-            (Some(key), _) => Some(Cow::Borrowed(key)),
-            (None, Some(field)) => crate::de::probe(self.body.as_bytes(), P::WRAPPER, field),
-            (None, None) => None,
+    /// The delivery's id, for deduplication, taken only from what the signature covers: an id
+    /// header the scheme signs (Standard Webhooks' `webhook-id`), else the payload's event id
+    /// (Apideck's `event_id`), else `sha256:` and the hex SHA-256 of the verified text.
+    ///
+    /// Why not the idempotency-key header: Apideck signs no timestamp, so deduplication is the
+    /// only defence against a captured delivery sent again, and the header is not signed. An id
+    /// read from it would let a replay with a fresh header value run a second time.
+    pub fn delivery_id(&self) -> Cow<'_, str> {
+        if let Some(id) = self.signed_id {
+            return Cow::Borrowed(id);
         }
+        if let Some(id) = P::EVENT_ID_FIELD.and_then(|field| crate::de::probe(self.body.as_bytes(), P::WRAPPER, field)) {
+            return id;
+        }
+        Cow::Owned(digest_id(&self.body))
     }
 }
 
@@ -304,7 +316,7 @@ impl<P: Deliveries, S: Scheme + Send + Sync> Provider for Verifier<P, S> {
         verified.is_validation()
     }
 
-    fn delivery_id<'v>(verified: &'v Verified<'_, P>) -> Option<Cow<'v, str>> {
+    fn delivery_id<'v>(verified: &'v Verified<'_, P>) -> Cow<'v, str> {
         verified.delivery_id()
     }
 
@@ -344,4 +356,17 @@ impl<P: DispatchTo<H>, S: Scheme + Send + Sync, H: ?Sized> Dispatch<H> for Verif
     fn dispatch(handler: &mut H, event: P::Event<'_>) -> P::Output {
         P::dispatch(handler, event)
     }
+}
+
+/// `sha256:` and the hex SHA-256 of `text`: the id of a delivery that carries none.
+fn digest_id(text: &str) -> String {
+    use ::sha2::Digest;
+    let digest = ::sha2::Sha256::digest(text.as_bytes());
+    let mut id = String::with_capacity(7 + 64);
+    id.push_str("sha256:");
+    for byte in digest {
+        id.push(char::from(b"0123456789abcdef"[usize::from(byte >> 4)]));
+        id.push(char::from(b"0123456789abcdef"[usize::from(byte & 15)]));
+    }
+    id
 }

@@ -32,6 +32,14 @@ pub trait Scheme {
     /// Checks the request; on success returns the exact text that was signed, which is what gets
     /// parsed (so nothing can differ between what was verified and what is used).
     fn verify<'b>(&self, headers: &dyn Headers, body: &'b [u8]) -> Result<Cow<'b, str>, VerifyError>;
+
+    /// The delivery's id, when the scheme signs one in a header (Standard Webhooks signs
+    /// `webhook-id`); called only after [`Scheme::verify`] accepted the request. `None` (the
+    /// default) when the signature covers no id, and the id comes from the signed body instead.
+    fn signed_delivery_id<'h>(&self, headers: &'h dyn Headers) -> Option<&'h str> {
+        let _ = headers;
+        None
+    }
 }
 
 /// Which check a request failed. Never contains a key or an expected signature.

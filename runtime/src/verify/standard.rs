@@ -149,4 +149,10 @@ impl Scheme for StandardWebhooks {
         let now = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
         self.verify_at(headers, body, now)
     }
+
+    /// `webhook-id`: the signed content starts with it, so it cannot be changed without breaking
+    /// the signature.
+    fn signed_delivery_id<'h>(&self, headers: &'h dyn Headers) -> Option<&'h str> {
+        required_header(headers, ID_HEADER).ok()
+    }
 }
