@@ -58,6 +58,7 @@ case!(example_misfit, "catalogs/bad/example_misfit/shop/orders.yaml:4:3");
 case!(multiline_title, "catalogs/bad/multiline_title/shop/provider.yaml:2:1");
 case!(reserved_method, "catalogs/bad/reserved_method/shop/orders.yaml:5:3");
 case!(api_method_collision, "catalogs/bad/api_method_collision/shop/orders.yaml:5:3");
+case!(validation_without_body, "catalogs/bad/validation_without_body/shop/provider.yaml:8:1");
 case!(long_name, "catalogs/bad/long_name/shop/orders.yaml:5:3");
 
 #[test]

@@ -576,6 +576,9 @@ fn provider(rng: &mut Rng, id: &str) -> ProviderFiles {
     }
     if rng.chance(10) {
         p.insert("validation_event".into(), json!(if rng.chance(50) { rng.pick(&wires).clone() } else { "hook.validated".into() }));
+        if !rng.chance(bad * 10) {
+            p.insert("validation_body".into(), json!({ "message": text(rng), "n": [1, null] }));
+        }
     }
     files.push(("provider.yaml".into(), yaml(&Value::Object(p))));
     files.dedup_by(|a, b| a.0 == b.0);

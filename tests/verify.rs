@@ -183,6 +183,43 @@ fn the_event_type_header_must_match_the_body() {
     assert!(verifier().verify(&h, &signed.body).is_ok());
 }
 
+/// Apideck's delivery-url validation may come without its usual headers, or unsigned; a non-2xx
+/// answer disables the subscription. It is recognised by its body, whatever its headers.
+#[test]
+fn the_validation_request_is_recognised_by_its_body_signed_or_not() {
+    let body = br#"{"message":"Validating delivery URL"}"#;
+    let spaced = b"{ \"message\" : \"Validating delivery URL\" }\n";
+    let no_headers: Vec<(&str, &str)> = Vec::new();
+    let forged_signature = vec![("x-apideck-signature", "00"), ("x-apideck-event-type", "pos.order.created")];
+    let request = testing::validation_request();
+    for (headers, body) in [
+        (&no_headers as &dyn webhook_events::Headers, &body[..]),
+        (&no_headers, &spaced[..]),
+        (&forged_signature, &body[..]),
+        (&request.headers, &request.body[..]),
+    ] {
+        let verified = verifier().verify(headers, body).unwrap_or_else(|e| panic!("{}: {e}", String::from_utf8_lossy(body)));
+        assert!(verified.is_validation());
+        assert!(matches!(verified.event().unwrap(), Event::Validation(_)));
+    }
+    // Any other unsigned body is still refused.
+    let other = br#"{"message":"Validating delivery URL","extra":1}"#;
+    assert_eq!(verifier().verify(&no_headers, other).unwrap_err(), VerifyError::MissingHeader("x-apideck-signature"));
+}
+
+/// A header cannot turn a signed event into the validation request (which is answered 200 and
+/// dispatched nowhere): a header naming another event than the body is a 400.
+#[test]
+fn the_validation_event_type_header_does_not_hide_a_signed_event() {
+    let signed = testing::sign(KEY, SEED_BODY.as_bytes()).unwrap();
+    let mut h = signed.headers.clone();
+    h.retain(|(n, _)| n != "x-apideck-event-type");
+    h.push(("x-apideck-event-type".into(), "apideck.subscription.created".into()));
+    let err = verifier().verify(&h, &signed.body).unwrap_err();
+    assert!(matches!(err, VerifyError::EventTypeMismatch { .. }), "{err:?}");
+    assert_eq!(err.status_code(), 400);
+}
+
 #[test]
 fn the_delivery_url_validation_request_is_its_own_variant() {
     let body = br#"{"message":"Validating delivery URL"}"#;

@@ -80,6 +80,8 @@ pub struct Provider {
     pub signing: Signing,
     /// The event type of the delivery-url validation request, if the vendor sends one.
     pub validation_event: Option<String>,
+    /// The body of that request, as compact JSON: what recognises it.
+    pub validation_body: Option<String>,
     /// Apis, sorted by wire name.
     pub apis: Vec<Api>,
     /// Events, sorted by wire name.

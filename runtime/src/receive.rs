@@ -30,6 +30,8 @@ pub trait Deliveries: Sized + 'static {
     const EVENT_ID_FIELD: Option<&'static str>;
     /// The event-type header value of the provider's delivery-url validation request, if any.
     const VALIDATION_EVENT: Option<&'static str>;
+    /// The body of that request, as JSON: what recognises it.
+    const VALIDATION_BODY: Option<&'static str>;
 
     /// The scheme the provider signs with: what `Verifier::new` builds ([`Unverified`] when the
     /// vendor does not document one).
@@ -161,8 +163,23 @@ impl<P: Deliveries, S: Scheme> Verifier<P, S> {
     /// Verifies a request: the body's size, its signature, and (where both say) that the event
     /// type header names the body's event. `headers` is an `http::HeaderMap` (feature `http`) or
     /// name/value pairs. `body` must be the bytes as received, never re-serialized.
+    ///
+    /// The provider's delivery-url validation request is recognised by its body alone and
+    /// accepted whether or not it is signed (Apideck may send it without its usual headers, and
+    /// disables the subscription unless it is answered 2xx): [`Verified::is_validation`] is then
+    /// true and there is no event to dispatch. No header makes a request a validation.
     pub fn verify<'a>(&self, headers: &'a dyn Headers, body: &'a [u8]) -> Result<Verified<'a, P>, VerifyError> {
         verify::check_size(body, self.max_body_bytes)?;
+        if let Some(text) = P::VALIDATION_BODY.and_then(|expected| validation_text(body, expected)) {
+            return Ok(Verified {
+                body: Cow::Borrowed(text),
+                event_type: None,
+                idempotency_key: None,
+                signed_id: None,
+                validation: true,
+                parsed: None,
+            });
+        }
         let signed = self.scheme.verify(headers, body)?;
         let event_type = match P::EVENT_TYPE_HEADER {
             Some(name) => verify::optional_header(headers, name)?,
@@ -172,16 +189,17 @@ impl<P: Deliveries, S: Scheme> Verifier<P, S> {
             Some(name) => verify::optional_header(headers, name)?,
             None => None,
         };
-        let validation = P::VALIDATION_EVENT.is_some() && event_type == P::VALIDATION_EVENT;
         // A body verified on its raw bytes is parsed here, once: the event borrows from the
         // caller's body, so `event()` hands it out without parsing again.
         let parsed = match &signed {
-            Cow::Borrowed(text) if P::EVENT_TYPE_FIELD.is_some() && !validation => Some(P::parse_str(text)),
+            Cow::Borrowed(text) if P::EVENT_TYPE_FIELD.is_some() => Some(P::parse_str(text)),
             _ => None,
         };
         let signed_id = self.scheme.signed_delivery_id(headers);
-        let verified = Verified { body: signed, event_type, idempotency_key, signed_id, parsed };
-        if let (Some(header), Some(field)) = (verified.event_type.filter(|_| !validation), P::EVENT_TYPE_FIELD) {
+        let verified = Verified { body: signed, event_type, idempotency_key, signed_id, validation: false, parsed };
+        // A header naming another event than the signed body is refused, whatever it names (the
+        // validation request's event type included).
+        if let (Some(header), Some(field)) = (verified.event_type, P::EVENT_TYPE_FIELD) {
             // The event parsed during verification knows its type; otherwise one pass finds it.
             let body_type = match &verified.parsed {
                 Some(Ok(event)) => Some(P::event_type_of(event)),
@@ -205,6 +223,8 @@ pub struct Verified<'a, P: Deliveries> {
     idempotency_key: Option<&'a str>,
     /// The delivery id the signature covers, for schemes that sign one in a header.
     signed_id: Option<&'a str>,
+    /// Whether the body is the provider's delivery-url validation request.
+    validation: bool,
     /// The event, when it was parsed during verification.
     parsed: Option<Result<P::Event<'a>, ParseError>>,
 }
@@ -216,6 +236,7 @@ impl<P: Deliveries> Clone for Verified<'_, P> {
             event_type: self.event_type,
             idempotency_key: self.idempotency_key,
             signed_id: self.signed_id,
+            validation: self.validation,
             parsed: self.parsed.clone(),
         }
     }
@@ -249,10 +270,11 @@ impl<'a, P: Deliveries> Verified<'a, P> {
         self.idempotency_key
     }
 
-    /// Whether this is the request the provider sends to validate a delivery url: answer it with
-    /// 2xx and dispatch nothing. Always `false` for a provider that sends none.
+    /// Whether this is the request the provider sends to validate a delivery url, recognised by
+    /// its body (signed or not): answer it with 2xx and dispatch nothing. Always `false` for a
+    /// provider that sends none.
     pub fn is_validation(&self) -> bool {
-        P::VALIDATION_EVENT.is_some() && self.event_type == P::VALIDATION_EVENT
+        self.validation
     }
 
     /// The event, parsed from exactly the text that was verified; for a provider whose body does
@@ -369,4 +391,17 @@ fn digest_id(text: &str) -> String {
         id.push(char::from(b"0123456789abcdef"[usize::from(byte & 15)]));
     }
     id
+}
+
+/// The body as text when it is the validation request's body `expected` (as JSON: spacing and key
+/// order aside). Only a body of about the expected size is parsed, so the check costs nothing on
+/// real deliveries and little on forged ones.
+fn validation_text<'b>(body: &'b [u8], expected: &str) -> Option<&'b str> {
+    if body.len() > 2 * expected.len() + 64 {
+        return None;
+    }
+    let text = ::std::str::from_utf8(body).ok()?;
+    let received: ::serde_json::Value = ::serde_json::from_str(text).ok()?;
+    let expected: ::serde_json::Value = ::serde_json::from_str(expected).ok()?;
+    (received == expected).then_some(text)
 }

@@ -66,6 +66,10 @@ impl crate::runtime::receive::Deliveries for Spec {
         "apideck.subscription.created",
     );
 
+    const VALIDATION_BODY: ::core::option::Option<&'static str> = ::core::option::Option::Some(
+        "{\"message\":\"Validating delivery URL\"}",
+    );
+
     type Scheme = crate::runtime::verify::apideck::ApideckHmac;
 
     type EventType = EventType;

@@ -30,6 +30,18 @@ pub fn sign(key: &str, body: &[u8]) -> ::core::result::Result<SignedRequest, Sig
     })
 }
 
+/// The request the provider sends to validate a delivery url, as it may arrive:
+/// unsigned. A verifier recognises it by its body; answer it 2xx.
+pub fn validation_request() -> SignedRequest {
+    SignedRequest {
+        headers: vec![
+            (super::EVENT_TYPE_HEADER.to_owned(), "apideck.subscription.created"
+            .to_owned())
+        ],
+        body: "{\"message\":\"Validating delivery URL\"}".as_bytes().to_vec(),
+    }
+}
+
 /// Signs the example body of `event_type` (see `fixtures`); `None` for an unknown event.
 pub fn sign_fixture(
     key: &str,

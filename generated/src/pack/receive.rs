@@ -47,6 +47,8 @@ impl crate::runtime::receive::Deliveries for Spec {
 
     const VALIDATION_EVENT: ::core::option::Option<&'static str> = ::core::option::Option::None;
 
+    const VALIDATION_BODY: ::core::option::Option<&'static str> = ::core::option::Option::None;
+
     type Scheme = crate::runtime::receive::Unverified;
 
     type EventType = EventType;

@@ -24,6 +24,7 @@ pub fn emit(p: &Provider) -> TokenStream {
     let (event_type_header, idempotency_header) = (opt(&p.headers.event_type), opt(&p.headers.idempotency_key));
     let (wrapper, event_type_field) = (opt(&p.envelope.wrapper), opt(&p.envelope.event_type_field));
     let (event_id_field, validation_event) = (opt(&p.envelope.event_id_field), opt(&p.validation_event));
+    let validation_body = opt(&p.validation_body);
     let signature_header = p.headers.signature.clone().unwrap_or_default();
     let scheme = match verifier(p) {
         Some(v) => (v.type_path)(),
@@ -92,6 +93,7 @@ pub fn emit(p: &Provider) -> TokenStream {
             const EVENT_TYPE_FIELD: ::core::option::Option<&'static str> = #event_type_field;
             const EVENT_ID_FIELD: ::core::option::Option<&'static str> = #event_id_field;
             const VALIDATION_EVENT: ::core::option::Option<&'static str> = #validation_event;
+            const VALIDATION_BODY: ::core::option::Option<&'static str> = #validation_body;
             type Scheme = #scheme;
             type EventType = EventType;
             type Event<'a> = Event<'a>;
@@ -157,6 +159,20 @@ pub fn emit_testing(p: &Provider) -> Option<TokenStream> {
     });
     // The scheme's own headers are all there is unless the crate adds some.
     let extend = (event_type_header.is_some() || idempotency.is_some()).then(|| quote!(let mut headers = headers;));
+    let validation_request = p.validation_body.as_ref().map(|body| {
+        let event_type = p.validation_event.clone().unwrap_or_default();
+        let headers = match &p.headers.event_type {
+            Some(_) => quote!(vec![(super::EVENT_TYPE_HEADER.to_owned(), #event_type.to_owned())]),
+            None => quote!(::std::vec::Vec::new()),
+        };
+        quote! {
+            /// The request the provider sends to validate a delivery url, as it may arrive:
+            /// unsigned. A verifier recognises it by its body; answer it 2xx.
+            pub fn validation_request() -> SignedRequest {
+                SignedRequest { headers: #headers, body: #body.as_bytes().to_vec() }
+            }
+        }
+    });
     let doc = docs::inner(&format!(
         "Signing requests as {title} does, to test handlers end to end with real signatures. Enabled by the \
          `test-util` feature; not for production code."
@@ -177,6 +193,8 @@ pub fn emit_testing(p: &Provider) -> Option<TokenStream> {
             #idempotency
             Ok(SignedRequest { headers, body: body.to_vec() })
         }
+
+        #validation_request
 
         /// Signs the example body of `event_type` (see `fixtures`); `None` for an unknown event.
         pub fn sign_fixture(key: &str, event_type: &EventType) -> ::core::option::Option<::core::result::Result<SignedRequest, SignError>> {

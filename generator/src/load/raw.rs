@@ -52,6 +52,10 @@ pub struct RawProvider {
     /// The event type of the request the vendor sends to validate a delivery url, if any.
     #[serde(default)]
     pub validation_event: Option<String>,
+    /// The body of that request, which is how it is recognised (its headers may be missing or
+    /// unsigned), e.g. `{ message: Validating delivery URL }`. Given with `validation_event`.
+    #[serde(default)]
+    pub validation_body: Option<serde_json::Value>,
     /// Urls of the entities events refer to.
     #[serde(default)]
     pub urls: Option<RawUrls>,

@@ -448,6 +448,14 @@ fn provider(files: &RawProviderFiles, errors: &mut Vec<Diagnostic>) -> Option<Pr
             });
         }
     }
+    if raw.validation_event.is_some() != raw.validation_body.is_some() {
+        let (given, missing) =
+            if raw.validation_event.is_some() { ("validation_event", "validation_body") } else { ("validation_body", "validation_event") };
+        errors.push(
+            Diagnostic::new(file.at(given), format!("`{given}` without `{missing}`"))
+                .help("the validation request is recognised by its body and named by its event type: give both, e.g. `validation_body: { message: Validating delivery URL }`"),
+        );
+    }
     if let Some(validation) = &raw.validation_event {
         if let Some(claim) = claims.get(validation) {
             errors.push(
@@ -506,6 +514,7 @@ fn provider(files: &RawProviderFiles, errors: &mut Vec<Diagnostic>) -> Option<Pr
         },
         signing: ir::Signing { scheme: scheme?, note: text(&raw.signing.note) },
         validation_event: raw.validation_event.clone(),
+        validation_body: raw.validation_body.as_ref().map(|b| b.to_string()),
         headers: Headers {
             event_type: raw.headers.event_type.clone(),
             signature: raw.headers.signature.clone(),
