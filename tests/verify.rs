@@ -438,3 +438,23 @@ proptest! {
         }
     }
 }
+
+/// A lone surrogate escape is valid JSON that a JavaScript sender produces and signs: the typed
+/// field holds U+FFFD in its place; the verified text keeps the escape exactly.
+#[test]
+fn a_lone_surrogate_in_a_typed_string_is_no_400() {
+    for escape in ["\\ud800", "\\udfff", "\\ud800\\ud800"] {
+        let body = SEED_BODY.replace("test_user_id", &format!("user{escape}x"));
+        let signed = testing::sign(KEY, body.as_bytes()).unwrap();
+        let verified = verifier().verify(&signed.headers, &signed.body).unwrap();
+        assert!(verified.body().contains(escape), "{}", verified.body());
+        let Event::PosOrderCreated(p) = verified.event().unwrap_or_else(|e| panic!("{escape}: {e}")) else { panic!() };
+        let replaced = "\u{FFFD}".repeat(escape.matches('u').count());
+        assert_eq!(p.consumer_id.as_deref(), Some(format!("user{replaced}x").as_str()));
+        // The body as received (not canonical, so parsed by serde) and the canonical text (read
+        // by the one-pass parser) give the same event.
+        let canonical = webhook_events::runtime::verify::canonical::canonicalize(&body).unwrap();
+        let value = |text: &str| serde_json::to_value(Event::parse(text.as_bytes()).unwrap()).unwrap();
+        assert_eq!(value(&canonical), value(&body));
+    }
+}

@@ -262,6 +262,10 @@ impl<'de> DeserializeSeed<'de> for CowSeed {
 }
 
 /// A string, borrowed from the input when it has no escapes. serde's own `Cow` impl always copies.
+///
+/// A lone surrogate escape (`"\ud800"`) is valid JSON, and JavaScript senders produce it; serde's
+/// strings refuse it. Here each one becomes U+FFFD (what JavaScript's `toWellFormed` gives), so
+/// the event still parses; the verified text and raw payloads keep the escape exactly.
 pub fn cow<'de, D: Deserializer<'de>>(d: D) -> Result<Cow<'de, str>, D::Error> {
     struct V;
     impl<'de> Visitor<'de> for V {
@@ -278,8 +282,48 @@ pub fn cow<'de, D: Deserializer<'de>>(d: D) -> Result<Cow<'de, str>, D::Error> {
         fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
             Ok(Cow::Owned(v))
         }
+        fn visit_borrowed_bytes<E: de::Error>(self, v: &'de [u8]) -> Result<Self::Value, E> {
+            Ok(::std::str::from_utf8(v).map_or_else(|_| Cow::Owned(wtf8_lossy(v)), Cow::Borrowed))
+        }
+        fn visit_bytes<E: de::Error>(self, v: &[u8]) -> Result<Self::Value, E> {
+            Ok(Cow::Owned(wtf8_lossy(v)))
+        }
     }
-    d.deserialize_str(V)
+    // serde_json gives a string's bytes with its escapes decoded, a lone surrogate as WTF-8.
+    d.deserialize_bytes(V)
+}
+
+/// A JSON string literal (with its quotes) decoded as [`cow`] decodes it: a lone surrogate
+/// escape becomes U+FFFD. `None` if it is not a string.
+pub fn string_lossy(literal: &str) -> Option<String> {
+    let mut d = ::serde_json::Deserializer::from_str(literal);
+    let text = cow(&mut d).ok()?.into_owned();
+    d.end().ok().map(|()| text)
+}
+
+/// Text from the bytes serde_json gives for a string: UTF-8, except that each lone surrogate is
+/// its three-byte WTF-8 form (`ED A0..BF 80..BF`), which becomes U+FFFD.
+fn wtf8_lossy(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len());
+    let mut rest = bytes;
+    loop {
+        match ::std::str::from_utf8(rest) {
+            Ok(valid) => {
+                out.push_str(valid);
+                return out;
+            }
+            Err(e) => {
+                let (valid, bad) = rest.split_at(e.valid_up_to());
+                out.push_str(::std::str::from_utf8(valid).unwrap_or_default());
+                out.push('\u{FFFD}');
+                let skip = match bad {
+                    [0xED, 0xA0..=0xBF, 0x80..=0xBF, ..] => 3,
+                    _ => e.error_len().unwrap_or(bad.len()),
+                };
+                rest = &bad[skip.min(bad.len())..];
+            }
+        }
+    }
 }
 
 /// [`cow`] for an optional field; `null` is `None`.
@@ -305,7 +349,16 @@ pub fn opt_cow<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Cow<'de, str>>,
 
 #[cfg(test)]
 mod tests {
-    use super::{probe, scan_probe, serde_probe};
+    use super::{probe, scan_probe, serde_probe, string_lossy};
+
+    #[test]
+    fn lone_surrogates_become_replacement_characters() {
+        assert_eq!(string_lossy(r#""a\ud800b""#).as_deref(), Some("a\u{FFFD}b"));
+        assert_eq!(string_lossy(r#""\udc00\ud800""#).as_deref(), Some("\u{FFFD}\u{FFFD}"));
+        assert_eq!(string_lossy(r#""\ud83d\ude00 é\n""#).as_deref(), Some("\u{1F600} é\n"));
+        assert_eq!(string_lossy(r#""plain""#).as_deref(), Some("plain"));
+        assert_eq!(string_lossy("1"), None);
+    }
 
     #[test]
     fn the_scanner_probes_as_serde_does_or_declines() {

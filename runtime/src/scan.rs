@@ -364,7 +364,7 @@ pub fn skip(v: Value<'_>) -> Option<()> {
 pub fn opt_str<'a>(v: Value<'a>) -> Option<Option<::std::borrow::Cow<'a, str>>> {
     match v.kind {
         Kind::Str(s) => Some(Some(::std::borrow::Cow::Borrowed(s))),
-        Kind::Escaped => ::serde_json::from_str::<String>(v.span).ok().map(|s| Some(::std::borrow::Cow::Owned(s))),
+        Kind::Escaped => crate::de::string_lossy(v.span).map(|s| Some(::std::borrow::Cow::Owned(s))),
         Kind::Null => Some(None),
         _ => None,
     }
