@@ -77,9 +77,17 @@ fn a_standard_webhooks_delivery_is_identified_by_its_signed_webhook_id() {
     let key = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
     let verifier = webhook_events::edge::Verifier::new(key).unwrap();
     let body = webhook_events::edge::fixtures::ALL[0].1;
-    let signed = webhook_events::edge::testing::sign(key, body.as_bytes()).unwrap();
+    let signed = webhook_events::edge::testing::sign_as(key, body.as_bytes(), "msg_1").unwrap();
     let verified = verifier.verify(&signed.headers, &signed.body).unwrap();
-    assert_eq!(verified.delivery_id(), "msg_test");
+    assert_eq!(verified.delivery_id(), "msg_1");
+    // Each `sign` is a delivery of its own.
+    let ids: Vec<String> = (0..2)
+        .map(|_| {
+            let signed = webhook_events::edge::testing::sign(key, body.as_bytes()).unwrap();
+            verifier.verify(&signed.headers, &signed.body).unwrap().delivery_id().into_owned()
+        })
+        .collect();
+    assert_ne!(ids[0], ids[1]);
 }
 
 #[test]

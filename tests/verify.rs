@@ -303,7 +303,7 @@ fn an_http_header_map_works_too() {
 fn every_fixture_of_every_provider_signed_by_the_test_helper_verifies_and_parses() {
     for info in apideck::EVENTS {
         let event_type = EventType::from_wire(info.event_type);
-        let signed = testing::sign_fixture(KEY, &event_type).unwrap().unwrap();
+        let signed = testing::sign_fixture(KEY, &event_type).unwrap();
         let verified = verifier().verify(&signed.headers, &signed.body).unwrap_or_else(|e| panic!("{}: {e}", info.event_type));
         assert_eq!(verified.event().unwrap().event_type(), event_type);
     }
@@ -457,4 +457,27 @@ fn a_lone_surrogate_in_a_typed_string_is_no_400() {
         let value = |text: &str| serde_json::to_value(Event::parse(text.as_bytes()).unwrap()).unwrap();
         assert_eq!(value(&canonical), value(&body));
     }
+}
+
+/// Test deliveries are told apart: each `sign` has an idempotency key of its own, `sign_as` takes
+/// one, each fixture has an event id of its own (so a receiver that deduplicates runs each), and
+/// a missing fixture says why.
+#[test]
+fn test_helpers_sign_deliveries_as_apideck_sends_them() {
+    let key_of = |r: &webhook_events::runtime::verify::SignedRequest| {
+        r.headers.iter().find(|(n, _)| n == "x-apideck-idempotency-key").map(|(_, v)| v.clone()).unwrap()
+    };
+    let (a, b) = (testing::sign(KEY, SEED_BODY.as_bytes()).unwrap(), testing::sign(KEY, SEED_BODY.as_bytes()).unwrap());
+    assert_ne!(key_of(&a), key_of(&b));
+    assert_eq!(key_of(&testing::sign_as(KEY, SEED_BODY.as_bytes(), "given").unwrap()), "given");
+    let ids: std::collections::BTreeSet<String> = apideck::EVENTS
+        .iter()
+        .map(|info| {
+            let signed = testing::sign_fixture(KEY, &EventType::from_wire(info.event_type)).unwrap();
+            verifier().verify(&signed.headers, &signed.body).unwrap().delivery_id().into_owned()
+        })
+        .collect();
+    assert_eq!(ids.len(), apideck::EVENTS.len(), "two fixtures share a delivery id");
+    let err = testing::sign_fixture(KEY, &EventType::from_wire("pos.order.teleported")).unwrap_err();
+    assert_eq!(err.to_string(), "no fixture for `pos.order.teleported`: it is not an event of the catalog");
 }

@@ -33,9 +33,11 @@ pub struct VerifierSpec {
     pub type_path: fn() -> TokenStream,
     /// What the key is, for the `Verifier::new` docs.
     pub key_doc: &'static str,
-    /// Statements of `testing::sign` that bind `headers: Vec<(String, String)>` for `key` and
-    /// `body`, signed as the provider signs.
+    /// Statements of `testing::sign_as` that bind `headers: Vec<(String, String)>` for `key`,
+    /// `body` and `delivery_key` (a `&str` unique to the delivery), signed as the provider signs.
     pub sign: fn() -> TokenStream,
+    /// Whether those statements use `delivery_key` (as a signed id header).
+    pub signs_delivery_key: bool,
     /// Which headers `testing::sign` writes, for its docs.
     pub signed_headers_doc: &'static str,
     /// Whether `testing::sign` also sends an idempotency key, as the provider does.
@@ -61,6 +63,7 @@ pub static SCHEMES: &[SchemeSpec] = &[
                     let headers = vec![(super::SIGNATURE_HEADER.to_owned(), signature)];
                 }
             },
+            signs_delivery_key: false,
             signed_headers_doc: "the signature header",
             sends_idempotency_key: true,
         }),
@@ -81,14 +84,14 @@ pub static SCHEMES: &[SchemeSpec] = &[
                     let now = ::std::time::SystemTime::now()
                         .duration_since(::std::time::UNIX_EPOCH)
                         .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
-                    let id = "msg_test";
                     let headers = vec![
-                        (crate::runtime::verify::standard::ID_HEADER.to_owned(), id.to_owned()),
+                        (crate::runtime::verify::standard::ID_HEADER.to_owned(), delivery_key.to_owned()),
                         (crate::runtime::verify::standard::TIMESTAMP_HEADER.to_owned(), now.to_string()),
-                        (crate::runtime::verify::standard::SIGNATURE_HEADER.to_owned(), scheme.sign(id, now, body)),
+                        (crate::runtime::verify::standard::SIGNATURE_HEADER.to_owned(), scheme.sign(delivery_key, now, body)),
                     ];
                 }
             },
+            signs_delivery_key: true,
             signed_headers_doc: "the `webhook-id`, `webhook-timestamp` and `webhook-signature` headers",
             sends_idempotency_key: false,
         }),

@@ -8,8 +8,19 @@ use super::EventType;
 pub use crate::runtime::verify::{SignError, SignedRequest};
 
 /// Signs `body` with `key` as Apideck would: the signature header, and the event type header where
-/// there is one.
+/// there is one. Each call is a new delivery, with a delivery key of its own (`test-` and a number
+/// unique in the process); [`sign_as`] takes one, to send the same delivery twice.
 pub fn sign(key: &str, body: &[u8]) -> ::core::result::Result<SignedRequest, SignError> {
+    sign_as(key, body, &crate::runtime::verify::delivery_key("test-"))
+}
+
+/// [`sign`] with the delivery key given: the idempotency-key header, which is not signed and
+/// decides nothing.
+pub fn sign_as(
+    key: &str,
+    body: &[u8],
+    delivery_key: &str,
+) -> ::core::result::Result<SignedRequest, SignError> {
     let scheme = crate::runtime::verify::apideck::ApideckHmac::new(
         [key],
         super::SIGNATURE_HEADER,
@@ -23,7 +34,7 @@ pub fn sign(key: &str, body: &[u8]) -> ::core::result::Result<SignedRequest, Sig
     {
         headers.push((super::EVENT_TYPE_HEADER.to_owned(), name.into_owned()));
     }
-    headers.push((super::IDEMPOTENCY_KEY_HEADER.to_owned(), "test-delivery".to_owned()));
+    headers.push((super::IDEMPOTENCY_KEY_HEADER.to_owned(), delivery_key.to_owned()));
     Ok(SignedRequest {
         headers,
         body: body.to_vec(),
@@ -42,10 +53,166 @@ pub fn validation_request() -> SignedRequest {
     }
 }
 
-/// Signs the example body of `event_type` (see `fixtures`); `None` for an unknown event.
+/// Signs the example body of `event_type` (see `fixtures`) as a new delivery. An event has a
+/// fixture when its api's feature is on; otherwise, or for an event the catalog does not
+/// have, the error says which.
 pub fn sign_fixture(
     key: &str,
     event_type: &EventType,
-) -> ::core::option::Option<::core::result::Result<SignedRequest, SignError>> {
-    super::fixtures::get(event_type).map(|body| sign(key, body.as_bytes()))
+) -> ::core::result::Result<SignedRequest, SignError> {
+    match super::fixtures::get(event_type) {
+        Some(body) => sign(key, body.as_bytes()),
+        None => {
+            let name = event_type.as_str();
+            let feature = FEATURES
+                .iter()
+                .find(|(wire, _)| *wire == name)
+                .map(|(_, feature)| *feature);
+            Err(SignError::NoFixture {
+                event_type: name.to_owned(),
+                feature,
+            })
+        }
+    }
 }
+
+/// Each event's api feature, whether or not it is on.
+const FEATURES: &[(&str, &str)] = &[
+    ("accounting.bill.created", "apideck-accounting"),
+    ("accounting.bill.deleted", "apideck-accounting"),
+    ("accounting.bill.updated", "apideck-accounting"),
+    ("accounting.bill_payment.created", "apideck-accounting"),
+    ("accounting.bill_payment.deleted", "apideck-accounting"),
+    ("accounting.bill_payment.updated", "apideck-accounting"),
+    ("accounting.credit_note.created", "apideck-accounting"),
+    ("accounting.credit_note.deleted", "apideck-accounting"),
+    ("accounting.credit_note.updated", "apideck-accounting"),
+    ("accounting.customer.created", "apideck-accounting"),
+    ("accounting.customer.deleted", "apideck-accounting"),
+    ("accounting.customer.updated", "apideck-accounting"),
+    ("accounting.expense.created", "apideck-accounting"),
+    ("accounting.expense.deleted", "apideck-accounting"),
+    ("accounting.expense.updated", "apideck-accounting"),
+    ("accounting.invoice.created", "apideck-accounting"),
+    ("accounting.invoice.deleted", "apideck-accounting"),
+    ("accounting.invoice.updated", "apideck-accounting"),
+    ("accounting.invoice_item.created", "apideck-accounting"),
+    ("accounting.invoice_item.deleted", "apideck-accounting"),
+    ("accounting.invoice_item.updated", "apideck-accounting"),
+    ("accounting.ledger_account.created", "apideck-accounting"),
+    ("accounting.ledger_account.deleted", "apideck-accounting"),
+    ("accounting.ledger_account.updated", "apideck-accounting"),
+    ("accounting.payment.created", "apideck-accounting"),
+    ("accounting.payment.deleted", "apideck-accounting"),
+    ("accounting.payment.updated", "apideck-accounting"),
+    ("accounting.project.created", "apideck-accounting"),
+    ("accounting.project.deleted", "apideck-accounting"),
+    ("accounting.project.updated", "apideck-accounting"),
+    ("accounting.purchase_order.created", "apideck-accounting"),
+    ("accounting.purchase_order.deleted", "apideck-accounting"),
+    ("accounting.purchase_order.updated", "apideck-accounting"),
+    ("accounting.quote.created", "apideck-accounting"),
+    ("accounting.quote.deleted", "apideck-accounting"),
+    ("accounting.quote.updated", "apideck-accounting"),
+    ("accounting.supplier.created", "apideck-accounting"),
+    ("accounting.supplier.deleted", "apideck-accounting"),
+    ("accounting.supplier.updated", "apideck-accounting"),
+    ("accounting.tax_rate.created", "apideck-accounting"),
+    ("accounting.tax_rate.deleted", "apideck-accounting"),
+    ("accounting.tax_rate.updated", "apideck-accounting"),
+    ("accounting.tracking_category.created", "apideck-accounting"),
+    ("accounting.tracking_category.deleted", "apideck-accounting"),
+    ("accounting.tracking_category.updated", "apideck-accounting"),
+    ("ats.applicant.created", "apideck-ats"),
+    ("ats.applicant.deleted", "apideck-ats"),
+    ("ats.applicant.updated", "apideck-ats"),
+    ("ats.application.created", "apideck-ats"),
+    ("ats.application.deleted", "apideck-ats"),
+    ("ats.application.updated", "apideck-ats"),
+    ("ats.job.created", "apideck-ats"),
+    ("ats.job.deleted", "apideck-ats"),
+    ("ats.job.updated", "apideck-ats"),
+    ("crm.activity.created", "apideck-crm"),
+    ("crm.activity.deleted", "apideck-crm"),
+    ("crm.activity.updated", "apideck-crm"),
+    ("crm.company.created", "apideck-crm"),
+    ("crm.company.deleted", "apideck-crm"),
+    ("crm.company.updated", "apideck-crm"),
+    ("crm.contact.created", "apideck-crm"),
+    ("crm.contact.deleted", "apideck-crm"),
+    ("crm.contact.updated", "apideck-crm"),
+    ("crm.lead.created", "apideck-crm"),
+    ("crm.lead.deleted", "apideck-crm"),
+    ("crm.lead.updated", "apideck-crm"),
+    ("crm.note.created", "apideck-crm"),
+    ("crm.note.deleted", "apideck-crm"),
+    ("crm.note.updated", "apideck-crm"),
+    ("crm.opportunity.created", "apideck-crm"),
+    ("crm.opportunity.deleted", "apideck-crm"),
+    ("crm.opportunity.updated", "apideck-crm"),
+    ("ecommerce.customer.created", "apideck-ecommerce"),
+    ("ecommerce.customer.deleted", "apideck-ecommerce"),
+    ("ecommerce.customer.updated", "apideck-ecommerce"),
+    ("ecommerce.order.created", "apideck-ecommerce"),
+    ("ecommerce.order.deleted", "apideck-ecommerce"),
+    ("ecommerce.order.updated", "apideck-ecommerce"),
+    ("ecommerce.product.created", "apideck-ecommerce"),
+    ("ecommerce.product.deleted", "apideck-ecommerce"),
+    ("ecommerce.product.updated", "apideck-ecommerce"),
+    ("file-storage.drive.updated", "apideck-file-storage"),
+    ("file-storage.file.created", "apideck-file-storage"),
+    ("file-storage.file.deleted", "apideck-file-storage"),
+    ("file-storage.file.updated", "apideck-file-storage"),
+    ("hris.company.created", "apideck-hris"),
+    ("hris.company.deleted", "apideck-hris"),
+    ("hris.company.updated", "apideck-hris"),
+    ("hris.employee.created", "apideck-hris"),
+    ("hris.employee.deleted", "apideck-hris"),
+    ("hris.employee.terminated", "apideck-hris"),
+    ("hris.employee.updated", "apideck-hris"),
+    ("hris.time-off-request.created", "apideck-hris"),
+    ("hris.time-off-request.deleted", "apideck-hris"),
+    ("hris.time-off-request.updated", "apideck-hris"),
+    ("issue-tracking.ticket.created", "apideck-issue-tracking"),
+    ("issue-tracking.ticket.deleted", "apideck-issue-tracking"),
+    ("issue-tracking.ticket.updated", "apideck-issue-tracking"),
+    ("lead.lead.created", "apideck-lead"),
+    ("lead.lead.deleted", "apideck-lead"),
+    ("lead.lead.updated", "apideck-lead"),
+    ("pos.item.created", "apideck-pos"),
+    ("pos.item.deleted", "apideck-pos"),
+    ("pos.item.updated", "apideck-pos"),
+    ("pos.location.created", "apideck-pos"),
+    ("pos.location.deleted", "apideck-pos"),
+    ("pos.location.updated", "apideck-pos"),
+    ("pos.merchant.created", "apideck-pos"),
+    ("pos.merchant.deleted", "apideck-pos"),
+    ("pos.merchant.updated", "apideck-pos"),
+    ("pos.modifier.created", "apideck-pos"),
+    ("pos.modifier.deleted", "apideck-pos"),
+    ("pos.modifier.updated", "apideck-pos"),
+    ("pos.modifier_group.created", "apideck-pos"),
+    ("pos.modifier_group.deleted", "apideck-pos"),
+    ("pos.modifier_group.updated", "apideck-pos"),
+    ("pos.order.created", "apideck-pos"),
+    ("pos.order.deleted", "apideck-pos"),
+    ("pos.order.updated", "apideck-pos"),
+    ("pos.payment.created", "apideck-pos"),
+    ("pos.payment.deleted", "apideck-pos"),
+    ("pos.payment.updated", "apideck-pos"),
+    ("pos.product.created", "apideck-pos"),
+    ("pos.product.deleted", "apideck-pos"),
+    ("pos.product.updated", "apideck-pos"),
+    ("vault.connection.callable", "apideck-vault"),
+    ("vault.connection.created", "apideck-vault"),
+    ("vault.connection.deleted", "apideck-vault"),
+    ("vault.connection.disabled", "apideck-vault"),
+    ("vault.connection.downstream.degraded", "apideck-vault"),
+    ("vault.connection.downstream.recovered", "apideck-vault"),
+    ("vault.connection.migrated", "apideck-vault"),
+    ("vault.connection.revoked", "apideck-vault"),
+    ("vault.connection.token_refresh.failed", "apideck-vault"),
+    ("vault.connection.token_refresh.pending", "apideck-vault"),
+    ("vault.connection.token_refresh.recovered", "apideck-vault"),
+    ("vault.connection.updated", "apideck-vault"),
+];

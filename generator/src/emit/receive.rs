@@ -154,9 +154,11 @@ pub fn emit_testing(p: &Provider) -> Option<TokenStream> {
     };
     let idempotency = p.headers.idempotency_key.as_ref().filter(|_| v.sends_idempotency_key).map(|_| {
         quote! {
-            headers.push((super::IDEMPOTENCY_KEY_HEADER.to_owned(), "test-delivery".to_owned()));
+            headers.push((super::IDEMPOTENCY_KEY_HEADER.to_owned(), delivery_key.to_owned()));
         }
     });
+    // `sign_as` takes a delivery key whether or not the provider sends one, so tests read alike.
+    let unused_key = (!v.signs_delivery_key && idempotency.is_none()).then(|| quote!(let _ = delivery_key;));
     // The scheme's own headers are all there is unless the crate adds some.
     let extend = (event_type_header.is_some() || idempotency.is_some()).then(|| quote!(let mut headers = headers;));
     let validation_request = p.validation_body.as_ref().map(|body| {
@@ -177,8 +179,24 @@ pub fn emit_testing(p: &Provider) -> Option<TokenStream> {
         "Signing requests as {title} does, to test handlers end to end with real signatures. Enabled by the \
          `test-util` feature; not for production code."
     ));
-    let sign_doc =
-        docs::lines(&format!("Signs `body` with `key` as {title} would: {headers}, and the event type header where there is one."));
+    let sign_doc = docs::lines(&format!(
+        "Signs `body` with `key` as {title} would: {headers}, and the event type header where there is one. Each \
+         call is a new delivery, with a delivery key of its own (`test-` and a number unique in the process); \
+         [`sign_as`] takes one, to send the same delivery twice."
+    ));
+    let sign_as_doc = docs::lines(&format!(
+        "[`sign`] with the delivery key given: {}.",
+        match (v.signs_delivery_key, idempotency.is_some()) {
+            (true, _) => "the signed delivery id header",
+            (false, true) => "the idempotency-key header, which is not signed and decides nothing",
+            (false, false) => "unused, since the provider sends no delivery key",
+        }
+    ));
+    // Fixtures are compiled with their api's feature; the error says which one is off.
+    let features = p.events.iter().map(|e| {
+        let (wire, feature) = (&e.wire, &p.apis[e.api].feature);
+        quote!((#wire, #feature),)
+    });
     Some(quote! {
         #doc
 
@@ -187,6 +205,12 @@ pub fn emit_testing(p: &Provider) -> Option<TokenStream> {
 
         #sign_doc
         pub fn sign(key: &str, body: &[u8]) -> ::core::result::Result<SignedRequest, SignError> {
+            sign_as(key, body, &crate::runtime::verify::delivery_key("test-"))
+        }
+
+        #sign_as_doc
+        pub fn sign_as(key: &str, body: &[u8], delivery_key: &str) -> ::core::result::Result<SignedRequest, SignError> {
+            #unused_key
             #sign
             #extend
             #event_type_header
@@ -196,9 +220,21 @@ pub fn emit_testing(p: &Provider) -> Option<TokenStream> {
 
         #validation_request
 
-        /// Signs the example body of `event_type` (see `fixtures`); `None` for an unknown event.
-        pub fn sign_fixture(key: &str, event_type: &EventType) -> ::core::option::Option<::core::result::Result<SignedRequest, SignError>> {
-            super::fixtures::get(event_type).map(|body| sign(key, body.as_bytes()))
+        /// Signs the example body of `event_type` (see `fixtures`) as a new delivery. An event has a
+        /// fixture when its api's feature is on; otherwise, or for an event the catalog does not
+        /// have, the error says which.
+        pub fn sign_fixture(key: &str, event_type: &EventType) -> ::core::result::Result<SignedRequest, SignError> {
+            match super::fixtures::get(event_type) {
+                Some(body) => sign(key, body.as_bytes()),
+                None => {
+                    let name = event_type.as_str();
+                    let feature = FEATURES.iter().find(|(wire, _)| *wire == name).map(|(_, feature)| *feature);
+                    Err(SignError::NoFixture { event_type: name.to_owned(), feature })
+                }
+            }
         }
+
+        /// Each event's api feature, whether or not it is on.
+        const FEATURES: &[(&str, &str)] = &[#(#features)*];
     })
 }

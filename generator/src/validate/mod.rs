@@ -385,6 +385,7 @@ fn provider(files: &RawProviderFiles, errors: &mut Vec<Diagnostic>) -> Option<Pr
                 templates::merge_patch(&mut fixture, patch);
             }
             let values = templates::ExampleValues {
+                provider: &raw.provider,
                 event_type: wire,
                 api: &api.api,
                 entity: parts.entity,

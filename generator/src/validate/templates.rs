@@ -102,6 +102,8 @@ pub fn merge_patch(target: &mut Value, patch: &Value) {
 
 /// The values an example's placeholders stand for.
 pub struct ExampleValues<'a> {
+    /// The provider's id, which with the event type makes `{event_id}`.
+    pub provider: &'a str,
     /// `{event_type}`.
     pub event_type: &'a str,
     /// `{api}`.
@@ -112,6 +114,19 @@ pub struct ExampleValues<'a> {
     pub entity_url: Option<&'a str>,
     /// `{id}`.
     pub id: Option<&'a str>,
+}
+
+/// `{event_id}`: an id of UUID form made from the provider and the event type (SHA-256, version 8),
+/// so each fixture is a delivery of its own and the same catalog gives the same ids everywhere.
+pub fn event_id(provider: &str, event_type: &str) -> String {
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(format!("{provider}\n{event_type}").as_bytes());
+    let mut b = [0u8; 16];
+    b.copy_from_slice(&digest[..16]);
+    b[6] = (b[6] & 0x0f) | 0x80;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
+    format!("{}-{}-{}-{}-{}", &hex[..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..])
 }
 
 /// Replaces placeholders in every string of an example. Braces that name no placeholder are left
@@ -125,6 +140,9 @@ pub fn fill_example(value: &mut Value, v: &ExampleValues<'_>) -> Result<(), Stri
             }
             let url = v.entity_url.map(|u| u.replace("{id}", v.id.unwrap_or("{id}")));
             let mut out = s.replace("{event_type}", v.event_type).replace("{api}", v.api).replace("{entity}", v.entity);
+            if out.contains("{event_id}") {
+                out = out.replace("{event_id}", &event_id(v.provider, v.event_type));
+            }
             if out.contains("{entity_url}") {
                 out = out.replace("{entity_url}", url.as_deref().ok_or("entity_url")?);
             }

@@ -19,7 +19,7 @@ use ::std::fmt;
 pub use headers::{HeaderLookup, Headers};
 pub use json::JsonError;
 pub use key::{Key, KeyError};
-pub use signed::{SignError, SignedRequest};
+pub use signed::{delivery_key, SignError, SignedRequest};
 
 /// The default limit on a body's size, checked before any hashing: 4 MiB. Apideck's payloads are
 /// under a kilobyte; the limit only bounds the work an attacker can ask for.

@@ -22,6 +22,26 @@ pub enum SignError {
     NotUtf8,
     /// The body is not JSON.
     NotJson(JsonError),
+    /// There is no fixture for the event: its api's feature is off (`feature`), or the catalog
+    /// does not have it (`None`).
+    NoFixture {
+        /// The event asked for.
+        event_type: String,
+        /// The cargo feature that would compile its fixture.
+        feature: Option<&'static str>,
+    },
+}
+
+/// A key for a new test delivery: `prefix` and a number unique in the process (and, by the time
+/// it started, across processes), so a receiver that deduplicates sees each signed test request
+/// as its own delivery.
+pub fn delivery_key(prefix: &str) -> String {
+    use ::std::sync::atomic::{AtomicU64, Ordering};
+    use ::std::sync::OnceLock;
+    static START: OnceLock<u128> = OnceLock::new();
+    static COUNT: AtomicU64 = AtomicU64::new(0);
+    let start = START.get_or_init(|| ::std::time::SystemTime::now().duration_since(::std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos()));
+    format!("{prefix}{start:x}-{}", COUNT.fetch_add(1, Ordering::Relaxed))
 }
 
 impl From<KeyError> for SignError {
@@ -36,6 +56,12 @@ impl ::core::fmt::Display for SignError {
             SignError::Key(e) => write!(f, "{e}"),
             SignError::NotUtf8 => f.write_str("the body is not UTF-8"),
             SignError::NotJson(e) => write!(f, "the body is not JSON: {e}"),
+            SignError::NoFixture { event_type, feature: Some(feature) } => {
+                write!(f, "no fixture for `{event_type}`: its api's feature `{feature}` is off (fixtures are compiled with their api)")
+            }
+            SignError::NoFixture { event_type, feature: None } => {
+                write!(f, "no fixture for `{event_type}`: it is not an event of the catalog")
+            }
         }
     }
 }
