@@ -99,6 +99,18 @@ impl VerifyError {
             _ => 400,
         }
     }
+
+    /// [`VerifyError::status_code`] as an `http::StatusCode` (feature `http`).
+    ///
+    /// ```
+    /// use webhook_runtime::verify::VerifyError;
+    /// assert_eq!(VerifyError::NoMatchingSignature.http_status(), http::StatusCode::UNAUTHORIZED);
+    /// assert_eq!(VerifyError::NotUtf8.http_status(), http::StatusCode::BAD_REQUEST);
+    /// ```
+    #[cfg(feature = "http")]
+    pub fn http_status(&self) -> ::http::StatusCode {
+        ::http::StatusCode::from_u16(self.status_code()).unwrap_or(::http::StatusCode::BAD_REQUEST)
+    }
 }
 
 impl fmt::Display for VerifyError {
