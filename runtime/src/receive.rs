@@ -147,7 +147,8 @@ impl<P: Deliveries, S: Scheme> Verifier<P, S> {
         Verifier { scheme, max_body_bytes: verify::DEFAULT_MAX_BODY_BYTES, subscribed_to: None, provider: PhantomData }
     }
 
-    /// Sets the largest body accepted (default 4 MiB); larger bodies are refused before any hashing.
+    /// Sets the largest body accepted (default 256 KiB, see [`verify::DEFAULT_MAX_BODY_BYTES`]);
+    /// larger bodies are refused before any hashing.
     pub fn max_body_bytes(mut self, limit: usize) -> Self {
         self.max_body_bytes = limit;
         self
@@ -180,7 +181,7 @@ impl<P: Deliveries, S: Scheme> Verifier<P, S> {
                 parsed: None,
             });
         }
-        let signed = self.scheme.verify(headers, body)?;
+        let (signed, unchecked) = self.scheme.verify_deferring_json(headers, body)?;
         let event_type = match P::EVENT_TYPE_HEADER {
             Some(name) => verify::optional_header(headers, name)?,
             None => None,
@@ -195,6 +196,10 @@ impl<P: Deliveries, S: Scheme> Verifier<P, S> {
             Cow::Borrowed(text) if P::EVENT_TYPE_FIELD.is_some() => Some(P::parse_str(text)),
             _ => None,
         };
+        // A text the scheme accepts only as JSON is proven so by a successful parse, or checked.
+        if unchecked && !matches!(parsed, Some(Ok(_))) {
+            self.scheme.check_json(&signed)?;
+        }
         let signed_id = self.scheme.signed_delivery_id(headers);
         let verified = Verified { body: signed, event_type, idempotency_key, signed_id, validation: false, parsed };
         // A header naming another event than the signed body is refused, whatever it names (the

@@ -88,9 +88,14 @@ impl ApideckHmac {
 
 /// Whether `text` is one JSON text as JavaScript's `JSON.parse` reads it (lone surrogates in
 /// escapes accepted, duplicate keys allowed, nesting up to [`MAX_DEPTH`](super::canonical::MAX_DEPTH)):
-/// exactly what the canonical form accepts. serde_json answers the common case without building
-/// anything; a text it refuses gets the canonical parser's verdict and error.
+/// exactly what the canonical form accepts. The rearranging canonical form, then serde_json,
+/// answer the common cases; a text both refuse gets the exact parser's verdict and error.
 fn is_json(text: &str) -> Result<(), CanonicalError> {
+    // The body signed as received is almost always already canonical, which the rearranging
+    // path confirms in one scan (`perf`: a third of serde_json's time on Apideck's events).
+    if super::canonical::rearrange::handles(text) {
+        return Ok(());
+    }
     let mut de = ::serde_json::Deserializer::from_str(text);
     match <::serde::de::IgnoredAny as ::serde::Deserialize>::deserialize(&mut de).and_then(|_| de.end()) {
         Ok(_) if nesting(text) <= super::canonical::MAX_DEPTH + 1 => Ok(()),
@@ -119,6 +124,20 @@ fn nesting(text: &str) -> usize {
 
 impl Scheme for ApideckHmac {
     fn verify<'b>(&self, headers: &dyn Headers, body: &'b [u8]) -> Result<Cow<'b, str>, VerifyError> {
+        let (text, unchecked) = self.verify_deferring_json(headers, body)?;
+        if unchecked {
+            self.check_json(&text)?;
+        }
+        Ok(text)
+    }
+
+    fn check_json(&self, text: &str) -> Result<(), VerifyError> {
+        is_json(text).map_err(VerifyError::NotJson)
+    }
+
+    /// A body whose bytes as received match comes back unchecked: it is JSON only if parsing it
+    /// (or [`Scheme::check_json`]) says so. A canonical form is JSON by construction.
+    fn verify_deferring_json<'b>(&self, headers: &dyn Headers, body: &'b [u8]) -> Result<(Cow<'b, str>, bool), VerifyError> {
         let name = self.header;
         let signature = required_header(headers, name)?;
         let mut tag = [0u8; 32];
@@ -129,8 +148,8 @@ impl Scheme for ApideckHmac {
         let text = ::std::str::from_utf8(body).map_err(|_| VerifyError::NotUtf8)?;
         if raw_matched {
             // The key signs JSON only: bytes that are not one JSON text are refused, even when
-            // their HMAC matches.
-            return is_json(text).map(|()| Cow::Borrowed(text)).map_err(VerifyError::NotJson);
+            // their HMAC matches (by the caller, who may prove it JSON by parsing it).
+            return Ok((Cow::Borrowed(text), true));
         }
         // A body already canonical has one text to try; otherwise the canonical form, then (if
         // not tried above) the body as received, which is also tried when it is not JSON.
@@ -142,7 +161,7 @@ impl Scheme for ApideckHmac {
                     if raw_first {
                         self.canonical_first.store(true, Ordering::Relaxed);
                     }
-                    return Ok(Cow::Owned(canonical));
+                    return Ok((Cow::Owned(canonical), false));
                 }
             }
             Ok(_) => {}
@@ -152,8 +171,9 @@ impl Scheme for ApideckHmac {
             return Err(VerifyError::NotJson(e));
         }
         if !raw_first && self.matches(body, &tag) {
+            // JSON, or `not_json` would have returned above.
             self.canonical_first.store(false, Ordering::Relaxed);
-            return Ok(Cow::Borrowed(text));
+            return Ok((Cow::Borrowed(text), false));
         }
         Err(VerifyError::NoMatchingSignature)
     }

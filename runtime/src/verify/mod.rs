@@ -21,9 +21,15 @@ pub use json::JsonError;
 pub use key::{Key, KeyError};
 pub use signed::{delivery_key, SignError, SignedRequest};
 
-/// The default limit on a body's size, checked before any hashing: 4 MiB. Apideck's payloads are
-/// under a kilobyte; the limit only bounds the work an attacker can ask for.
-pub const DEFAULT_MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
+/// The default limit on a body's size, checked before any hashing: 256 KiB.
+///
+/// Apideck's events are a few kilobytes at most (its documented examples are under one; a
+/// payload carries ids and urls, never the entity itself), so 256 KiB is fifty times the largest
+/// and refuses nothing it sends. The limit is what bounds an attacker: the canonical form is
+/// computed before the signature is decided, and at this size a forged body of the costliest
+/// shape takes a few milliseconds (`cargo bench -p webhook-tests --bench worst`). Raise it with
+/// `Verifier::max_body_bytes` for a vendor that sends more.
+pub const DEFAULT_MAX_BODY_BYTES: usize = 256 * 1024;
 
 /// A way of checking that a request was signed by its sender. Implement it to verify a provider
 /// whose scheme the catalog does not know (Pack's is undocumented) and pass it to that provider's
@@ -39,6 +45,23 @@ pub trait Scheme {
     fn signed_delivery_id<'h>(&self, headers: &'h dyn Headers) -> Option<&'h str> {
         let _ = headers;
         None
+    }
+
+    /// [`Scheme::verify`], except that a text this scheme accepts only if it is JSON may come back
+    /// unchecked, flagged `true`: the receiver parses it anyway, and a successful parse proves it
+    /// JSON at no cost; otherwise it calls [`Scheme::check_json`]. Schemes that sign anything
+    /// keep the default.
+    #[doc(hidden)]
+    fn verify_deferring_json<'b>(&self, headers: &dyn Headers, body: &'b [u8]) -> Result<(Cow<'b, str>, bool), VerifyError> {
+        self.verify(headers, body).map(|text| (text, false))
+    }
+
+    /// Whether a text [`Scheme::verify_deferring_json`] left unchecked is JSON, as this scheme
+    /// requires.
+    #[doc(hidden)]
+    fn check_json(&self, text: &str) -> Result<(), VerifyError> {
+        let _ = text;
+        Ok(())
     }
 }
 

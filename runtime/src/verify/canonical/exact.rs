@@ -28,13 +28,6 @@ enum JsString<'s> {
 }
 
 impl JsString<'_> {
-    fn units(&self) -> Vec<u16> {
-        match self {
-            JsString::Raw(s) => s.encode_utf16().collect(),
-            JsString::Units(u) => u.clone(),
-        }
-    }
-
     fn is(&self, text: &str) -> bool {
         match self {
             JsString::Raw(s) => *s == text,
@@ -79,6 +72,55 @@ impl JsString<'_> {
         }
         let n = digits.iter().fold(0u64, |n, d| n * 10 + u64::from(d - b'0'));
         (n < u64::from(u32::MAX)).then_some(n as u32)
+    }
+}
+
+/// The keys of a big object by hash, so finding a duplicate costs one hash, not a scan. The hash
+/// is keyed per process (an attacker cannot aim keys at one bucket) and taken over the key's
+/// UTF-8 bytes, one write per key, with no copy for an escape-free key.
+struct KeyIndex {
+    state: ::std::collections::hash_map::RandomState,
+    /// Hash → the first property with it; a rare true collision falls back to a scan.
+    first: HashMap<u64, usize>,
+}
+
+impl KeyIndex {
+    fn of(props: &[(JsString<'_>, Value<'_>)]) -> KeyIndex {
+        let mut index = KeyIndex { state: Default::default(), first: HashMap::with_capacity(props.len() * 2) };
+        for (i, (k, _)) in props.iter().enumerate() {
+            let hash = index.hash(k);
+            index.first.entry(hash).or_insert(i);
+        }
+        index
+    }
+
+    fn hash(&self, key: &JsString<'_>) -> u64 {
+        use ::std::hash::{BuildHasher, Hasher};
+        let mut h = self.state.build_hasher();
+        match key {
+            JsString::Raw(s) => h.write(s.as_bytes()),
+            JsString::Units(units) => match String::from_utf16(units) {
+                // Equal to the raw key with the same text, so it must hash the same.
+                Ok(text) => h.write(text.as_bytes()),
+                // A lone surrogate: no raw key equals it.
+                Err(_) => units.iter().for_each(|u| h.write_u16(*u)),
+            },
+        }
+        h.finish()
+    }
+
+    /// The index of the property with `key`, if there is one; otherwise records that `key` will
+    /// be at `props.len()`.
+    fn find_or_insert(&mut self, props: &[(JsString<'_>, Value<'_>)], key: &JsString<'_>) -> Option<usize> {
+        let hash = self.hash(key);
+        match self.first.get(&hash) {
+            Some(&i) if props[i].0.same(key) => Some(i),
+            Some(_) => props.iter().position(|(k, _)| k.same(key)),
+            None => {
+                self.first.insert(hash, props.len());
+                None
+            }
+        }
     }
 }
 
@@ -249,7 +291,7 @@ impl<'s> Parser<'s> {
         let mut props: Vec<(JsString<'s>, Value<'s>)> = Vec::new();
         // Only big objects get an index, so the common small object costs no hashing, and a body
         // with many keys costs no quadratic duplicate search.
-        let mut index: Option<HashMap<Vec<u16>, usize>> = None;
+        let mut index: Option<KeyIndex> = None;
         self.skip_ws();
         if self.bytes.get(self.pos) == Some(&b'}') {
             self.pos += 1;
@@ -268,19 +310,16 @@ impl<'s> Parser<'s> {
             self.pos += 1;
             self.skip_ws();
             let value = self.value(depth + 1)?;
-            let existing = match &index {
-                Some(map) => map.get(&key.units()).copied(),
+            let existing = match &mut index {
+                Some(index) => index.find_or_insert(&props, &key),
                 None => props.iter().position(|(k, _)| k.same(&key)),
             };
             match existing {
                 Some(i) => props[i].1 = value,
                 None => {
-                    if let Some(map) = &mut index {
-                        map.insert(key.units(), props.len());
-                    }
                     props.push((key, value));
                     if index.is_none() && props.len() > 32 {
-                        index = Some(props.iter().enumerate().map(|(i, (k, _))| (k.units(), i)).collect());
+                        index = Some(KeyIndex::of(&props));
                     }
                 }
             }
@@ -318,16 +357,20 @@ fn write_value(out: &mut String, value: &Value<'_>, sorted: bool) {
             out.push(']');
         }
         Value::Object(props) => {
-            let mut order: Vec<&(JsString<'_>, Value<'_>)> = props.iter().filter(|(k, _)| !(sorted && k.is("__proto__"))).collect();
-            if sorted {
-                order.sort_by(|a, b| a.0.cmp_utf16(&b.0));
-            }
-            // Integer-like keys first, ascending; a stable sort keeps the rest in order.
-            if order.iter().any(|(k, _)| k.array_index().is_some()) {
-                order.sort_by_key(|(k, _)| k.array_index().map_or(1u64 << 32, u64::from));
-            }
+            // Integer-like keys first, ascending; then the rest, sorted by UTF-16 code units where
+            // `sortObjectKeys` reaches, else in `JSON.parse`'s order (the sort is stable). Each key's
+            // index is read once, not per comparison.
+            let mut order: Vec<(Option<u32>, &(JsString<'_>, Value<'_>))> =
+                props.iter().filter(|(k, _)| !(sorted && k.is("__proto__"))).map(|p| (p.0.array_index(), p)).collect();
+            order.sort_by(|(ia, a), (ib, b)| match (ia, ib) {
+                (Some(x), Some(y)) => x.cmp(y),
+                (Some(_), None) => ::std::cmp::Ordering::Less,
+                (None, Some(_)) => ::std::cmp::Ordering::Greater,
+                (None, None) if sorted => a.0.cmp_utf16(&b.0),
+                (None, None) => ::std::cmp::Ordering::Equal,
+            });
             out.push('{');
-            for (i, (key, value)) in order.into_iter().enumerate() {
+            for (i, (_, (key, value))) in order.into_iter().enumerate() {
                 if i > 0 {
                     out.push(',');
                 }

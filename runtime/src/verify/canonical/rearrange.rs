@@ -5,9 +5,10 @@
 //! without whitespace is one run); an object whose members were out of order is rewritten once
 //! from a copy.
 //!
-//! Anything else (an escape, a fraction, `-0`, a long integer, a key that is non-ASCII, all
-//! digits, repeated or `__proto__`, malformed JSON, nesting past [`MAX_DEPTH`]) is declined with
-//! `None`, and [`super::exact`] decides. Declining is always safe; the conditions above are what
+//! Keys that are array indices (`"7"`) are moved first, in numeric order, as JavaScript
+//! enumerates them. Anything else (an escape, a fraction, `-0`, a long integer, a key that is
+//! non-ASCII, repeated or `__proto__`, malformed JSON, nesting past [`MAX_DEPTH`]) is declined
+//! with `None`, and [`super::exact`] decides. Declining is always safe; the conditions above are what
 //! make accepting exact, and the differential tests hold the two implementations to one answer.
 
 use super::MAX_DEPTH;
@@ -15,28 +16,24 @@ use crate::scan::{number_end, string_end};
 
 /// The canonical form of `body`, or `None` if it is not a body this handles.
 pub fn rearrange(body: &str) -> Option<String> {
-    let mut writer = Writer {
-        text: body,
-        pos: 0,
-        copied: 0,
-        out: String::with_capacity(body.len()),
-        members: Vec::with_capacity(32),
-        copy: String::new(),
-    };
-    writer.ws();
-    writer.value(0, true)?;
-    writer.ws();
-    if writer.pos != body.len() {
-        return None;
-    }
-    writer.flush();
+    let mut writer = Writer::new(body, false);
+    writer.all()?;
     Some(writer.out)
+}
+
+/// Whether this path handles `body` (and so whether it is JSON), without writing its canonical
+/// form: the same scan, with nothing copied. `false` says nothing; the exact path decides.
+pub fn handles(body: &str) -> bool {
+    Writer::new(body, true).all().is_some()
 }
 
 /// A member of an object being written: its key (a span of the body, without quotes; `prefix`
 /// is its first eight bytes, big-endian and zero-padded, which decides most comparisons) and
 /// where its `"key":value` text is in the output.
 struct Member {
+    /// Where JavaScript enumerates it: an array index (`"7"`) by its value, first; any other key
+    /// after them all (`u64::MAX`).
+    rank: u64,
     prefix: u64,
     key: (usize, usize),
     out: (usize, usize),
@@ -55,9 +52,38 @@ struct Writer<'s> {
     members: Vec<Member>,
     /// Where an object's members are copied to when they must be written again in order.
     copy: String,
+    /// Keys of an object being checked for repeats, sorted (reused between objects).
+    keys: Vec<(u64, usize, usize)>,
+    /// Only checking: nothing is written.
+    check: bool,
 }
 
-impl Writer<'_> {
+impl<'s> Writer<'s> {
+    fn new(text: &'s str, check: bool) -> Self {
+        Writer {
+            text,
+            pos: 0,
+            copied: 0,
+            out: if check { String::new() } else { String::with_capacity(text.len()) },
+            members: Vec::with_capacity(if check { 0 } else { 32 }),
+            copy: String::new(),
+            keys: Vec::new(),
+            check,
+        }
+    }
+
+    /// Reads the whole text as one value.
+    fn all(&mut self) -> Option<()> {
+        self.ws();
+        self.value(0, true)?;
+        self.ws();
+        if self.pos != self.text.len() {
+            return None;
+        }
+        self.flush();
+        Some(())
+    }
+
     fn byte(&self) -> Option<u8> {
         self.text.as_bytes().get(self.pos).copied()
     }
@@ -81,7 +107,9 @@ impl Writer<'_> {
 
     /// Copies the run read since the last copy into the output.
     fn flush(&mut self) {
-        self.out.push_str(&self.text[self.copied..self.pos]);
+        if !self.check {
+            self.out.push_str(&self.text[self.copied..self.pos]);
+        }
         self.copied = self.pos;
     }
 
@@ -170,12 +198,12 @@ impl Writer<'_> {
             let out_start = self.out_pos();
             let key = self.string()?;
             let name = &self.text.as_bytes()[key.0..key.1];
-            // Integer-like keys enumerate first in JavaScript, `__proto__` is dropped by the
-            // sort's assignment, and non-ASCII keys sort by UTF-16: all for the exact path.
-            let (ascii, digits) = name.iter().fold((true, true), |(ascii, digits), b| (ascii & b.is_ascii(), digits & b.is_ascii_digit()));
-            if !ascii || (digits && !name.is_empty()) || (sorted && name == b"__proto__") {
+            // `__proto__` is dropped by the sort's assignment, and non-ASCII keys sort by UTF-16:
+            // both for the exact path. Array indices enumerate first, by value.
+            if !name.is_ascii() || (sorted && name == b"__proto__") {
                 return None;
             }
+            let rank = array_index(name).map_or(u64::MAX, u64::from);
             let mut prefix = [0u8; 8];
             let n = name.len().min(8);
             prefix[..n].copy_from_slice(&name[..n]);
@@ -186,7 +214,7 @@ impl Writer<'_> {
             self.pos += 1;
             self.ws();
             self.value(depth + 1, sorted)?;
-            self.members.push(Member { prefix: u64::from_be_bytes(prefix), key, out: (out_start, self.out_pos()) });
+            self.members.push(Member { rank, prefix: u64::from_be_bytes(prefix), key, out: (out_start, self.out_pos()) });
             self.ws();
             match self.byte()? {
                 b',' => self.pos += 1,
@@ -201,26 +229,43 @@ impl Writer<'_> {
     }
 
     /// Checks the members written since `base` for repeated keys (JavaScript would keep the last
-    /// value: the exact path's job) and, in a sorted object, puts them in key order.
+    /// value: the exact path's job) and puts them in JavaScript's order: array indices first, by
+    /// value; then, in a sorted object, the other keys by code unit (ASCII here, so by byte), or
+    /// else in document order.
     fn finish_object(&mut self, base: usize, body_start: usize, sorted: bool) -> Option<()> {
         let text: &[u8] = self.text.as_bytes();
-        let order = |a: &Member, b: &Member| a.prefix.cmp(&b.prefix).then_with(|| text[a.key.0..a.key.1].cmp(&text[b.key.0..b.key.1]));
+        let by_key = |a: &Member, b: &Member| a.prefix.cmp(&b.prefix).then_with(|| text[a.key.0..a.key.1].cmp(&text[b.key.0..b.key.1]));
+        let order =
+            |a: &Member, b: &Member| a.rank.cmp(&b.rank).then_with(|| if sorted { by_key(a, b) } else { ::std::cmp::Ordering::Equal });
         let members = &mut self.members[base..];
-        if !sorted {
-            // Kept in document order; only repetition matters. Small objects are compared pair
-            // by pair; big ones inside arrays are rare enough to leave to the exact path.
-            if members.len() > 16 {
+        if sorted {
+            if members.windows(2).all(|w| order(&w[0], &w[1]).is_lt()) {
+                return Some(()); // already in order, with no repeats: copied as it is
+            }
+            members.sort_unstable_by(order);
+            if members.windows(2).any(|w| order(&w[0], &w[1]).is_eq()) {
                 return None;
             }
-            let repeated = members.iter().enumerate().any(|(i, a)| members[..i].iter().any(|b| order(a, b).is_eq()));
-            return (!repeated).then_some(());
+        } else {
+            // Repeats: pair by pair in a small object, through a sorted copy of the keys in a big one.
+            let repeated = if members.len() <= 16 {
+                members.iter().enumerate().any(|(i, a)| members[..i].iter().any(|b| by_key(a, b).is_eq()))
+            } else {
+                self.keys.clear();
+                self.keys.extend(members.iter().map(|m| (m.prefix, m.key.0, m.key.1)));
+                self.keys.sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| text[a.1..a.2].cmp(&text[b.1..b.2])));
+                self.keys.windows(2).any(|w| w[0].0 == w[1].0 && text[w[0].1..w[0].2] == text[w[1].1..w[1].2])
+            };
+            if repeated {
+                return None;
+            }
+            if members.windows(2).all(|w| order(&w[0], &w[1]).is_le()) {
+                return Some(()); // no array index out of its place: document order stands
+            }
+            members.sort_by(order); // stable: the other keys keep document order
         }
-        if members.windows(2).all(|w| order(&w[0], &w[1]).is_lt()) {
-            return Some(()); // already in order, with no repeats: copied as it is
-        }
-        members.sort_unstable_by(order);
-        if members.windows(2).any(|w| order(&w[0], &w[1]).is_eq()) {
-            return None;
+        if self.check {
+            return Some(());
         }
         // Write the members again, in order, from a copy of what was written (flushed first).
         self.out.push_str(&self.text[self.copied..self.pos]);
@@ -238,6 +283,16 @@ impl Writer<'_> {
     }
 }
 
+/// The array index a key names (`"0"`, `"7"`, not `"07"` nor `"4294967295"`): JavaScript
+/// enumerates such keys first, in numeric order.
+fn array_index(name: &[u8]) -> Option<u32> {
+    if name.is_empty() || name.len() > 10 || (name.len() > 1 && name[0] == b'0') || !name.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let n = name.iter().fold(0u64, |n, d| n * 10 + u64::from(d - b'0'));
+    u32::try_from(n).ok().filter(|&n| n != u32::MAX)
+}
+
 #[cfg(test)]
 mod tests {
     use super::rearrange;
@@ -249,6 +304,23 @@ mod tests {
         let expected = r#"{"b":true,"payload":{"a":{"x":"é","y":[{"b":1,"a":2}]},"m":null,"z":1}}"#;
         assert_eq!(rearrange(body).as_deref(), Some(expected));
         assert_eq!(exact::canonicalize(body).unwrap(), expected);
+    }
+
+    #[test]
+    fn puts_array_indices_first_in_numeric_order() {
+        let twenty: Vec<String> = (0..20).map(|i| format!(r#""k{i}":{i}"#)).collect();
+        let big_repeat = format!("[{{{},\"k3\":0}}]", twenty.join(","));
+        for (body, expected) in [
+            (r#"{"10":1,"9":2,"b":0,"01":3,"4294967295":4}"#, Some(r#"{"9":2,"10":1,"01":3,"4294967295":4,"b":0}"#)),
+            (r#"[{"b":1,"10":2,"a":3,"9":4}]"#, Some(r#"[{"9":4,"10":2,"b":1,"a":3}]"#)),
+            (r#"{"1":1,"1":2}"#, None),
+            (&big_repeat, None),
+        ] {
+            assert_eq!(rearrange(body).as_deref(), expected, "{body}");
+            if let Some(expected) = expected {
+                assert_eq!(exact::canonicalize(body).unwrap(), expected);
+            }
+        }
     }
 
     #[test]
@@ -266,7 +338,6 @@ mod tests {
             r#"{"a":1e2}"#,              // an exponent
             r#"{"a":-0}"#,               // negative zero
             r#"{"a":1234567890123456}"#, // sixteen digits
-            r#"{"10":1,"9":2}"#,         // integer-like keys
             r#"{"é":1}"#,                // a non-ASCII key
             r#"{"a":1,"a":2}"#,          // a repeated key
             r#"{"b":1,"a":2,"b":3}"#,    // a repeated key, out of order
