@@ -19,8 +19,8 @@
 pub use ::webhook_runtime as runtime;
 
 pub use runtime::{
-    EventInfo, Headers, KeyError, ParseError, RawPayload, Scheme, Secret, Status,
-    UnknownEvent, UnknownEventCode, VerifyError,
+    Delivery, EventInfo, Headers, KeyError, ParseError, RawPayload, Scheme, Secret,
+    Status, UnknownEvent, UnknownEventCode, VerifyError,
 };
 
 #[cfg(feature = "apideck")]

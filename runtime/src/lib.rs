@@ -18,6 +18,7 @@
 
 #[doc(hidden)]
 pub mod de;
+mod delivery;
 mod error;
 mod info;
 mod provider;
@@ -29,6 +30,7 @@ mod secret;
 pub mod url;
 pub mod verify;
 
+pub use delivery::Delivery;
 pub use error::{ParseError, UnknownEventCode};
 
 /// What the runtime's macros need from other crates, reachable through `$crate` whatever the

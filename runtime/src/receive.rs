@@ -301,6 +301,17 @@ impl<'a, P: Deliveries> Verified<'a, P> {
         P::parse_as(event_type, self.body.as_bytes())
     }
 
+    /// The delivery's context for an `AsyncHandler`: its id, and the headers worth having
+    /// (`dispatch_async` adds the event's catalog row).
+    pub fn delivery(&self) -> crate::Delivery<'_> {
+        crate::Delivery {
+            id: self.delivery_id(),
+            info: None,
+            event_type_header: self.event_type.map(Cow::Borrowed),
+            idempotency_key: self.idempotency_key.map(Cow::Borrowed),
+        }
+    }
+
     /// The delivery's id, for deduplication, taken only from what the signature covers: an id
     /// header the scheme signs (Standard Webhooks' `webhook-id`), else the payload's event id
     /// (Apideck's `event_id`), else `sha256:` and the hex SHA-256 of the verified text.

@@ -7,6 +7,7 @@
 //! every other event to [`Handler::on_event`]. Enabled by the `apideck-accounting` feature.
 
 use super::Event;
+use crate::runtime::Delivery;
 
 /// Receives Apideck Accounting events, one method per event.
 ///
@@ -567,5 +568,675 @@ pub fn dispatch<H: Handler + ?Sized>(handler: &mut H, event: Event<'_>) -> H::Ou
             handler.on_tracking_category_updated(payload)
         }
         other => handler.on_event(other),
+    }
+}
+
+/// Receives Apideck Accounting events in an async service, one method per event: [`Handler`] with
+/// `&self`, so one value serves every request and task, and methods that return a `Send` future,
+/// which may borrow the payload. Each method also gets the delivery's context ([`Delivery`]: its
+/// id, the event's catalog row, the headers worth having). Implement the methods with `async fn`;
+/// every one has a default that passes the event on to [`AsyncHandler::on_event`], the one you must
+/// write.
+pub trait AsyncHandler: Sync {
+    /// What every method's future gives.
+    type Output: Send;
+
+    /// Receives every event that has no method of its own, or whose method is not implemented.
+    fn on_event(
+        &self,
+        delivery: &Delivery<'_>,
+        event: Event<'_>,
+    ) -> impl ::core::future::Future<Output = Self::Output> + Send;
+
+    /// `accounting.bill.created`: Event broadcast when a bill has been created.
+    ///
+    /// By default, passes the event to [`AsyncHandler::on_event`].
+    fn on_bill_created(
+        &self,
+        delivery: &Delivery<'_>,
+        payload: super::payloads::UnifiedEvent<'_>,
+    ) -> impl ::core::future::Future<Output = Self::Output> + Send {
+        self.on_event(delivery, Event::AccountingBillCreated(payload))
+    }
+
+    /// `accounting.bill.deleted`: Event broadcast when a bill has been deleted.
+    ///
+    /// By default, passes the event to [`AsyncHandler::on_event`].
+    fn on_bill_deleted(
+        &self,
+        delivery: &Delivery<'_>,
+        payload: super::payloads::UnifiedEvent<'_>,
+    ) -> impl ::core::future::Future<Output = Self::Output> + Send {
+        self.on_event(delivery, Event::AccountingBillDeleted(payload))
+    }
+
+    /// `accounting.bill.updated`: Event broadcast when a bill has been updated.
+    ///
+    /// By default, passes the event to [`AsyncHandler::on_event`].
+    fn on_bill_updated(
+        &self,
+        delivery: &Delivery<'_>,
+        payload: super::payloads::UnifiedEvent<'_>,
+    ) -> impl ::core::future::Future<Output = Self::Output> + Send {
+        self.on_event(delivery, Event::AccountingBillUpdated(payload))
+    }
+
+    /// `accounting.bill_payment.created`: Event broadcast when a bill payment has been created.
+    ///
+    /// By default, passes the event to [`AsyncHandler::on_event`].
+    fn on_bill_payment_created(
+        &self,
+        delivery: &Delivery<'_>,
+        payload: super::payloads::UnifiedEvent<'_>,
+    ) -> impl ::core::future::Future<Output = Self::Output> + Send {
+        self.on_event(delivery, Event::AccountingBillPaymentCreated(payload))
+    }
+
+    /// `accounting.bill_payment.deleted`: Event broadcast when a bill payment has been deleted.
+    ///
+    /// By default, passes the event to [`AsyncHandler::on_event`].
+    fn on_bill_payment_deleted(
+        &self,
+        delivery: &Delivery<'_>,
+        payload: super::payloads::UnifiedEvent<'_>,
+    ) -> impl ::core::future::Future<Output = Self::Output> + Send {
+        self.on_event(delivery, Event::AccountingBillPaymentDeleted(payload))
+    }
+
+    /// `accounting.bill_payment.updated`: Event broadcast when a bill payment has been updated.
+    ///
+    /// By default, passes the event to [`AsyncHandler::on_event`].
+    fn on_bill_payment_updated(
+        &self,
+        delivery: &Delivery<'_>,
+        payload: super::payloads::UnifiedEvent<'_>,
+    ) -> impl ::core::future::Future<Output = Self::Output> + Send {
+        self.on_event(delivery, Event::AccountingBillPaymentUpdated(payload))
+    }
+
+    /// `accounting.credit_note.created`: Event broadcast when a credit note has been created.
+    ///
+    /// By default, passes the event to [`AsyncHandler::on_event`].
+    fn on_credit_note_created(
+        &self,
+        delivery: &Delivery<'_>,
+        payload: super::payloads::UnifiedEvent<'_>,
+    ) -> impl ::core::future::Future<Output = Self::Output> + Send {
+        self.on_event(delivery, Event::AccountingCreditNoteCreated(payload))
+    }
+
+    /// `accounting.credit_note.deleted`: Event broadcast when a credit note has been deleted.
+    ///
+    /// By default, passes the event to [`AsyncHandler::on_event`].
+    fn on_credit_note_deleted(
+        &self,
+        delivery: &Delivery<'_>,
+        payload: super::payloads::UnifiedEvent<'_>,
+    ) -> impl ::core::future::Future<Output = Self::Output> + Send {
+        self.on_event(delivery, Event::AccountingCreditNoteDeleted(payload))
+    }
+
+    /// `accounting.credit_note.updated`: Event broadcast when a credit note has been updated.
+    ///
+    /// By default, passes the event to [`AsyncHandler::on_event`].
+    fn on_credit_note_updated(
+        &self,
+        delivery: &Delivery<'_>,
+        payload: super::payloads::UnifiedEvent<'_>,
+    ) -> impl ::core::future::Future<Output = Self::Output> + Send {
+        self.on_event(delivery, Event::AccountingCreditNoteUpdated(payload))
+    }
+
+    /// `accounting.customer.created`: Event broadcast when a customer has been created.
+    ///
+    /// By default, passes the event to [`AsyncHandler::on_event`].
+    fn on_customer_created(
+        &self,
+        delivery: &Delivery<'_>,
+        payload: super::payloads::UnifiedEvent<'_>,
+    ) -> impl ::core::future::Future<Output = Self::Output> + Send {
+        self.on_event(delivery, Event::AccountingCustomerCreated(payload))
+    }
+
+    /// `accounting.customer.deleted`: Event broadcast when a customer has been deleted.
+    ///
+    /// By default, passes the event to [`AsyncHandler::on_event`].
+    fn on_customer_deleted(
+        &self,
+        delivery: &Delivery<'_>,
+        payload: super::payloads::UnifiedEvent<'_>,
+    ) -> impl ::core::future::Future<Output = Self::Output> + Send {
+        self.on_event(delivery, Event::AccountingCustomerDeleted(payload))
+    }
+
+    /// `accounting.customer.updated`: Event broadcast when a customer has been updated.
+    ///
+    /// By default, passes the event to [`AsyncHandler::on_event`].
+    fn on_customer_updated(
+        &self,
+        delivery: &Delivery<'_>,
+        payload: super::payloads::UnifiedEvent<'_>,
+    ) -> impl ::core::future::Future<Output = Self::Output> + Send {
+        self.on_event(delivery, Event::AccountingCustomerUpdated(payload))
+    }
+
+    /// `accounting.expense.created`: Event broadcast when an expense has been created.
+    ///
+    /// By default, passes the event to [`AsyncHandler::on_event`].
+    fn on_expense_created(
+        &self,
+        delivery: &Delivery<'_>,
+        payload: super::payloads::UnifiedEvent<'_>,
+    ) -> impl ::core::future::Future<Output = Self::Output> + Send {
+        self.on_event(delivery, Event::AccountingExpenseCreated(payload))
+    }
+
+    /// `accounting.expense.deleted`: Event broadcast when an expense has been deleted.
+    ///
+    /// By default, passes the event to [`AsyncHandler::on_event`].
+    fn on_expense_deleted(
+        &self,
+        delivery: &Delivery<'_>,
+        payload: super::payloads::UnifiedEvent<'_>,
+    ) -> impl ::core::future::Future<Output = Self::Output> + Send {
+        self.on_event(delivery, Event::AccountingExpenseDeleted(payload))
+    }
+
+    /// `accounting.expense.updated`: Event broadcast when an expense has been updated.
+    ///
+    /// By default, passes the event to [`AsyncHandler::on_event`].
+    fn on_expense_updated(
+        &self,
+        delivery: &Delivery<'_>,
+        payload: super::payloads::UnifiedEvent<'_>,
+    ) -> impl ::core::future::Future<Output = Self::Output> + Send {
+        self.on_event(delivery, Event::AccountingExpenseUpdated(payload))
+    }
+
+    /// `accounting.invoice.created`: Event broadcast when an invoice has been created.
+    ///
+    /// By default, passes the event to [`AsyncHandler::on_event`].
+    fn on_invoice_created(
+        &self,
+        delivery: &Delivery<'_>,
+        payload: super::payloads::UnifiedEvent<'_>,
+    ) -> impl ::core::future::Future<Output = Self::Output> + Send {
+        self.on_event(delivery, Event::AccountingInvoiceCreated(payload))
+    }
+
+    /// `accounting.invoice.deleted`: Event broadcast when an invoice has been deleted.
+    ///
+    /// By default, passes the event to [`AsyncHandler::on_event`].
+    fn on_invoice_deleted(
+        &self,
+        delivery: &Delivery<'_>,
+        payload: super::payloads::UnifiedEvent<'_>,
+    ) -> impl ::core::future::Future<Output = Self::Output> + Send {
+        self.on_event(delivery, Event::AccountingInvoiceDeleted(payload))
+    }
+
+    /// `accounting.invoice.updated`: Event broadcast when an invoice has been updated.
+    ///
+    /// By default, passes the event to [`AsyncHandler::on_event`].
+    fn on_invoice_updated(
+        &self,
+        delivery: &Delivery<'_>,
+        payload: super::payloads::UnifiedEvent<'_>,
+    ) -> impl ::core::future::Future<Output = Self::Output> + Send {
+        self.on_event(delivery, Event::AccountingInvoiceUpdated(payload))
+    }
+
+    /// `accounting.invoice_item.created`: Event broadcast when an invoice item has been created.
+    ///
+    /// By default, passes the event to [`AsyncHandler::on_event`].
+    fn on_invoice_item_created(
+        &self,
+        delivery: &Delivery<'_>,
+        payload: super::payloads::UnifiedEvent<'_>,
+    ) -> impl ::core::future::Future<Output = Self::Output> + Send {
+        self.on_event(delivery, Event::AccountingInvoiceItemCreated(payload))
+    }
+
+    /// `accounting.invoice_item.deleted`: Event broadcast when an invoice item has been deleted.
+    ///
+    /// By default, passes the event to [`AsyncHandler::on_event`].
+    fn on_invoice_item_deleted(
+        &self,
+        delivery: &Delivery<'_>,
+        payload: super::payloads::UnifiedEvent<'_>,
+    ) -> impl ::core::future::Future<Output = Self::Output> + Send {
+        self.on_event(delivery, Event::AccountingInvoiceItemDeleted(payload))
+    }
+
+    /// `accounting.invoice_item.updated`: Event broadcast when an invoice item has been updated.
+    ///
+    /// By default, passes the event to [`AsyncHandler::on_event`].
+    fn on_invoice_item_updated(
+        &self,
+        delivery: &Delivery<'_>,
+        payload: super::payloads::UnifiedEvent<'_>,
+    ) -> impl ::core::future::Future<Output = Self::Output> + Send {
+        self.on_event(delivery, Event::AccountingInvoiceItemUpdated(payload))
+    }
+
+    /// `accounting.ledger_account.created`: Event broadcast when a ledger account has been created.
+    ///
+    /// By default, passes the event to [`AsyncHandler::on_event`].
+    fn on_ledger_account_created(
+        &self,
+        delivery: &Delivery<'_>,
+        payload: super::payloads::UnifiedEvent<'_>,
+    ) -> impl ::core::future::Future<Output = Self::Output> + Send {
+        self.on_event(delivery, Event::AccountingLedgerAccountCreated(payload))
+    }
+
+    /// `accounting.ledger_account.deleted`: Event broadcast when a ledger account has been deleted.
+    ///
+    /// By default, passes the event to [`AsyncHandler::on_event`].
+    fn on_ledger_account_deleted(
+        &self,
+        delivery: &Delivery<'_>,
+        payload: super::payloads::UnifiedEvent<'_>,
+    ) -> impl ::core::future::Future<Output = Self::Output> + Send {
+        self.on_event(delivery, Event::AccountingLedgerAccountDeleted(payload))
+    }
+
+    /// `accounting.ledger_account.updated`: Event broadcast when a ledger account has been updated.
+    ///
+    /// By default, passes the event to [`AsyncHandler::on_event`].
+    fn on_ledger_account_updated(
+        &self,
+        delivery: &Delivery<'_>,
+        payload: super::payloads::UnifiedEvent<'_>,
+    ) -> impl ::core::future::Future<Output = Self::Output> + Send {
+        self.on_event(delivery, Event::AccountingLedgerAccountUpdated(payload))
+    }
+
+    /// `accounting.payment.created`: Event broadcast when a payment has been created.
+    ///
+    /// By default, passes the event to [`AsyncHandler::on_event`].
+    fn on_payment_created(
+        &self,
+        delivery: &Delivery<'_>,
+        payload: super::payloads::UnifiedEvent<'_>,
+    ) -> impl ::core::future::Future<Output = Self::Output> + Send {
+        self.on_event(delivery, Event::AccountingPaymentCreated(payload))
+    }
+
+    /// `accounting.payment.deleted`: Event broadcast when a payment has been deleted.
+    ///
+    /// By default, passes the event to [`AsyncHandler::on_event`].
+    fn on_payment_deleted(
+        &self,
+        delivery: &Delivery<'_>,
+        payload: super::payloads::UnifiedEvent<'_>,
+    ) -> impl ::core::future::Future<Output = Self::Output> + Send {
+        self.on_event(delivery, Event::AccountingPaymentDeleted(payload))
+    }
+
+    /// `accounting.payment.updated`: Event broadcast when a payment has been updated.
+    ///
+    /// By default, passes the event to [`AsyncHandler::on_event`].
+    fn on_payment_updated(
+        &self,
+        delivery: &Delivery<'_>,
+        payload: super::payloads::UnifiedEvent<'_>,
+    ) -> impl ::core::future::Future<Output = Self::Output> + Send {
+        self.on_event(delivery, Event::AccountingPaymentUpdated(payload))
+    }
+
+    /// `accounting.project.created`: Event broadcast when a project has been created.
+    ///
+    /// By default, passes the event to [`AsyncHandler::on_event`].
+    fn on_project_created(
+        &self,
+        delivery: &Delivery<'_>,
+        payload: super::payloads::UnifiedEvent<'_>,
+    ) -> impl ::core::future::Future<Output = Self::Output> + Send {
+        self.on_event(delivery, Event::AccountingProjectCreated(payload))
+    }
+
+    /// `accounting.project.deleted`: Event broadcast when a project has been deleted.
+    ///
+    /// By default, passes the event to [`AsyncHandler::on_event`].
+    fn on_project_deleted(
+        &self,
+        delivery: &Delivery<'_>,
+        payload: super::payloads::UnifiedEvent<'_>,
+    ) -> impl ::core::future::Future<Output = Self::Output> + Send {
+        self.on_event(delivery, Event::AccountingProjectDeleted(payload))
+    }
+
+    /// `accounting.project.updated`: Event broadcast when a project has been updated.
+    ///
+    /// By default, passes the event to [`AsyncHandler::on_event`].
+    fn on_project_updated(
+        &self,
+        delivery: &Delivery<'_>,
+        payload: super::payloads::UnifiedEvent<'_>,
+    ) -> impl ::core::future::Future<Output = Self::Output> + Send {
+        self.on_event(delivery, Event::AccountingProjectUpdated(payload))
+    }
+
+    /// `accounting.purchase_order.created`: Event broadcast when a purchase order has been created.
+    ///
+    /// Also parsed from the older name `accounting.purchase-order.created`.
+    ///
+    /// By default, passes the event to [`AsyncHandler::on_event`].
+    fn on_purchase_order_created(
+        &self,
+        delivery: &Delivery<'_>,
+        payload: super::payloads::UnifiedEvent<'_>,
+    ) -> impl ::core::future::Future<Output = Self::Output> + Send {
+        self.on_event(delivery, Event::AccountingPurchaseOrderCreated(payload))
+    }
+
+    /// `accounting.purchase_order.deleted`: Event broadcast when a purchase order has been deleted.
+    ///
+    /// Also parsed from the older name `accounting.purchase-order.deleted`.
+    ///
+    /// By default, passes the event to [`AsyncHandler::on_event`].
+    fn on_purchase_order_deleted(
+        &self,
+        delivery: &Delivery<'_>,
+        payload: super::payloads::UnifiedEvent<'_>,
+    ) -> impl ::core::future::Future<Output = Self::Output> + Send {
+        self.on_event(delivery, Event::AccountingPurchaseOrderDeleted(payload))
+    }
+
+    /// `accounting.purchase_order.updated`: Event broadcast when a purchase order has been updated.
+    ///
+    /// Also parsed from the older name `accounting.purchase-order.updated`.
+    ///
+    /// By default, passes the event to [`AsyncHandler::on_event`].
+    fn on_purchase_order_updated(
+        &self,
+        delivery: &Delivery<'_>,
+        payload: super::payloads::UnifiedEvent<'_>,
+    ) -> impl ::core::future::Future<Output = Self::Output> + Send {
+        self.on_event(delivery, Event::AccountingPurchaseOrderUpdated(payload))
+    }
+
+    /// `accounting.quote.created`: Event broadcast when a quote has been created.
+    ///
+    /// By default, passes the event to [`AsyncHandler::on_event`].
+    fn on_quote_created(
+        &self,
+        delivery: &Delivery<'_>,
+        payload: super::payloads::UnifiedEvent<'_>,
+    ) -> impl ::core::future::Future<Output = Self::Output> + Send {
+        self.on_event(delivery, Event::AccountingQuoteCreated(payload))
+    }
+
+    /// `accounting.quote.deleted`: Event broadcast when a quote has been deleted.
+    ///
+    /// By default, passes the event to [`AsyncHandler::on_event`].
+    fn on_quote_deleted(
+        &self,
+        delivery: &Delivery<'_>,
+        payload: super::payloads::UnifiedEvent<'_>,
+    ) -> impl ::core::future::Future<Output = Self::Output> + Send {
+        self.on_event(delivery, Event::AccountingQuoteDeleted(payload))
+    }
+
+    /// `accounting.quote.updated`: Event broadcast when a quote has been updated.
+    ///
+    /// By default, passes the event to [`AsyncHandler::on_event`].
+    fn on_quote_updated(
+        &self,
+        delivery: &Delivery<'_>,
+        payload: super::payloads::UnifiedEvent<'_>,
+    ) -> impl ::core::future::Future<Output = Self::Output> + Send {
+        self.on_event(delivery, Event::AccountingQuoteUpdated(payload))
+    }
+
+    /// `accounting.supplier.created`: Event broadcast when a supplier has been created.
+    ///
+    /// By default, passes the event to [`AsyncHandler::on_event`].
+    fn on_supplier_created(
+        &self,
+        delivery: &Delivery<'_>,
+        payload: super::payloads::UnifiedEvent<'_>,
+    ) -> impl ::core::future::Future<Output = Self::Output> + Send {
+        self.on_event(delivery, Event::AccountingSupplierCreated(payload))
+    }
+
+    /// `accounting.supplier.deleted`: Event broadcast when a supplier has been deleted.
+    ///
+    /// By default, passes the event to [`AsyncHandler::on_event`].
+    fn on_supplier_deleted(
+        &self,
+        delivery: &Delivery<'_>,
+        payload: super::payloads::UnifiedEvent<'_>,
+    ) -> impl ::core::future::Future<Output = Self::Output> + Send {
+        self.on_event(delivery, Event::AccountingSupplierDeleted(payload))
+    }
+
+    /// `accounting.supplier.updated`: Event broadcast when a supplier has been updated.
+    ///
+    /// By default, passes the event to [`AsyncHandler::on_event`].
+    fn on_supplier_updated(
+        &self,
+        delivery: &Delivery<'_>,
+        payload: super::payloads::UnifiedEvent<'_>,
+    ) -> impl ::core::future::Future<Output = Self::Output> + Send {
+        self.on_event(delivery, Event::AccountingSupplierUpdated(payload))
+    }
+
+    /// `accounting.tax_rate.created`: Event broadcast when a tax rate has been created.
+    ///
+    /// By default, passes the event to [`AsyncHandler::on_event`].
+    fn on_tax_rate_created(
+        &self,
+        delivery: &Delivery<'_>,
+        payload: super::payloads::UnifiedEvent<'_>,
+    ) -> impl ::core::future::Future<Output = Self::Output> + Send {
+        self.on_event(delivery, Event::AccountingTaxRateCreated(payload))
+    }
+
+    /// `accounting.tax_rate.deleted`: Event broadcast when a tax rate has been deleted.
+    ///
+    /// By default, passes the event to [`AsyncHandler::on_event`].
+    fn on_tax_rate_deleted(
+        &self,
+        delivery: &Delivery<'_>,
+        payload: super::payloads::UnifiedEvent<'_>,
+    ) -> impl ::core::future::Future<Output = Self::Output> + Send {
+        self.on_event(delivery, Event::AccountingTaxRateDeleted(payload))
+    }
+
+    /// `accounting.tax_rate.updated`: Event broadcast when a tax rate has been updated.
+    ///
+    /// By default, passes the event to [`AsyncHandler::on_event`].
+    fn on_tax_rate_updated(
+        &self,
+        delivery: &Delivery<'_>,
+        payload: super::payloads::UnifiedEvent<'_>,
+    ) -> impl ::core::future::Future<Output = Self::Output> + Send {
+        self.on_event(delivery, Event::AccountingTaxRateUpdated(payload))
+    }
+
+    /// `accounting.tracking_category.created`: Event broadcast when a tracking category has been
+    /// created.
+    ///
+    /// By default, passes the event to [`AsyncHandler::on_event`].
+    fn on_tracking_category_created(
+        &self,
+        delivery: &Delivery<'_>,
+        payload: super::payloads::UnifiedEvent<'_>,
+    ) -> impl ::core::future::Future<Output = Self::Output> + Send {
+        self.on_event(delivery, Event::AccountingTrackingCategoryCreated(payload))
+    }
+
+    /// `accounting.tracking_category.deleted`: Event broadcast when a tracking category has been
+    /// deleted.
+    ///
+    /// By default, passes the event to [`AsyncHandler::on_event`].
+    fn on_tracking_category_deleted(
+        &self,
+        delivery: &Delivery<'_>,
+        payload: super::payloads::UnifiedEvent<'_>,
+    ) -> impl ::core::future::Future<Output = Self::Output> + Send {
+        self.on_event(delivery, Event::AccountingTrackingCategoryDeleted(payload))
+    }
+
+    /// `accounting.tracking_category.updated`: Event broadcast when a tracking category has been
+    /// updated.
+    ///
+    /// By default, passes the event to [`AsyncHandler::on_event`].
+    fn on_tracking_category_updated(
+        &self,
+        delivery: &Delivery<'_>,
+        payload: super::payloads::UnifiedEvent<'_>,
+    ) -> impl ::core::future::Future<Output = Self::Output> + Send {
+        self.on_event(delivery, Event::AccountingTrackingCategoryUpdated(payload))
+    }
+}
+
+/// Routes an event to its method on an [`AsyncHandler`]: Apideck Accounting events to theirs, every
+/// other event to [`AsyncHandler::on_event`]. Fills in [`Delivery::info`] from the event.
+pub async fn dispatch_async<H: AsyncHandler + ?Sized>(
+    handler: &H,
+    mut delivery: Delivery<'_>,
+    event: Event<'_>,
+) -> H::Output {
+    delivery.info = event.event_type().info();
+    match event {
+        Event::AccountingBillCreated(payload) => {
+            handler.on_bill_created(&delivery, payload).await
+        }
+        Event::AccountingBillDeleted(payload) => {
+            handler.on_bill_deleted(&delivery, payload).await
+        }
+        Event::AccountingBillUpdated(payload) => {
+            handler.on_bill_updated(&delivery, payload).await
+        }
+        Event::AccountingBillPaymentCreated(payload) => {
+            handler.on_bill_payment_created(&delivery, payload).await
+        }
+        Event::AccountingBillPaymentDeleted(payload) => {
+            handler.on_bill_payment_deleted(&delivery, payload).await
+        }
+        Event::AccountingBillPaymentUpdated(payload) => {
+            handler.on_bill_payment_updated(&delivery, payload).await
+        }
+        Event::AccountingCreditNoteCreated(payload) => {
+            handler.on_credit_note_created(&delivery, payload).await
+        }
+        Event::AccountingCreditNoteDeleted(payload) => {
+            handler.on_credit_note_deleted(&delivery, payload).await
+        }
+        Event::AccountingCreditNoteUpdated(payload) => {
+            handler.on_credit_note_updated(&delivery, payload).await
+        }
+        Event::AccountingCustomerCreated(payload) => {
+            handler.on_customer_created(&delivery, payload).await
+        }
+        Event::AccountingCustomerDeleted(payload) => {
+            handler.on_customer_deleted(&delivery, payload).await
+        }
+        Event::AccountingCustomerUpdated(payload) => {
+            handler.on_customer_updated(&delivery, payload).await
+        }
+        Event::AccountingExpenseCreated(payload) => {
+            handler.on_expense_created(&delivery, payload).await
+        }
+        Event::AccountingExpenseDeleted(payload) => {
+            handler.on_expense_deleted(&delivery, payload).await
+        }
+        Event::AccountingExpenseUpdated(payload) => {
+            handler.on_expense_updated(&delivery, payload).await
+        }
+        Event::AccountingInvoiceCreated(payload) => {
+            handler.on_invoice_created(&delivery, payload).await
+        }
+        Event::AccountingInvoiceDeleted(payload) => {
+            handler.on_invoice_deleted(&delivery, payload).await
+        }
+        Event::AccountingInvoiceUpdated(payload) => {
+            handler.on_invoice_updated(&delivery, payload).await
+        }
+        Event::AccountingInvoiceItemCreated(payload) => {
+            handler.on_invoice_item_created(&delivery, payload).await
+        }
+        Event::AccountingInvoiceItemDeleted(payload) => {
+            handler.on_invoice_item_deleted(&delivery, payload).await
+        }
+        Event::AccountingInvoiceItemUpdated(payload) => {
+            handler.on_invoice_item_updated(&delivery, payload).await
+        }
+        Event::AccountingLedgerAccountCreated(payload) => {
+            handler.on_ledger_account_created(&delivery, payload).await
+        }
+        Event::AccountingLedgerAccountDeleted(payload) => {
+            handler.on_ledger_account_deleted(&delivery, payload).await
+        }
+        Event::AccountingLedgerAccountUpdated(payload) => {
+            handler.on_ledger_account_updated(&delivery, payload).await
+        }
+        Event::AccountingPaymentCreated(payload) => {
+            handler.on_payment_created(&delivery, payload).await
+        }
+        Event::AccountingPaymentDeleted(payload) => {
+            handler.on_payment_deleted(&delivery, payload).await
+        }
+        Event::AccountingPaymentUpdated(payload) => {
+            handler.on_payment_updated(&delivery, payload).await
+        }
+        Event::AccountingProjectCreated(payload) => {
+            handler.on_project_created(&delivery, payload).await
+        }
+        Event::AccountingProjectDeleted(payload) => {
+            handler.on_project_deleted(&delivery, payload).await
+        }
+        Event::AccountingProjectUpdated(payload) => {
+            handler.on_project_updated(&delivery, payload).await
+        }
+        Event::AccountingPurchaseOrderCreated(payload) => {
+            handler.on_purchase_order_created(&delivery, payload).await
+        }
+        Event::AccountingPurchaseOrderDeleted(payload) => {
+            handler.on_purchase_order_deleted(&delivery, payload).await
+        }
+        Event::AccountingPurchaseOrderUpdated(payload) => {
+            handler.on_purchase_order_updated(&delivery, payload).await
+        }
+        Event::AccountingQuoteCreated(payload) => {
+            handler.on_quote_created(&delivery, payload).await
+        }
+        Event::AccountingQuoteDeleted(payload) => {
+            handler.on_quote_deleted(&delivery, payload).await
+        }
+        Event::AccountingQuoteUpdated(payload) => {
+            handler.on_quote_updated(&delivery, payload).await
+        }
+        Event::AccountingSupplierCreated(payload) => {
+            handler.on_supplier_created(&delivery, payload).await
+        }
+        Event::AccountingSupplierDeleted(payload) => {
+            handler.on_supplier_deleted(&delivery, payload).await
+        }
+        Event::AccountingSupplierUpdated(payload) => {
+            handler.on_supplier_updated(&delivery, payload).await
+        }
+        Event::AccountingTaxRateCreated(payload) => {
+            handler.on_tax_rate_created(&delivery, payload).await
+        }
+        Event::AccountingTaxRateDeleted(payload) => {
+            handler.on_tax_rate_deleted(&delivery, payload).await
+        }
+        Event::AccountingTaxRateUpdated(payload) => {
+            handler.on_tax_rate_updated(&delivery, payload).await
+        }
+        Event::AccountingTrackingCategoryCreated(payload) => {
+            handler.on_tracking_category_created(&delivery, payload).await
+        }
+        Event::AccountingTrackingCategoryDeleted(payload) => {
+            handler.on_tracking_category_deleted(&delivery, payload).await
+        }
+        Event::AccountingTrackingCategoryUpdated(payload) => {
+            handler.on_tracking_category_updated(&delivery, payload).await
+        }
+        other => handler.on_event(&delivery, other).await,
     }
 }

@@ -6,6 +6,7 @@
 //! every other event to [`Handler::on_event`]. Enabled by the `apideck-ats` feature.
 
 use super::Event;
+use crate::runtime::Delivery;
 
 /// Receives Apideck ATS events, one method per event.
 ///
@@ -131,5 +132,161 @@ pub fn dispatch<H: Handler + ?Sized>(handler: &mut H, event: Event<'_>) -> H::Ou
         Event::AtsJobDeleted(payload) => handler.on_job_deleted(payload),
         Event::AtsJobUpdated(payload) => handler.on_job_updated(payload),
         other => handler.on_event(other),
+    }
+}
+
+/// Receives Apideck ATS events in an async service, one method per event: [`Handler`] with `&self`,
+/// so one value serves every request and task, and methods that return a `Send` future, which may
+/// borrow the payload. Each method also gets the delivery's context ([`Delivery`]: its id, the
+/// event's catalog row, the headers worth having). Implement the methods with `async fn`; every one
+/// has a default that passes the event on to [`AsyncHandler::on_event`], the one you must write.
+pub trait AsyncHandler: Sync {
+    /// What every method's future gives.
+    type Output: Send;
+
+    /// Receives every event that has no method of its own, or whose method is not implemented.
+    fn on_event(
+        &self,
+        delivery: &Delivery<'_>,
+        event: Event<'_>,
+    ) -> impl ::core::future::Future<Output = Self::Output> + Send;
+
+    /// `ats.applicant.created`: Event broadcast when an applicant has been created.
+    ///
+    /// **Upcoming**: documented by the vendor as not yet sent.
+    ///
+    /// By default, passes the event to [`AsyncHandler::on_event`].
+    fn on_applicant_created(
+        &self,
+        delivery: &Delivery<'_>,
+        payload: super::payloads::UnifiedEvent<'_>,
+    ) -> impl ::core::future::Future<Output = Self::Output> + Send {
+        self.on_event(delivery, Event::AtsApplicantCreated(payload))
+    }
+
+    /// `ats.applicant.deleted`: Event broadcast when an applicant has been deleted.
+    ///
+    /// **Upcoming**: documented by the vendor as not yet sent.
+    ///
+    /// By default, passes the event to [`AsyncHandler::on_event`].
+    fn on_applicant_deleted(
+        &self,
+        delivery: &Delivery<'_>,
+        payload: super::payloads::UnifiedEvent<'_>,
+    ) -> impl ::core::future::Future<Output = Self::Output> + Send {
+        self.on_event(delivery, Event::AtsApplicantDeleted(payload))
+    }
+
+    /// `ats.applicant.updated`: Event broadcast when an applicant has been updated.
+    ///
+    /// **Upcoming**: documented by the vendor as not yet sent.
+    ///
+    /// By default, passes the event to [`AsyncHandler::on_event`].
+    fn on_applicant_updated(
+        &self,
+        delivery: &Delivery<'_>,
+        payload: super::payloads::UnifiedEvent<'_>,
+    ) -> impl ::core::future::Future<Output = Self::Output> + Send {
+        self.on_event(delivery, Event::AtsApplicantUpdated(payload))
+    }
+
+    /// `ats.application.created`: Event broadcast when an application has been created.
+    ///
+    /// By default, passes the event to [`AsyncHandler::on_event`].
+    fn on_application_created(
+        &self,
+        delivery: &Delivery<'_>,
+        payload: super::payloads::UnifiedEvent<'_>,
+    ) -> impl ::core::future::Future<Output = Self::Output> + Send {
+        self.on_event(delivery, Event::AtsApplicationCreated(payload))
+    }
+
+    /// `ats.application.deleted`: Event broadcast when an application has been deleted.
+    ///
+    /// By default, passes the event to [`AsyncHandler::on_event`].
+    fn on_application_deleted(
+        &self,
+        delivery: &Delivery<'_>,
+        payload: super::payloads::UnifiedEvent<'_>,
+    ) -> impl ::core::future::Future<Output = Self::Output> + Send {
+        self.on_event(delivery, Event::AtsApplicationDeleted(payload))
+    }
+
+    /// `ats.application.updated`: Event broadcast when an application has been updated.
+    ///
+    /// By default, passes the event to [`AsyncHandler::on_event`].
+    fn on_application_updated(
+        &self,
+        delivery: &Delivery<'_>,
+        payload: super::payloads::UnifiedEvent<'_>,
+    ) -> impl ::core::future::Future<Output = Self::Output> + Send {
+        self.on_event(delivery, Event::AtsApplicationUpdated(payload))
+    }
+
+    /// `ats.job.created`: Event broadcast when a job has been created.
+    ///
+    /// By default, passes the event to [`AsyncHandler::on_event`].
+    fn on_job_created(
+        &self,
+        delivery: &Delivery<'_>,
+        payload: super::payloads::UnifiedEvent<'_>,
+    ) -> impl ::core::future::Future<Output = Self::Output> + Send {
+        self.on_event(delivery, Event::AtsJobCreated(payload))
+    }
+
+    /// `ats.job.deleted`: Event broadcast when a job has been deleted.
+    ///
+    /// By default, passes the event to [`AsyncHandler::on_event`].
+    fn on_job_deleted(
+        &self,
+        delivery: &Delivery<'_>,
+        payload: super::payloads::UnifiedEvent<'_>,
+    ) -> impl ::core::future::Future<Output = Self::Output> + Send {
+        self.on_event(delivery, Event::AtsJobDeleted(payload))
+    }
+
+    /// `ats.job.updated`: Event broadcast when a job has been updated.
+    ///
+    /// By default, passes the event to [`AsyncHandler::on_event`].
+    fn on_job_updated(
+        &self,
+        delivery: &Delivery<'_>,
+        payload: super::payloads::UnifiedEvent<'_>,
+    ) -> impl ::core::future::Future<Output = Self::Output> + Send {
+        self.on_event(delivery, Event::AtsJobUpdated(payload))
+    }
+}
+
+/// Routes an event to its method on an [`AsyncHandler`]: Apideck ATS events to theirs, every other
+/// event to [`AsyncHandler::on_event`]. Fills in [`Delivery::info`] from the event.
+pub async fn dispatch_async<H: AsyncHandler + ?Sized>(
+    handler: &H,
+    mut delivery: Delivery<'_>,
+    event: Event<'_>,
+) -> H::Output {
+    delivery.info = event.event_type().info();
+    match event {
+        Event::AtsApplicantCreated(payload) => {
+            handler.on_applicant_created(&delivery, payload).await
+        }
+        Event::AtsApplicantDeleted(payload) => {
+            handler.on_applicant_deleted(&delivery, payload).await
+        }
+        Event::AtsApplicantUpdated(payload) => {
+            handler.on_applicant_updated(&delivery, payload).await
+        }
+        Event::AtsApplicationCreated(payload) => {
+            handler.on_application_created(&delivery, payload).await
+        }
+        Event::AtsApplicationDeleted(payload) => {
+            handler.on_application_deleted(&delivery, payload).await
+        }
+        Event::AtsApplicationUpdated(payload) => {
+            handler.on_application_updated(&delivery, payload).await
+        }
+        Event::AtsJobCreated(payload) => handler.on_job_created(&delivery, payload).await,
+        Event::AtsJobDeleted(payload) => handler.on_job_deleted(&delivery, payload).await,
+        Event::AtsJobUpdated(payload) => handler.on_job_updated(&delivery, payload).await,
+        other => handler.on_event(&delivery, other).await,
     }
 }

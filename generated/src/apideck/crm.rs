@@ -6,6 +6,7 @@
 //! every other event to [`Handler::on_event`]. Enabled by the `apideck-crm` feature.
 
 use super::Event;
+use crate::runtime::Delivery;
 
 /// Receives Apideck CRM events, one method per event.
 ///
@@ -228,5 +229,291 @@ pub fn dispatch<H: Handler + ?Sized>(handler: &mut H, event: Event<'_>) -> H::Ou
         Event::CrmOpportunityDeleted(payload) => handler.on_opportunity_deleted(payload),
         Event::CrmOpportunityUpdated(payload) => handler.on_opportunity_updated(payload),
         other => handler.on_event(other),
+    }
+}
+
+/// Receives Apideck CRM events in an async service, one method per event: [`Handler`] with `&self`,
+/// so one value serves every request and task, and methods that return a `Send` future, which may
+/// borrow the payload. Each method also gets the delivery's context ([`Delivery`]: its id, the
+/// event's catalog row, the headers worth having). Implement the methods with `async fn`; every one
+/// has a default that passes the event on to [`AsyncHandler::on_event`], the one you must write.
+pub trait AsyncHandler: Sync {
+    /// What every method's future gives.
+    type Output: Send;
+
+    /// Receives every event that has no method of its own, or whose method is not implemented.
+    fn on_event(
+        &self,
+        delivery: &Delivery<'_>,
+        event: Event<'_>,
+    ) -> impl ::core::future::Future<Output = Self::Output> + Send;
+
+    /// `crm.activity.created`: Event broadcast when an activity has been created.
+    ///
+    /// By default, passes the event to [`AsyncHandler::on_event`].
+    fn on_activity_created(
+        &self,
+        delivery: &Delivery<'_>,
+        payload: super::payloads::UnifiedEvent<'_>,
+    ) -> impl ::core::future::Future<Output = Self::Output> + Send {
+        self.on_event(delivery, Event::CrmActivityCreated(payload))
+    }
+
+    /// `crm.activity.deleted`: Event broadcast when an activity has been deleted.
+    ///
+    /// By default, passes the event to [`AsyncHandler::on_event`].
+    fn on_activity_deleted(
+        &self,
+        delivery: &Delivery<'_>,
+        payload: super::payloads::UnifiedEvent<'_>,
+    ) -> impl ::core::future::Future<Output = Self::Output> + Send {
+        self.on_event(delivery, Event::CrmActivityDeleted(payload))
+    }
+
+    /// `crm.activity.updated`: Event broadcast when an activity has been updated.
+    ///
+    /// By default, passes the event to [`AsyncHandler::on_event`].
+    fn on_activity_updated(
+        &self,
+        delivery: &Delivery<'_>,
+        payload: super::payloads::UnifiedEvent<'_>,
+    ) -> impl ::core::future::Future<Output = Self::Output> + Send {
+        self.on_event(delivery, Event::CrmActivityUpdated(payload))
+    }
+
+    /// `crm.company.created`: Event broadcast when a company has been created.
+    ///
+    /// By default, passes the event to [`AsyncHandler::on_event`].
+    fn on_company_created(
+        &self,
+        delivery: &Delivery<'_>,
+        payload: super::payloads::UnifiedEvent<'_>,
+    ) -> impl ::core::future::Future<Output = Self::Output> + Send {
+        self.on_event(delivery, Event::CrmCompanyCreated(payload))
+    }
+
+    /// `crm.company.deleted`: Event broadcast when a company has been deleted.
+    ///
+    /// By default, passes the event to [`AsyncHandler::on_event`].
+    fn on_company_deleted(
+        &self,
+        delivery: &Delivery<'_>,
+        payload: super::payloads::UnifiedEvent<'_>,
+    ) -> impl ::core::future::Future<Output = Self::Output> + Send {
+        self.on_event(delivery, Event::CrmCompanyDeleted(payload))
+    }
+
+    /// `crm.company.updated`: Event broadcast when a company has been updated.
+    ///
+    /// By default, passes the event to [`AsyncHandler::on_event`].
+    fn on_company_updated(
+        &self,
+        delivery: &Delivery<'_>,
+        payload: super::payloads::UnifiedEvent<'_>,
+    ) -> impl ::core::future::Future<Output = Self::Output> + Send {
+        self.on_event(delivery, Event::CrmCompanyUpdated(payload))
+    }
+
+    /// `crm.contact.created`: Event broadcast when a contact has been created.
+    ///
+    /// By default, passes the event to [`AsyncHandler::on_event`].
+    fn on_contact_created(
+        &self,
+        delivery: &Delivery<'_>,
+        payload: super::payloads::UnifiedEvent<'_>,
+    ) -> impl ::core::future::Future<Output = Self::Output> + Send {
+        self.on_event(delivery, Event::CrmContactCreated(payload))
+    }
+
+    /// `crm.contact.deleted`: Event broadcast when a contact has been deleted.
+    ///
+    /// By default, passes the event to [`AsyncHandler::on_event`].
+    fn on_contact_deleted(
+        &self,
+        delivery: &Delivery<'_>,
+        payload: super::payloads::UnifiedEvent<'_>,
+    ) -> impl ::core::future::Future<Output = Self::Output> + Send {
+        self.on_event(delivery, Event::CrmContactDeleted(payload))
+    }
+
+    /// `crm.contact.updated`: Event broadcast when a contact has been updated.
+    ///
+    /// By default, passes the event to [`AsyncHandler::on_event`].
+    fn on_contact_updated(
+        &self,
+        delivery: &Delivery<'_>,
+        payload: super::payloads::UnifiedEvent<'_>,
+    ) -> impl ::core::future::Future<Output = Self::Output> + Send {
+        self.on_event(delivery, Event::CrmContactUpdated(payload))
+    }
+
+    /// `crm.lead.created`: Event broadcast when a lead has been created.
+    ///
+    /// By default, passes the event to [`AsyncHandler::on_event`].
+    fn on_lead_created(
+        &self,
+        delivery: &Delivery<'_>,
+        payload: super::payloads::UnifiedEvent<'_>,
+    ) -> impl ::core::future::Future<Output = Self::Output> + Send {
+        self.on_event(delivery, Event::CrmLeadCreated(payload))
+    }
+
+    /// `crm.lead.deleted`: Event broadcast when a lead has been deleted.
+    ///
+    /// By default, passes the event to [`AsyncHandler::on_event`].
+    fn on_lead_deleted(
+        &self,
+        delivery: &Delivery<'_>,
+        payload: super::payloads::UnifiedEvent<'_>,
+    ) -> impl ::core::future::Future<Output = Self::Output> + Send {
+        self.on_event(delivery, Event::CrmLeadDeleted(payload))
+    }
+
+    /// `crm.lead.updated`: Event broadcast when a lead has been updated.
+    ///
+    /// By default, passes the event to [`AsyncHandler::on_event`].
+    fn on_lead_updated(
+        &self,
+        delivery: &Delivery<'_>,
+        payload: super::payloads::UnifiedEvent<'_>,
+    ) -> impl ::core::future::Future<Output = Self::Output> + Send {
+        self.on_event(delivery, Event::CrmLeadUpdated(payload))
+    }
+
+    /// `crm.note.created`: Event broadcast when a note has been created.
+    ///
+    /// By default, passes the event to [`AsyncHandler::on_event`].
+    fn on_note_created(
+        &self,
+        delivery: &Delivery<'_>,
+        payload: super::payloads::UnifiedEvent<'_>,
+    ) -> impl ::core::future::Future<Output = Self::Output> + Send {
+        self.on_event(delivery, Event::CrmNoteCreated(payload))
+    }
+
+    /// `crm.note.deleted`: Event broadcast when a note has been deleted.
+    ///
+    /// Also parsed from the older name `crm.notes.deleted`.
+    ///
+    /// By default, passes the event to [`AsyncHandler::on_event`].
+    fn on_note_deleted(
+        &self,
+        delivery: &Delivery<'_>,
+        payload: super::payloads::UnifiedEvent<'_>,
+    ) -> impl ::core::future::Future<Output = Self::Output> + Send {
+        self.on_event(delivery, Event::CrmNoteDeleted(payload))
+    }
+
+    /// `crm.note.updated`: Event broadcast when a note has been updated.
+    ///
+    /// Also parsed from the older name `crm.notes.updated`.
+    ///
+    /// By default, passes the event to [`AsyncHandler::on_event`].
+    fn on_note_updated(
+        &self,
+        delivery: &Delivery<'_>,
+        payload: super::payloads::UnifiedEvent<'_>,
+    ) -> impl ::core::future::Future<Output = Self::Output> + Send {
+        self.on_event(delivery, Event::CrmNoteUpdated(payload))
+    }
+
+    /// `crm.opportunity.created`: Event broadcast when an opportunity has been created.
+    ///
+    /// By default, passes the event to [`AsyncHandler::on_event`].
+    fn on_opportunity_created(
+        &self,
+        delivery: &Delivery<'_>,
+        payload: super::payloads::UnifiedEvent<'_>,
+    ) -> impl ::core::future::Future<Output = Self::Output> + Send {
+        self.on_event(delivery, Event::CrmOpportunityCreated(payload))
+    }
+
+    /// `crm.opportunity.deleted`: Event broadcast when an opportunity has been deleted.
+    ///
+    /// By default, passes the event to [`AsyncHandler::on_event`].
+    fn on_opportunity_deleted(
+        &self,
+        delivery: &Delivery<'_>,
+        payload: super::payloads::UnifiedEvent<'_>,
+    ) -> impl ::core::future::Future<Output = Self::Output> + Send {
+        self.on_event(delivery, Event::CrmOpportunityDeleted(payload))
+    }
+
+    /// `crm.opportunity.updated`: Event broadcast when an opportunity has been updated.
+    ///
+    /// By default, passes the event to [`AsyncHandler::on_event`].
+    fn on_opportunity_updated(
+        &self,
+        delivery: &Delivery<'_>,
+        payload: super::payloads::UnifiedEvent<'_>,
+    ) -> impl ::core::future::Future<Output = Self::Output> + Send {
+        self.on_event(delivery, Event::CrmOpportunityUpdated(payload))
+    }
+}
+
+/// Routes an event to its method on an [`AsyncHandler`]: Apideck CRM events to theirs, every other
+/// event to [`AsyncHandler::on_event`]. Fills in [`Delivery::info`] from the event.
+pub async fn dispatch_async<H: AsyncHandler + ?Sized>(
+    handler: &H,
+    mut delivery: Delivery<'_>,
+    event: Event<'_>,
+) -> H::Output {
+    delivery.info = event.event_type().info();
+    match event {
+        Event::CrmActivityCreated(payload) => {
+            handler.on_activity_created(&delivery, payload).await
+        }
+        Event::CrmActivityDeleted(payload) => {
+            handler.on_activity_deleted(&delivery, payload).await
+        }
+        Event::CrmActivityUpdated(payload) => {
+            handler.on_activity_updated(&delivery, payload).await
+        }
+        Event::CrmCompanyCreated(payload) => {
+            handler.on_company_created(&delivery, payload).await
+        }
+        Event::CrmCompanyDeleted(payload) => {
+            handler.on_company_deleted(&delivery, payload).await
+        }
+        Event::CrmCompanyUpdated(payload) => {
+            handler.on_company_updated(&delivery, payload).await
+        }
+        Event::CrmContactCreated(payload) => {
+            handler.on_contact_created(&delivery, payload).await
+        }
+        Event::CrmContactDeleted(payload) => {
+            handler.on_contact_deleted(&delivery, payload).await
+        }
+        Event::CrmContactUpdated(payload) => {
+            handler.on_contact_updated(&delivery, payload).await
+        }
+        Event::CrmLeadCreated(payload) => {
+            handler.on_lead_created(&delivery, payload).await
+        }
+        Event::CrmLeadDeleted(payload) => {
+            handler.on_lead_deleted(&delivery, payload).await
+        }
+        Event::CrmLeadUpdated(payload) => {
+            handler.on_lead_updated(&delivery, payload).await
+        }
+        Event::CrmNoteCreated(payload) => {
+            handler.on_note_created(&delivery, payload).await
+        }
+        Event::CrmNoteDeleted(payload) => {
+            handler.on_note_deleted(&delivery, payload).await
+        }
+        Event::CrmNoteUpdated(payload) => {
+            handler.on_note_updated(&delivery, payload).await
+        }
+        Event::CrmOpportunityCreated(payload) => {
+            handler.on_opportunity_created(&delivery, payload).await
+        }
+        Event::CrmOpportunityDeleted(payload) => {
+            handler.on_opportunity_deleted(&delivery, payload).await
+        }
+        Event::CrmOpportunityUpdated(payload) => {
+            handler.on_opportunity_updated(&delivery, payload).await
+        }
+        other => handler.on_event(&delivery, other).await,
     }
 }

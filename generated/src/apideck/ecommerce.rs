@@ -6,6 +6,7 @@
 //! every other event to [`Handler::on_event`]. Enabled by the `apideck-ecommerce` feature.
 
 use super::Event;
+use crate::runtime::Delivery;
 
 /// Receives Apideck Ecommerce events, one method per event.
 ///
@@ -125,5 +126,162 @@ pub fn dispatch<H: Handler + ?Sized>(handler: &mut H, event: Event<'_>) -> H::Ou
         Event::EcommerceProductDeleted(payload) => handler.on_product_deleted(payload),
         Event::EcommerceProductUpdated(payload) => handler.on_product_updated(payload),
         other => handler.on_event(other),
+    }
+}
+
+/// Receives Apideck Ecommerce events in an async service, one method per event: [`Handler`] with
+/// `&self`, so one value serves every request and task, and methods that return a `Send` future,
+/// which may borrow the payload. Each method also gets the delivery's context ([`Delivery`]: its
+/// id, the event's catalog row, the headers worth having). Implement the methods with `async fn`;
+/// every one has a default that passes the event on to [`AsyncHandler::on_event`], the one you must
+/// write.
+pub trait AsyncHandler: Sync {
+    /// What every method's future gives.
+    type Output: Send;
+
+    /// Receives every event that has no method of its own, or whose method is not implemented.
+    fn on_event(
+        &self,
+        delivery: &Delivery<'_>,
+        event: Event<'_>,
+    ) -> impl ::core::future::Future<Output = Self::Output> + Send;
+
+    /// `ecommerce.customer.created`: Event broadcast when a customer has been created.
+    ///
+    /// By default, passes the event to [`AsyncHandler::on_event`].
+    fn on_customer_created(
+        &self,
+        delivery: &Delivery<'_>,
+        payload: super::payloads::UnifiedEvent<'_>,
+    ) -> impl ::core::future::Future<Output = Self::Output> + Send {
+        self.on_event(delivery, Event::EcommerceCustomerCreated(payload))
+    }
+
+    /// `ecommerce.customer.deleted`: Event broadcast when a customer has been deleted.
+    ///
+    /// By default, passes the event to [`AsyncHandler::on_event`].
+    fn on_customer_deleted(
+        &self,
+        delivery: &Delivery<'_>,
+        payload: super::payloads::UnifiedEvent<'_>,
+    ) -> impl ::core::future::Future<Output = Self::Output> + Send {
+        self.on_event(delivery, Event::EcommerceCustomerDeleted(payload))
+    }
+
+    /// `ecommerce.customer.updated`: Event broadcast when a customer has been updated.
+    ///
+    /// By default, passes the event to [`AsyncHandler::on_event`].
+    fn on_customer_updated(
+        &self,
+        delivery: &Delivery<'_>,
+        payload: super::payloads::UnifiedEvent<'_>,
+    ) -> impl ::core::future::Future<Output = Self::Output> + Send {
+        self.on_event(delivery, Event::EcommerceCustomerUpdated(payload))
+    }
+
+    /// `ecommerce.order.created`: Event broadcast when an order has been created.
+    ///
+    /// By default, passes the event to [`AsyncHandler::on_event`].
+    fn on_order_created(
+        &self,
+        delivery: &Delivery<'_>,
+        payload: super::payloads::UnifiedEvent<'_>,
+    ) -> impl ::core::future::Future<Output = Self::Output> + Send {
+        self.on_event(delivery, Event::EcommerceOrderCreated(payload))
+    }
+
+    /// `ecommerce.order.deleted`: Event broadcast when an order has been deleted.
+    ///
+    /// By default, passes the event to [`AsyncHandler::on_event`].
+    fn on_order_deleted(
+        &self,
+        delivery: &Delivery<'_>,
+        payload: super::payloads::UnifiedEvent<'_>,
+    ) -> impl ::core::future::Future<Output = Self::Output> + Send {
+        self.on_event(delivery, Event::EcommerceOrderDeleted(payload))
+    }
+
+    /// `ecommerce.order.updated`: Event broadcast when an order has been updated.
+    ///
+    /// By default, passes the event to [`AsyncHandler::on_event`].
+    fn on_order_updated(
+        &self,
+        delivery: &Delivery<'_>,
+        payload: super::payloads::UnifiedEvent<'_>,
+    ) -> impl ::core::future::Future<Output = Self::Output> + Send {
+        self.on_event(delivery, Event::EcommerceOrderUpdated(payload))
+    }
+
+    /// `ecommerce.product.created`: Event broadcast when a product has been created.
+    ///
+    /// By default, passes the event to [`AsyncHandler::on_event`].
+    fn on_product_created(
+        &self,
+        delivery: &Delivery<'_>,
+        payload: super::payloads::UnifiedEvent<'_>,
+    ) -> impl ::core::future::Future<Output = Self::Output> + Send {
+        self.on_event(delivery, Event::EcommerceProductCreated(payload))
+    }
+
+    /// `ecommerce.product.deleted`: Event broadcast when a product has been deleted.
+    ///
+    /// By default, passes the event to [`AsyncHandler::on_event`].
+    fn on_product_deleted(
+        &self,
+        delivery: &Delivery<'_>,
+        payload: super::payloads::UnifiedEvent<'_>,
+    ) -> impl ::core::future::Future<Output = Self::Output> + Send {
+        self.on_event(delivery, Event::EcommerceProductDeleted(payload))
+    }
+
+    /// `ecommerce.product.updated`: Event broadcast when a product has been updated.
+    ///
+    /// By default, passes the event to [`AsyncHandler::on_event`].
+    fn on_product_updated(
+        &self,
+        delivery: &Delivery<'_>,
+        payload: super::payloads::UnifiedEvent<'_>,
+    ) -> impl ::core::future::Future<Output = Self::Output> + Send {
+        self.on_event(delivery, Event::EcommerceProductUpdated(payload))
+    }
+}
+
+/// Routes an event to its method on an [`AsyncHandler`]: Apideck Ecommerce events to theirs, every
+/// other event to [`AsyncHandler::on_event`]. Fills in [`Delivery::info`] from the event.
+pub async fn dispatch_async<H: AsyncHandler + ?Sized>(
+    handler: &H,
+    mut delivery: Delivery<'_>,
+    event: Event<'_>,
+) -> H::Output {
+    delivery.info = event.event_type().info();
+    match event {
+        Event::EcommerceCustomerCreated(payload) => {
+            handler.on_customer_created(&delivery, payload).await
+        }
+        Event::EcommerceCustomerDeleted(payload) => {
+            handler.on_customer_deleted(&delivery, payload).await
+        }
+        Event::EcommerceCustomerUpdated(payload) => {
+            handler.on_customer_updated(&delivery, payload).await
+        }
+        Event::EcommerceOrderCreated(payload) => {
+            handler.on_order_created(&delivery, payload).await
+        }
+        Event::EcommerceOrderDeleted(payload) => {
+            handler.on_order_deleted(&delivery, payload).await
+        }
+        Event::EcommerceOrderUpdated(payload) => {
+            handler.on_order_updated(&delivery, payload).await
+        }
+        Event::EcommerceProductCreated(payload) => {
+            handler.on_product_created(&delivery, payload).await
+        }
+        Event::EcommerceProductDeleted(payload) => {
+            handler.on_product_deleted(&delivery, payload).await
+        }
+        Event::EcommerceProductUpdated(payload) => {
+            handler.on_product_updated(&delivery, payload).await
+        }
+        other => handler.on_event(&delivery, other).await,
     }
 }

@@ -6,6 +6,7 @@
 //! every other event to [`Handler::on_event`]. Enabled by the `apideck-file-storage` feature.
 
 use super::Event;
+use crate::runtime::Delivery;
 
 /// Receives Apideck File Storage events, one method per event.
 ///
@@ -70,5 +71,92 @@ pub fn dispatch<H: Handler + ?Sized>(handler: &mut H, event: Event<'_>) -> H::Ou
         Event::FileStorageFileDeleted(payload) => handler.on_file_deleted(payload),
         Event::FileStorageFileUpdated(payload) => handler.on_file_updated(payload),
         other => handler.on_event(other),
+    }
+}
+
+/// Receives Apideck File Storage events in an async service, one method per event: [`Handler`] with
+/// `&self`, so one value serves every request and task, and methods that return a `Send` future,
+/// which may borrow the payload. Each method also gets the delivery's context ([`Delivery`]: its
+/// id, the event's catalog row, the headers worth having). Implement the methods with `async fn`;
+/// every one has a default that passes the event on to [`AsyncHandler::on_event`], the one you must
+/// write.
+pub trait AsyncHandler: Sync {
+    /// What every method's future gives.
+    type Output: Send;
+
+    /// Receives every event that has no method of its own, or whose method is not implemented.
+    fn on_event(
+        &self,
+        delivery: &Delivery<'_>,
+        event: Event<'_>,
+    ) -> impl ::core::future::Future<Output = Self::Output> + Send;
+
+    /// `file-storage.drive.updated`: Event broadcast when a drive has been updated.
+    ///
+    /// By default, passes the event to [`AsyncHandler::on_event`].
+    fn on_drive_updated(
+        &self,
+        delivery: &Delivery<'_>,
+        payload: super::payloads::UnifiedEvent<'_>,
+    ) -> impl ::core::future::Future<Output = Self::Output> + Send {
+        self.on_event(delivery, Event::FileStorageDriveUpdated(payload))
+    }
+
+    /// `file-storage.file.created`: Event broadcast when a file has been created.
+    ///
+    /// By default, passes the event to [`AsyncHandler::on_event`].
+    fn on_file_created(
+        &self,
+        delivery: &Delivery<'_>,
+        payload: super::payloads::UnifiedEvent<'_>,
+    ) -> impl ::core::future::Future<Output = Self::Output> + Send {
+        self.on_event(delivery, Event::FileStorageFileCreated(payload))
+    }
+
+    /// `file-storage.file.deleted`: Event broadcast when a file has been deleted.
+    ///
+    /// By default, passes the event to [`AsyncHandler::on_event`].
+    fn on_file_deleted(
+        &self,
+        delivery: &Delivery<'_>,
+        payload: super::payloads::UnifiedEvent<'_>,
+    ) -> impl ::core::future::Future<Output = Self::Output> + Send {
+        self.on_event(delivery, Event::FileStorageFileDeleted(payload))
+    }
+
+    /// `file-storage.file.updated`: Event broadcast when a file has been updated.
+    ///
+    /// By default, passes the event to [`AsyncHandler::on_event`].
+    fn on_file_updated(
+        &self,
+        delivery: &Delivery<'_>,
+        payload: super::payloads::UnifiedEvent<'_>,
+    ) -> impl ::core::future::Future<Output = Self::Output> + Send {
+        self.on_event(delivery, Event::FileStorageFileUpdated(payload))
+    }
+}
+
+/// Routes an event to its method on an [`AsyncHandler`]: Apideck File Storage events to theirs,
+/// every other event to [`AsyncHandler::on_event`]. Fills in [`Delivery::info`] from the event.
+pub async fn dispatch_async<H: AsyncHandler + ?Sized>(
+    handler: &H,
+    mut delivery: Delivery<'_>,
+    event: Event<'_>,
+) -> H::Output {
+    delivery.info = event.event_type().info();
+    match event {
+        Event::FileStorageDriveUpdated(payload) => {
+            handler.on_drive_updated(&delivery, payload).await
+        }
+        Event::FileStorageFileCreated(payload) => {
+            handler.on_file_created(&delivery, payload).await
+        }
+        Event::FileStorageFileDeleted(payload) => {
+            handler.on_file_deleted(&delivery, payload).await
+        }
+        Event::FileStorageFileUpdated(payload) => {
+            handler.on_file_updated(&delivery, payload).await
+        }
+        other => handler.on_event(&delivery, other).await,
     }
 }

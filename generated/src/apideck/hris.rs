@@ -6,6 +6,7 @@
 //! every other event to [`Handler::on_event`]. Enabled by the `apideck-hris` feature.
 
 use super::Event;
+use crate::runtime::Delivery;
 
 /// Receives Apideck HRIS events, one method per event.
 ///
@@ -142,5 +143,176 @@ pub fn dispatch<H: Handler + ?Sized>(handler: &mut H, event: Event<'_>) -> H::Ou
             handler.on_time_off_request_updated(payload)
         }
         other => handler.on_event(other),
+    }
+}
+
+/// Receives Apideck HRIS events in an async service, one method per event: [`Handler`] with
+/// `&self`, so one value serves every request and task, and methods that return a `Send` future,
+/// which may borrow the payload. Each method also gets the delivery's context ([`Delivery`]: its
+/// id, the event's catalog row, the headers worth having). Implement the methods with `async fn`;
+/// every one has a default that passes the event on to [`AsyncHandler::on_event`], the one you must
+/// write.
+pub trait AsyncHandler: Sync {
+    /// What every method's future gives.
+    type Output: Send;
+
+    /// Receives every event that has no method of its own, or whose method is not implemented.
+    fn on_event(
+        &self,
+        delivery: &Delivery<'_>,
+        event: Event<'_>,
+    ) -> impl ::core::future::Future<Output = Self::Output> + Send;
+
+    /// `hris.company.created`: Event broadcast when a company has been created.
+    ///
+    /// By default, passes the event to [`AsyncHandler::on_event`].
+    fn on_company_created(
+        &self,
+        delivery: &Delivery<'_>,
+        payload: super::payloads::UnifiedEvent<'_>,
+    ) -> impl ::core::future::Future<Output = Self::Output> + Send {
+        self.on_event(delivery, Event::HrisCompanyCreated(payload))
+    }
+
+    /// `hris.company.deleted`: Event broadcast when a company has been deleted.
+    ///
+    /// By default, passes the event to [`AsyncHandler::on_event`].
+    fn on_company_deleted(
+        &self,
+        delivery: &Delivery<'_>,
+        payload: super::payloads::UnifiedEvent<'_>,
+    ) -> impl ::core::future::Future<Output = Self::Output> + Send {
+        self.on_event(delivery, Event::HrisCompanyDeleted(payload))
+    }
+
+    /// `hris.company.updated`: Event broadcast when a company has been updated.
+    ///
+    /// By default, passes the event to [`AsyncHandler::on_event`].
+    fn on_company_updated(
+        &self,
+        delivery: &Delivery<'_>,
+        payload: super::payloads::UnifiedEvent<'_>,
+    ) -> impl ::core::future::Future<Output = Self::Output> + Send {
+        self.on_event(delivery, Event::HrisCompanyUpdated(payload))
+    }
+
+    /// `hris.employee.created`: Event broadcast when an employee has been created.
+    ///
+    /// By default, passes the event to [`AsyncHandler::on_event`].
+    fn on_employee_created(
+        &self,
+        delivery: &Delivery<'_>,
+        payload: super::payloads::UnifiedEvent<'_>,
+    ) -> impl ::core::future::Future<Output = Self::Output> + Send {
+        self.on_event(delivery, Event::HrisEmployeeCreated(payload))
+    }
+
+    /// `hris.employee.deleted`: Event broadcast when an employee has been deleted.
+    ///
+    /// By default, passes the event to [`AsyncHandler::on_event`].
+    fn on_employee_deleted(
+        &self,
+        delivery: &Delivery<'_>,
+        payload: super::payloads::UnifiedEvent<'_>,
+    ) -> impl ::core::future::Future<Output = Self::Output> + Send {
+        self.on_event(delivery, Event::HrisEmployeeDeleted(payload))
+    }
+
+    /// `hris.employee.terminated`: Event broadcast when an employee has been terminated.
+    ///
+    /// By default, passes the event to [`AsyncHandler::on_event`].
+    fn on_employee_terminated(
+        &self,
+        delivery: &Delivery<'_>,
+        payload: super::payloads::UnifiedEvent<'_>,
+    ) -> impl ::core::future::Future<Output = Self::Output> + Send {
+        self.on_event(delivery, Event::HrisEmployeeTerminated(payload))
+    }
+
+    /// `hris.employee.updated`: Event broadcast when an employee has been updated.
+    ///
+    /// By default, passes the event to [`AsyncHandler::on_event`].
+    fn on_employee_updated(
+        &self,
+        delivery: &Delivery<'_>,
+        payload: super::payloads::UnifiedEvent<'_>,
+    ) -> impl ::core::future::Future<Output = Self::Output> + Send {
+        self.on_event(delivery, Event::HrisEmployeeUpdated(payload))
+    }
+
+    /// `hris.time-off-request.created`: Event broadcast when a time off request has been created.
+    ///
+    /// By default, passes the event to [`AsyncHandler::on_event`].
+    fn on_time_off_request_created(
+        &self,
+        delivery: &Delivery<'_>,
+        payload: super::payloads::UnifiedEvent<'_>,
+    ) -> impl ::core::future::Future<Output = Self::Output> + Send {
+        self.on_event(delivery, Event::HrisTimeOffRequestCreated(payload))
+    }
+
+    /// `hris.time-off-request.deleted`: Event broadcast when a time off request has been deleted.
+    ///
+    /// By default, passes the event to [`AsyncHandler::on_event`].
+    fn on_time_off_request_deleted(
+        &self,
+        delivery: &Delivery<'_>,
+        payload: super::payloads::UnifiedEvent<'_>,
+    ) -> impl ::core::future::Future<Output = Self::Output> + Send {
+        self.on_event(delivery, Event::HrisTimeOffRequestDeleted(payload))
+    }
+
+    /// `hris.time-off-request.updated`: Event broadcast when a time off request has been updated.
+    ///
+    /// By default, passes the event to [`AsyncHandler::on_event`].
+    fn on_time_off_request_updated(
+        &self,
+        delivery: &Delivery<'_>,
+        payload: super::payloads::UnifiedEvent<'_>,
+    ) -> impl ::core::future::Future<Output = Self::Output> + Send {
+        self.on_event(delivery, Event::HrisTimeOffRequestUpdated(payload))
+    }
+}
+
+/// Routes an event to its method on an [`AsyncHandler`]: Apideck HRIS events to theirs, every other
+/// event to [`AsyncHandler::on_event`]. Fills in [`Delivery::info`] from the event.
+pub async fn dispatch_async<H: AsyncHandler + ?Sized>(
+    handler: &H,
+    mut delivery: Delivery<'_>,
+    event: Event<'_>,
+) -> H::Output {
+    delivery.info = event.event_type().info();
+    match event {
+        Event::HrisCompanyCreated(payload) => {
+            handler.on_company_created(&delivery, payload).await
+        }
+        Event::HrisCompanyDeleted(payload) => {
+            handler.on_company_deleted(&delivery, payload).await
+        }
+        Event::HrisCompanyUpdated(payload) => {
+            handler.on_company_updated(&delivery, payload).await
+        }
+        Event::HrisEmployeeCreated(payload) => {
+            handler.on_employee_created(&delivery, payload).await
+        }
+        Event::HrisEmployeeDeleted(payload) => {
+            handler.on_employee_deleted(&delivery, payload).await
+        }
+        Event::HrisEmployeeTerminated(payload) => {
+            handler.on_employee_terminated(&delivery, payload).await
+        }
+        Event::HrisEmployeeUpdated(payload) => {
+            handler.on_employee_updated(&delivery, payload).await
+        }
+        Event::HrisTimeOffRequestCreated(payload) => {
+            handler.on_time_off_request_created(&delivery, payload).await
+        }
+        Event::HrisTimeOffRequestDeleted(payload) => {
+            handler.on_time_off_request_deleted(&delivery, payload).await
+        }
+        Event::HrisTimeOffRequestUpdated(payload) => {
+            handler.on_time_off_request_updated(&delivery, payload).await
+        }
+        other => handler.on_event(&delivery, other).await,
     }
 }

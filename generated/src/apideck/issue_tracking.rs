@@ -6,6 +6,7 @@
 //! every other event to [`Handler::on_event`]. Enabled by the `apideck-issue-tracking` feature.
 
 use super::Event;
+use crate::runtime::Delivery;
 
 /// Receives Apideck Issue Tracking events, one method per event.
 ///
@@ -59,5 +60,78 @@ pub fn dispatch<H: Handler + ?Sized>(handler: &mut H, event: Event<'_>) -> H::Ou
         Event::IssueTrackingTicketDeleted(payload) => handler.on_ticket_deleted(payload),
         Event::IssueTrackingTicketUpdated(payload) => handler.on_ticket_updated(payload),
         other => handler.on_event(other),
+    }
+}
+
+/// Receives Apideck Issue Tracking events in an async service, one method per event: [`Handler`]
+/// with `&self`, so one value serves every request and task, and methods that return a `Send`
+/// future, which may borrow the payload. Each method also gets the delivery's context
+/// ([`Delivery`]: its id, the event's catalog row, the headers worth having). Implement the methods
+/// with `async fn`; every one has a default that passes the event on to [`AsyncHandler::on_event`],
+/// the one you must write.
+pub trait AsyncHandler: Sync {
+    /// What every method's future gives.
+    type Output: Send;
+
+    /// Receives every event that has no method of its own, or whose method is not implemented.
+    fn on_event(
+        &self,
+        delivery: &Delivery<'_>,
+        event: Event<'_>,
+    ) -> impl ::core::future::Future<Output = Self::Output> + Send;
+
+    /// `issue-tracking.ticket.created`: Event broadcast when a ticket has been created.
+    ///
+    /// By default, passes the event to [`AsyncHandler::on_event`].
+    fn on_ticket_created(
+        &self,
+        delivery: &Delivery<'_>,
+        payload: super::payloads::UnifiedEvent<'_>,
+    ) -> impl ::core::future::Future<Output = Self::Output> + Send {
+        self.on_event(delivery, Event::IssueTrackingTicketCreated(payload))
+    }
+
+    /// `issue-tracking.ticket.deleted`: Event broadcast when a ticket has been deleted.
+    ///
+    /// By default, passes the event to [`AsyncHandler::on_event`].
+    fn on_ticket_deleted(
+        &self,
+        delivery: &Delivery<'_>,
+        payload: super::payloads::UnifiedEvent<'_>,
+    ) -> impl ::core::future::Future<Output = Self::Output> + Send {
+        self.on_event(delivery, Event::IssueTrackingTicketDeleted(payload))
+    }
+
+    /// `issue-tracking.ticket.updated`: Event broadcast when a ticket has been updated.
+    ///
+    /// By default, passes the event to [`AsyncHandler::on_event`].
+    fn on_ticket_updated(
+        &self,
+        delivery: &Delivery<'_>,
+        payload: super::payloads::UnifiedEvent<'_>,
+    ) -> impl ::core::future::Future<Output = Self::Output> + Send {
+        self.on_event(delivery, Event::IssueTrackingTicketUpdated(payload))
+    }
+}
+
+/// Routes an event to its method on an [`AsyncHandler`]: Apideck Issue Tracking events to theirs,
+/// every other event to [`AsyncHandler::on_event`]. Fills in [`Delivery::info`] from the event.
+pub async fn dispatch_async<H: AsyncHandler + ?Sized>(
+    handler: &H,
+    mut delivery: Delivery<'_>,
+    event: Event<'_>,
+) -> H::Output {
+    delivery.info = event.event_type().info();
+    match event {
+        Event::IssueTrackingTicketCreated(payload) => {
+            handler.on_ticket_created(&delivery, payload).await
+        }
+        Event::IssueTrackingTicketDeleted(payload) => {
+            handler.on_ticket_deleted(&delivery, payload).await
+        }
+        Event::IssueTrackingTicketUpdated(payload) => {
+            handler.on_ticket_updated(&delivery, payload).await
+        }
+        other => handler.on_event(&delivery, other).await,
     }
 }

@@ -38,7 +38,7 @@ pub mod payloads;
 
 pub mod urls;
 
-pub use dispatch::{dispatch, Handler};
+pub use dispatch::{dispatch, dispatch_async, AsyncHandler, Handler};
 
 pub use event::Event;
 

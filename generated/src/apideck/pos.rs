@@ -7,6 +7,7 @@
 //! every other event to [`Handler::on_event`]. Enabled by the `apideck-pos` feature.
 
 use super::Event;
+use crate::runtime::Delivery;
 
 /// Receives Apideck POS events, one method per event.
 ///
@@ -318,5 +319,392 @@ pub fn dispatch<H: Handler + ?Sized>(handler: &mut H, event: Event<'_>) -> H::Ou
         Event::PosProductDeleted(payload) => handler.on_product_deleted(payload),
         Event::PosProductUpdated(payload) => handler.on_product_updated(payload),
         other => handler.on_event(other),
+    }
+}
+
+/// Receives Apideck POS events in an async service, one method per event: [`Handler`] with `&self`,
+/// so one value serves every request and task, and methods that return a `Send` future, which may
+/// borrow the payload. Each method also gets the delivery's context ([`Delivery`]: its id, the
+/// event's catalog row, the headers worth having). Implement the methods with `async fn`; every one
+/// has a default that passes the event on to [`AsyncHandler::on_event`], the one you must write.
+pub trait AsyncHandler: Sync {
+    /// What every method's future gives.
+    type Output: Send;
+
+    /// Receives every event that has no method of its own, or whose method is not implemented.
+    fn on_event(
+        &self,
+        delivery: &Delivery<'_>,
+        event: Event<'_>,
+    ) -> impl ::core::future::Future<Output = Self::Output> + Send;
+
+    /// `pos.item.created`: Event broadcast when an item has been created.
+    ///
+    /// By default, passes the event to [`AsyncHandler::on_event`].
+    fn on_item_created(
+        &self,
+        delivery: &Delivery<'_>,
+        payload: super::payloads::UnifiedEvent<'_>,
+    ) -> impl ::core::future::Future<Output = Self::Output> + Send {
+        self.on_event(delivery, Event::PosItemCreated(payload))
+    }
+
+    /// `pos.item.deleted`: Event broadcast when an item has been deleted.
+    ///
+    /// By default, passes the event to [`AsyncHandler::on_event`].
+    fn on_item_deleted(
+        &self,
+        delivery: &Delivery<'_>,
+        payload: super::payloads::UnifiedEvent<'_>,
+    ) -> impl ::core::future::Future<Output = Self::Output> + Send {
+        self.on_event(delivery, Event::PosItemDeleted(payload))
+    }
+
+    /// `pos.item.updated`: Event broadcast when an item has been updated.
+    ///
+    /// By default, passes the event to [`AsyncHandler::on_event`].
+    fn on_item_updated(
+        &self,
+        delivery: &Delivery<'_>,
+        payload: super::payloads::UnifiedEvent<'_>,
+    ) -> impl ::core::future::Future<Output = Self::Output> + Send {
+        self.on_event(delivery, Event::PosItemUpdated(payload))
+    }
+
+    /// `pos.location.created`: Event broadcast when a location has been created.
+    ///
+    /// By default, passes the event to [`AsyncHandler::on_event`].
+    fn on_location_created(
+        &self,
+        delivery: &Delivery<'_>,
+        payload: super::payloads::UnifiedEvent<'_>,
+    ) -> impl ::core::future::Future<Output = Self::Output> + Send {
+        self.on_event(delivery, Event::PosLocationCreated(payload))
+    }
+
+    /// `pos.location.deleted`: Event broadcast when a location has been deleted.
+    ///
+    /// By default, passes the event to [`AsyncHandler::on_event`].
+    fn on_location_deleted(
+        &self,
+        delivery: &Delivery<'_>,
+        payload: super::payloads::UnifiedEvent<'_>,
+    ) -> impl ::core::future::Future<Output = Self::Output> + Send {
+        self.on_event(delivery, Event::PosLocationDeleted(payload))
+    }
+
+    /// `pos.location.updated`: Event broadcast when a location has been updated.
+    ///
+    /// By default, passes the event to [`AsyncHandler::on_event`].
+    fn on_location_updated(
+        &self,
+        delivery: &Delivery<'_>,
+        payload: super::payloads::UnifiedEvent<'_>,
+    ) -> impl ::core::future::Future<Output = Self::Output> + Send {
+        self.on_event(delivery, Event::PosLocationUpdated(payload))
+    }
+
+    /// `pos.merchant.created`: Event broadcast when a merchant has been created.
+    ///
+    /// By default, passes the event to [`AsyncHandler::on_event`].
+    fn on_merchant_created(
+        &self,
+        delivery: &Delivery<'_>,
+        payload: super::payloads::UnifiedEvent<'_>,
+    ) -> impl ::core::future::Future<Output = Self::Output> + Send {
+        self.on_event(delivery, Event::PosMerchantCreated(payload))
+    }
+
+    /// `pos.merchant.deleted`: Event broadcast when a merchant has been deleted.
+    ///
+    /// By default, passes the event to [`AsyncHandler::on_event`].
+    fn on_merchant_deleted(
+        &self,
+        delivery: &Delivery<'_>,
+        payload: super::payloads::UnifiedEvent<'_>,
+    ) -> impl ::core::future::Future<Output = Self::Output> + Send {
+        self.on_event(delivery, Event::PosMerchantDeleted(payload))
+    }
+
+    /// `pos.merchant.updated`: Event broadcast when a merchant has been updated.
+    ///
+    /// By default, passes the event to [`AsyncHandler::on_event`].
+    fn on_merchant_updated(
+        &self,
+        delivery: &Delivery<'_>,
+        payload: super::payloads::UnifiedEvent<'_>,
+    ) -> impl ::core::future::Future<Output = Self::Output> + Send {
+        self.on_event(delivery, Event::PosMerchantUpdated(payload))
+    }
+
+    /// `pos.modifier.created`: Event broadcast when a modifier has been created.
+    ///
+    /// By default, passes the event to [`AsyncHandler::on_event`].
+    fn on_modifier_created(
+        &self,
+        delivery: &Delivery<'_>,
+        payload: super::payloads::UnifiedEvent<'_>,
+    ) -> impl ::core::future::Future<Output = Self::Output> + Send {
+        self.on_event(delivery, Event::PosModifierCreated(payload))
+    }
+
+    /// `pos.modifier.deleted`: Event broadcast when a modifier has been deleted.
+    ///
+    /// By default, passes the event to [`AsyncHandler::on_event`].
+    fn on_modifier_deleted(
+        &self,
+        delivery: &Delivery<'_>,
+        payload: super::payloads::UnifiedEvent<'_>,
+    ) -> impl ::core::future::Future<Output = Self::Output> + Send {
+        self.on_event(delivery, Event::PosModifierDeleted(payload))
+    }
+
+    /// `pos.modifier.updated`: Event broadcast when a modifier has been updated.
+    ///
+    /// By default, passes the event to [`AsyncHandler::on_event`].
+    fn on_modifier_updated(
+        &self,
+        delivery: &Delivery<'_>,
+        payload: super::payloads::UnifiedEvent<'_>,
+    ) -> impl ::core::future::Future<Output = Self::Output> + Send {
+        self.on_event(delivery, Event::PosModifierUpdated(payload))
+    }
+
+    /// `pos.modifier_group.created`: Event broadcast when a modifier group has been created.
+    ///
+    /// Also parsed from the older name `pos.modifier-group.created`.
+    ///
+    /// By default, passes the event to [`AsyncHandler::on_event`].
+    fn on_modifier_group_created(
+        &self,
+        delivery: &Delivery<'_>,
+        payload: super::payloads::UnifiedEvent<'_>,
+    ) -> impl ::core::future::Future<Output = Self::Output> + Send {
+        self.on_event(delivery, Event::PosModifierGroupCreated(payload))
+    }
+
+    /// `pos.modifier_group.deleted`: Event broadcast when a modifier group has been deleted.
+    ///
+    /// Also parsed from the older name `pos.modifier-group.deleted`.
+    ///
+    /// By default, passes the event to [`AsyncHandler::on_event`].
+    fn on_modifier_group_deleted(
+        &self,
+        delivery: &Delivery<'_>,
+        payload: super::payloads::UnifiedEvent<'_>,
+    ) -> impl ::core::future::Future<Output = Self::Output> + Send {
+        self.on_event(delivery, Event::PosModifierGroupDeleted(payload))
+    }
+
+    /// `pos.modifier_group.updated`: Event broadcast when a modifier group has been updated.
+    ///
+    /// Also parsed from the older name `pos.modifier-group.updated`.
+    ///
+    /// By default, passes the event to [`AsyncHandler::on_event`].
+    fn on_modifier_group_updated(
+        &self,
+        delivery: &Delivery<'_>,
+        payload: super::payloads::UnifiedEvent<'_>,
+    ) -> impl ::core::future::Future<Output = Self::Output> + Send {
+        self.on_event(delivery, Event::PosModifierGroupUpdated(payload))
+    }
+
+    /// `pos.order.created`: Event broadcast when an order has been created.
+    ///
+    /// **Upcoming**: documented by the vendor as not yet sent.
+    ///
+    /// By default, passes the event to [`AsyncHandler::on_event`].
+    fn on_order_created(
+        &self,
+        delivery: &Delivery<'_>,
+        payload: super::payloads::UnifiedEvent<'_>,
+    ) -> impl ::core::future::Future<Output = Self::Output> + Send {
+        self.on_event(delivery, Event::PosOrderCreated(payload))
+    }
+
+    /// `pos.order.deleted`: Event broadcast when an order has been deleted.
+    ///
+    /// **Upcoming**: documented by the vendor as not yet sent.
+    ///
+    /// By default, passes the event to [`AsyncHandler::on_event`].
+    fn on_order_deleted(
+        &self,
+        delivery: &Delivery<'_>,
+        payload: super::payloads::UnifiedEvent<'_>,
+    ) -> impl ::core::future::Future<Output = Self::Output> + Send {
+        self.on_event(delivery, Event::PosOrderDeleted(payload))
+    }
+
+    /// `pos.order.updated`: Event broadcast when an order has been updated.
+    ///
+    /// **Upcoming**: documented by the vendor as not yet sent.
+    ///
+    /// By default, passes the event to [`AsyncHandler::on_event`].
+    fn on_order_updated(
+        &self,
+        delivery: &Delivery<'_>,
+        payload: super::payloads::UnifiedEvent<'_>,
+    ) -> impl ::core::future::Future<Output = Self::Output> + Send {
+        self.on_event(delivery, Event::PosOrderUpdated(payload))
+    }
+
+    /// `pos.payment.created`: Event broadcast when a payment has been created.
+    ///
+    /// By default, passes the event to [`AsyncHandler::on_event`].
+    fn on_payment_created(
+        &self,
+        delivery: &Delivery<'_>,
+        payload: super::payloads::UnifiedEvent<'_>,
+    ) -> impl ::core::future::Future<Output = Self::Output> + Send {
+        self.on_event(delivery, Event::PosPaymentCreated(payload))
+    }
+
+    /// `pos.payment.deleted`: Event broadcast when a payment has been deleted.
+    ///
+    /// By default, passes the event to [`AsyncHandler::on_event`].
+    fn on_payment_deleted(
+        &self,
+        delivery: &Delivery<'_>,
+        payload: super::payloads::UnifiedEvent<'_>,
+    ) -> impl ::core::future::Future<Output = Self::Output> + Send {
+        self.on_event(delivery, Event::PosPaymentDeleted(payload))
+    }
+
+    /// `pos.payment.updated`: Event broadcast when a payment has been updated.
+    ///
+    /// By default, passes the event to [`AsyncHandler::on_event`].
+    fn on_payment_updated(
+        &self,
+        delivery: &Delivery<'_>,
+        payload: super::payloads::UnifiedEvent<'_>,
+    ) -> impl ::core::future::Future<Output = Self::Output> + Send {
+        self.on_event(delivery, Event::PosPaymentUpdated(payload))
+    }
+
+    /// `pos.product.created`: Event broadcast when a product has been created.
+    ///
+    /// **Undocumented**: listed in the vendor's event enum but not documented; the payload shape is
+    /// assumed to be the api's.
+    ///
+    /// By default, passes the event to [`AsyncHandler::on_event`].
+    fn on_product_created(
+        &self,
+        delivery: &Delivery<'_>,
+        payload: super::payloads::UnifiedEvent<'_>,
+    ) -> impl ::core::future::Future<Output = Self::Output> + Send {
+        self.on_event(delivery, Event::PosProductCreated(payload))
+    }
+
+    /// `pos.product.deleted`: Event broadcast when a product has been deleted.
+    ///
+    /// **Undocumented**: listed in the vendor's event enum but not documented; the payload shape is
+    /// assumed to be the api's.
+    ///
+    /// By default, passes the event to [`AsyncHandler::on_event`].
+    fn on_product_deleted(
+        &self,
+        delivery: &Delivery<'_>,
+        payload: super::payloads::UnifiedEvent<'_>,
+    ) -> impl ::core::future::Future<Output = Self::Output> + Send {
+        self.on_event(delivery, Event::PosProductDeleted(payload))
+    }
+
+    /// `pos.product.updated`: Event broadcast when a product has been updated.
+    ///
+    /// **Undocumented**: listed in the vendor's event enum but not documented; the payload shape is
+    /// assumed to be the api's.
+    ///
+    /// By default, passes the event to [`AsyncHandler::on_event`].
+    fn on_product_updated(
+        &self,
+        delivery: &Delivery<'_>,
+        payload: super::payloads::UnifiedEvent<'_>,
+    ) -> impl ::core::future::Future<Output = Self::Output> + Send {
+        self.on_event(delivery, Event::PosProductUpdated(payload))
+    }
+}
+
+/// Routes an event to its method on an [`AsyncHandler`]: Apideck POS events to theirs, every other
+/// event to [`AsyncHandler::on_event`]. Fills in [`Delivery::info`] from the event.
+pub async fn dispatch_async<H: AsyncHandler + ?Sized>(
+    handler: &H,
+    mut delivery: Delivery<'_>,
+    event: Event<'_>,
+) -> H::Output {
+    delivery.info = event.event_type().info();
+    match event {
+        Event::PosItemCreated(payload) => {
+            handler.on_item_created(&delivery, payload).await
+        }
+        Event::PosItemDeleted(payload) => {
+            handler.on_item_deleted(&delivery, payload).await
+        }
+        Event::PosItemUpdated(payload) => {
+            handler.on_item_updated(&delivery, payload).await
+        }
+        Event::PosLocationCreated(payload) => {
+            handler.on_location_created(&delivery, payload).await
+        }
+        Event::PosLocationDeleted(payload) => {
+            handler.on_location_deleted(&delivery, payload).await
+        }
+        Event::PosLocationUpdated(payload) => {
+            handler.on_location_updated(&delivery, payload).await
+        }
+        Event::PosMerchantCreated(payload) => {
+            handler.on_merchant_created(&delivery, payload).await
+        }
+        Event::PosMerchantDeleted(payload) => {
+            handler.on_merchant_deleted(&delivery, payload).await
+        }
+        Event::PosMerchantUpdated(payload) => {
+            handler.on_merchant_updated(&delivery, payload).await
+        }
+        Event::PosModifierCreated(payload) => {
+            handler.on_modifier_created(&delivery, payload).await
+        }
+        Event::PosModifierDeleted(payload) => {
+            handler.on_modifier_deleted(&delivery, payload).await
+        }
+        Event::PosModifierUpdated(payload) => {
+            handler.on_modifier_updated(&delivery, payload).await
+        }
+        Event::PosModifierGroupCreated(payload) => {
+            handler.on_modifier_group_created(&delivery, payload).await
+        }
+        Event::PosModifierGroupDeleted(payload) => {
+            handler.on_modifier_group_deleted(&delivery, payload).await
+        }
+        Event::PosModifierGroupUpdated(payload) => {
+            handler.on_modifier_group_updated(&delivery, payload).await
+        }
+        Event::PosOrderCreated(payload) => {
+            handler.on_order_created(&delivery, payload).await
+        }
+        Event::PosOrderDeleted(payload) => {
+            handler.on_order_deleted(&delivery, payload).await
+        }
+        Event::PosOrderUpdated(payload) => {
+            handler.on_order_updated(&delivery, payload).await
+        }
+        Event::PosPaymentCreated(payload) => {
+            handler.on_payment_created(&delivery, payload).await
+        }
+        Event::PosPaymentDeleted(payload) => {
+            handler.on_payment_deleted(&delivery, payload).await
+        }
+        Event::PosPaymentUpdated(payload) => {
+            handler.on_payment_updated(&delivery, payload).await
+        }
+        Event::PosProductCreated(payload) => {
+            handler.on_product_created(&delivery, payload).await
+        }
+        Event::PosProductDeleted(payload) => {
+            handler.on_product_deleted(&delivery, payload).await
+        }
+        Event::PosProductUpdated(payload) => {
+            handler.on_product_updated(&delivery, payload).await
+        }
+        other => handler.on_event(&delivery, other).await,
     }
 }

@@ -6,6 +6,7 @@
 //! every other event to [`Handler::on_event`]. Enabled by the `apideck-vault` feature.
 
 use super::Event;
+use crate::runtime::Delivery;
 
 /// Receives Apideck Vault events, one method per event.
 ///
@@ -180,5 +181,210 @@ pub fn dispatch<H: Handler + ?Sized>(handler: &mut H, event: Event<'_>) -> H::Ou
         }
         Event::VaultConnectionUpdated(payload) => handler.on_connection_updated(payload),
         other => handler.on_event(other),
+    }
+}
+
+/// Receives Apideck Vault events in an async service, one method per event: [`Handler`] with
+/// `&self`, so one value serves every request and task, and methods that return a `Send` future,
+/// which may borrow the payload. Each method also gets the delivery's context ([`Delivery`]: its
+/// id, the event's catalog row, the headers worth having). Implement the methods with `async fn`;
+/// every one has a default that passes the event on to [`AsyncHandler::on_event`], the one you must
+/// write.
+pub trait AsyncHandler: Sync {
+    /// What every method's future gives.
+    type Output: Send;
+
+    /// Receives every event that has no method of its own, or whose method is not implemented.
+    fn on_event(
+        &self,
+        delivery: &Delivery<'_>,
+        event: Event<'_>,
+    ) -> impl ::core::future::Future<Output = Self::Output> + Send;
+
+    /// `vault.connection.callable`: Event broadcast when a connection is now callable.
+    ///
+    /// By default, passes the event to [`AsyncHandler::on_event`].
+    fn on_connection_callable(
+        &self,
+        delivery: &Delivery<'_>,
+        payload: ::std::boxed::Box<super::payloads::ConnectionEvent<'_>>,
+    ) -> impl ::core::future::Future<Output = Self::Output> + Send {
+        self.on_event(delivery, Event::VaultConnectionCallable(payload))
+    }
+
+    /// `vault.connection.created`: Event broadcast when a connection has been created.
+    ///
+    /// By default, passes the event to [`AsyncHandler::on_event`].
+    fn on_connection_created(
+        &self,
+        delivery: &Delivery<'_>,
+        payload: ::std::boxed::Box<super::payloads::ConnectionEvent<'_>>,
+    ) -> impl ::core::future::Future<Output = Self::Output> + Send {
+        self.on_event(delivery, Event::VaultConnectionCreated(payload))
+    }
+
+    /// `vault.connection.deleted`: Event broadcast when a connection has been deleted.
+    ///
+    /// By default, passes the event to [`AsyncHandler::on_event`].
+    fn on_connection_deleted(
+        &self,
+        delivery: &Delivery<'_>,
+        payload: ::std::boxed::Box<super::payloads::ConnectionEvent<'_>>,
+    ) -> impl ::core::future::Future<Output = Self::Output> + Send {
+        self.on_event(delivery, Event::VaultConnectionDeleted(payload))
+    }
+
+    /// `vault.connection.disabled`: Event broadcast when a connection has been disabled.
+    ///
+    /// By default, passes the event to [`AsyncHandler::on_event`].
+    fn on_connection_disabled(
+        &self,
+        delivery: &Delivery<'_>,
+        payload: ::std::boxed::Box<super::payloads::ConnectionEvent<'_>>,
+    ) -> impl ::core::future::Future<Output = Self::Output> + Send {
+        self.on_event(delivery, Event::VaultConnectionDisabled(payload))
+    }
+
+    /// `vault.connection.downstream.degraded`: Event broadcast when a connection's downstream service
+    /// has degraded.
+    ///
+    /// By default, passes the event to [`AsyncHandler::on_event`].
+    fn on_connection_downstream_degraded(
+        &self,
+        delivery: &Delivery<'_>,
+        payload: ::std::boxed::Box<super::payloads::ConnectionEvent<'_>>,
+    ) -> impl ::core::future::Future<Output = Self::Output> + Send {
+        self.on_event(delivery, Event::VaultConnectionDownstreamDegraded(payload))
+    }
+
+    /// `vault.connection.downstream.recovered`: Event broadcast when a connection's downstream service
+    /// has recovered.
+    ///
+    /// By default, passes the event to [`AsyncHandler::on_event`].
+    fn on_connection_downstream_recovered(
+        &self,
+        delivery: &Delivery<'_>,
+        payload: ::std::boxed::Box<super::payloads::ConnectionEvent<'_>>,
+    ) -> impl ::core::future::Future<Output = Self::Output> + Send {
+        self.on_event(delivery, Event::VaultConnectionDownstreamRecovered(payload))
+    }
+
+    /// `vault.connection.migrated`: Event broadcast when a connection has been migrated to another
+    /// service; the payload's entity carries `migrated_from` with the source `service_id`.
+    ///
+    /// By default, passes the event to [`AsyncHandler::on_event`].
+    fn on_connection_migrated(
+        &self,
+        delivery: &Delivery<'_>,
+        payload: ::std::boxed::Box<super::payloads::ConnectionEvent<'_>>,
+    ) -> impl ::core::future::Future<Output = Self::Output> + Send {
+        self.on_event(delivery, Event::VaultConnectionMigrated(payload))
+    }
+
+    /// `vault.connection.revoked`: Event broadcast when a connection has been revoked.
+    ///
+    /// By default, passes the event to [`AsyncHandler::on_event`].
+    fn on_connection_revoked(
+        &self,
+        delivery: &Delivery<'_>,
+        payload: ::std::boxed::Box<super::payloads::ConnectionEvent<'_>>,
+    ) -> impl ::core::future::Future<Output = Self::Output> + Send {
+        self.on_event(delivery, Event::VaultConnectionRevoked(payload))
+    }
+
+    /// `vault.connection.token_refresh.failed`: Event broadcast when a connection's token refresh has
+    /// failed.
+    ///
+    /// By default, passes the event to [`AsyncHandler::on_event`].
+    fn on_connection_token_refresh_failed(
+        &self,
+        delivery: &Delivery<'_>,
+        payload: ::std::boxed::Box<super::payloads::ConnectionEvent<'_>>,
+    ) -> impl ::core::future::Future<Output = Self::Output> + Send {
+        self.on_event(delivery, Event::VaultConnectionTokenRefreshFailed(payload))
+    }
+
+    /// `vault.connection.token_refresh.pending`: Event broadcast when a connection's token refresh is
+    /// pending.
+    ///
+    /// By default, passes the event to [`AsyncHandler::on_event`].
+    fn on_connection_token_refresh_pending(
+        &self,
+        delivery: &Delivery<'_>,
+        payload: ::std::boxed::Box<super::payloads::ConnectionEvent<'_>>,
+    ) -> impl ::core::future::Future<Output = Self::Output> + Send {
+        self.on_event(delivery, Event::VaultConnectionTokenRefreshPending(payload))
+    }
+
+    /// `vault.connection.token_refresh.recovered`: Event broadcast when a connection's token refresh
+    /// has recovered.
+    ///
+    /// By default, passes the event to [`AsyncHandler::on_event`].
+    fn on_connection_token_refresh_recovered(
+        &self,
+        delivery: &Delivery<'_>,
+        payload: ::std::boxed::Box<super::payloads::ConnectionEvent<'_>>,
+    ) -> impl ::core::future::Future<Output = Self::Output> + Send {
+        self.on_event(delivery, Event::VaultConnectionTokenRefreshRecovered(payload))
+    }
+
+    /// `vault.connection.updated`: Event broadcast when a connection has been updated.
+    ///
+    /// By default, passes the event to [`AsyncHandler::on_event`].
+    fn on_connection_updated(
+        &self,
+        delivery: &Delivery<'_>,
+        payload: ::std::boxed::Box<super::payloads::ConnectionEvent<'_>>,
+    ) -> impl ::core::future::Future<Output = Self::Output> + Send {
+        self.on_event(delivery, Event::VaultConnectionUpdated(payload))
+    }
+}
+
+/// Routes an event to its method on an [`AsyncHandler`]: Apideck Vault events to theirs, every
+/// other event to [`AsyncHandler::on_event`]. Fills in [`Delivery::info`] from the event.
+pub async fn dispatch_async<H: AsyncHandler + ?Sized>(
+    handler: &H,
+    mut delivery: Delivery<'_>,
+    event: Event<'_>,
+) -> H::Output {
+    delivery.info = event.event_type().info();
+    match event {
+        Event::VaultConnectionCallable(payload) => {
+            handler.on_connection_callable(&delivery, payload).await
+        }
+        Event::VaultConnectionCreated(payload) => {
+            handler.on_connection_created(&delivery, payload).await
+        }
+        Event::VaultConnectionDeleted(payload) => {
+            handler.on_connection_deleted(&delivery, payload).await
+        }
+        Event::VaultConnectionDisabled(payload) => {
+            handler.on_connection_disabled(&delivery, payload).await
+        }
+        Event::VaultConnectionDownstreamDegraded(payload) => {
+            handler.on_connection_downstream_degraded(&delivery, payload).await
+        }
+        Event::VaultConnectionDownstreamRecovered(payload) => {
+            handler.on_connection_downstream_recovered(&delivery, payload).await
+        }
+        Event::VaultConnectionMigrated(payload) => {
+            handler.on_connection_migrated(&delivery, payload).await
+        }
+        Event::VaultConnectionRevoked(payload) => {
+            handler.on_connection_revoked(&delivery, payload).await
+        }
+        Event::VaultConnectionTokenRefreshFailed(payload) => {
+            handler.on_connection_token_refresh_failed(&delivery, payload).await
+        }
+        Event::VaultConnectionTokenRefreshPending(payload) => {
+            handler.on_connection_token_refresh_pending(&delivery, payload).await
+        }
+        Event::VaultConnectionTokenRefreshRecovered(payload) => {
+            handler.on_connection_token_refresh_recovered(&delivery, payload).await
+        }
+        Event::VaultConnectionUpdated(payload) => {
+            handler.on_connection_updated(&delivery, payload).await
+        }
+        other => handler.on_event(&delivery, other).await,
     }
 }

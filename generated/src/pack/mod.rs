@@ -36,7 +36,7 @@ pub mod models;
 
 pub mod payloads;
 
-pub use dispatch::{dispatch, Handler};
+pub use dispatch::{dispatch, dispatch_async, AsyncHandler, Handler};
 
 pub use event::Event;
 

@@ -6,6 +6,7 @@
 //! every other event to [`Handler::on_event`]. Enabled by the `pack-orders` feature.
 
 use super::Event;
+use crate::runtime::Delivery;
 
 /// Receives Pack Orders events, one method per event.
 ///
@@ -59,5 +60,77 @@ pub fn dispatch<H: Handler + ?Sized>(handler: &mut H, event: Event<'_>) -> H::Ou
         Event::OrderCreated(payload) => handler.on_order_created(payload),
         Event::OrderShipped(payload) => handler.on_order_shipped(payload),
         other => handler.on_event(other),
+    }
+}
+
+/// Receives Pack Orders events in an async service, one method per event: [`Handler`] with `&self`,
+/// so one value serves every request and task, and methods that return a `Send` future, which may
+/// borrow the payload. Each method also gets the delivery's context ([`Delivery`]: its id, the
+/// event's catalog row, the headers worth having). Implement the methods with `async fn`; every one
+/// has a default that passes the event on to [`AsyncHandler::on_event`], the one you must write.
+pub trait AsyncHandler: Sync {
+    /// What every method's future gives.
+    type Output: Send;
+
+    /// Receives every event that has no method of its own, or whose method is not implemented.
+    fn on_event(
+        &self,
+        delivery: &Delivery<'_>,
+        event: Event<'_>,
+    ) -> impl ::core::future::Future<Output = Self::Output> + Send;
+
+    /// `order.canceled`: Event broadcast when an order has been canceled.
+    ///
+    /// By default, passes the event to [`AsyncHandler::on_event`].
+    fn on_order_canceled(
+        &self,
+        delivery: &Delivery<'_>,
+        payload: crate::runtime::RawPayload<'_>,
+    ) -> impl ::core::future::Future<Output = Self::Output> + Send {
+        self.on_event(delivery, Event::OrderCanceled(payload))
+    }
+
+    /// `order.created`: Event broadcast when an order has been created.
+    ///
+    /// By default, passes the event to [`AsyncHandler::on_event`].
+    fn on_order_created(
+        &self,
+        delivery: &Delivery<'_>,
+        payload: crate::runtime::RawPayload<'_>,
+    ) -> impl ::core::future::Future<Output = Self::Output> + Send {
+        self.on_event(delivery, Event::OrderCreated(payload))
+    }
+
+    /// `order.shipped`: Event broadcast when an order has been shipped.
+    ///
+    /// By default, passes the event to [`AsyncHandler::on_event`].
+    fn on_order_shipped(
+        &self,
+        delivery: &Delivery<'_>,
+        payload: crate::runtime::RawPayload<'_>,
+    ) -> impl ::core::future::Future<Output = Self::Output> + Send {
+        self.on_event(delivery, Event::OrderShipped(payload))
+    }
+}
+
+/// Routes an event to its method on an [`AsyncHandler`]: Pack Orders events to theirs, every other
+/// event to [`AsyncHandler::on_event`]. Fills in [`Delivery::info`] from the event.
+pub async fn dispatch_async<H: AsyncHandler + ?Sized>(
+    handler: &H,
+    mut delivery: Delivery<'_>,
+    event: Event<'_>,
+) -> H::Output {
+    delivery.info = event.event_type().info();
+    match event {
+        Event::OrderCanceled(payload) => {
+            handler.on_order_canceled(&delivery, payload).await
+        }
+        Event::OrderCreated(payload) => {
+            handler.on_order_created(&delivery, payload).await
+        }
+        Event::OrderShipped(payload) => {
+            handler.on_order_shipped(&delivery, payload).await
+        }
+        other => handler.on_event(&delivery, other).await,
     }
 }

@@ -86,7 +86,7 @@ fn lib_rs(catalog: &Catalog) -> proc_macro2::TokenStream {
         /// The hand-written runtime every generated crate shares: verification schemes, errors, event
         /// metadata. Re-exported so that one version of it is the one this crate was built with.
         pub use ::webhook_runtime as runtime;
-        pub use runtime::{EventInfo, Headers, KeyError, ParseError, RawPayload, Scheme, Secret, Status, UnknownEvent, UnknownEventCode, VerifyError};
+        pub use runtime::{Delivery, EventInfo, Headers, KeyError, ParseError, RawPayload, Scheme, Secret, Status, UnknownEvent, UnknownEventCode, VerifyError};
 
         #(#modules)*
     }

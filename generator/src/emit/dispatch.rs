@@ -37,6 +37,33 @@ fn handler(p: &Provider, events: &[&Event], method: impl Fn(&Event) -> String, g
     ));
     let fn_doc =
         docs::lines(&format!("Routes an event to its method on `handler`: {scope} to theirs, every other event to [`Handler::on_event`]."));
+    let async_methods = events.iter().map(|e| {
+        let (cfg, m, v) = (cfg_of(e), ident(&method(e)), ident(&e.variant));
+        let ty = payload_type(p, e, &lt);
+        let doc = docs::lines(&format!("{}\n\nBy default, passes the event to [`AsyncHandler::on_event`].", event_doc(e)));
+        quote! {
+            #doc
+            #cfg
+            fn #m(&self, delivery: &Delivery<'_>, payload: #ty) -> impl ::core::future::Future<Output = Self::Output> + Send {
+                self.on_event(delivery, Event::#v(payload))
+            }
+        }
+    });
+    let async_arms = events.iter().map(|e| {
+        let (cfg, m, v) = (cfg_of(e), ident(&method(e)), ident(&e.variant));
+        quote!(#cfg Event::#v(payload) => handler.#m(&delivery, payload).await,)
+    });
+    let async_doc = docs::lines(&format!(
+        "Receives {scope} in an async service, one method per event: [`Handler`] with `&self`, so one \
+         value serves every request and task, and methods that return a `Send` future, which may borrow \
+         the payload. Each method also gets the delivery's context ([`Delivery`]: its id, the event's \
+         catalog row, the headers worth having). Implement the methods with `async fn`; every one has a \
+         default that passes the event on to [`AsyncHandler::on_event`], the one you must write."
+    ));
+    let async_fn_doc = docs::lines(&format!(
+        "Routes an event to its method on an [`AsyncHandler`]: {scope} to theirs, every other event to \
+         [`AsyncHandler::on_event`]. Fills in [`Delivery::info`] from the event."
+    ));
     quote! {
         #trait_doc
         pub trait Handler {
@@ -56,6 +83,26 @@ fn handler(p: &Provider, events: &[&Event], method: impl Fn(&Event) -> String, g
                 other => handler.on_event(other),
             }
         }
+
+        #async_doc
+        pub trait AsyncHandler: Sync {
+            /// What every method's future gives.
+            type Output: Send;
+
+            /// Receives every event that has no method of its own, or whose method is not implemented.
+            fn on_event(&self, delivery: &Delivery<'_>, event: Event<'_>) -> impl ::core::future::Future<Output = Self::Output> + Send;
+
+            #(#async_methods)*
+        }
+
+        #async_fn_doc
+        pub async fn dispatch_async<H: AsyncHandler + ?Sized>(handler: &H, mut delivery: Delivery<'_>, event: Event<'_>) -> H::Output {
+            delivery.info = event.event_type().info();
+            match event {
+                #(#async_arms)*
+                other => handler.on_event(&delivery, other).await,
+            }
+        }
     }
 }
 
@@ -64,6 +111,7 @@ pub fn emit_provider(p: &Provider) -> TokenStream {
     let body = handler(p, &events, |e| e.method.clone(), true, &format!("{} events", docs::md(&p.title)));
     quote! {
         use super::Event;
+        use crate::runtime::Delivery;
 
         #body
     }
@@ -88,6 +136,7 @@ pub fn emit_api(p: &Provider, api: usize) -> TokenStream {
         #module_doc
 
         use super::Event;
+        use crate::runtime::Delivery;
 
         #body
     }

@@ -1,0 +1,113 @@
+//! Async handlers as a service runs them: one handler value shared by every task of a
+//! multi-threaded runtime, `&self` methods written with `async fn`, futures that hold the borrowed
+//! payload across an `.await`, and the delivery's context in every method.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use webhook_events::apideck::payloads::UnifiedEvent;
+use webhook_events::apideck::{self, testing, Event, EventType, Verifier};
+use webhook_events::Delivery;
+
+const KEY: &str = "sk_test_async";
+
+/// Counts what it receives; shared by every task, with no lock and no per-request value.
+#[derive(Default)]
+struct Service {
+    orders_created: AtomicUsize,
+    other: AtomicUsize,
+    ids_seen: std::sync::Mutex<Vec<String>>,
+}
+
+impl apideck::AsyncHandler for Service {
+    type Output = Result<(), String>;
+
+    async fn on_event(&self, delivery: &Delivery<'_>, event: Event<'_>) -> Result<(), String> {
+        // The event's catalog row, filled in by dispatch.
+        assert_eq!(delivery.info.map(|i| i.event_type), event.event_type().info().map(|i| i.event_type));
+        tokio::task::yield_now().await;
+        self.other.fetch_add(1, Ordering::Relaxed);
+        Ok(())
+    }
+
+    async fn on_pos_order_created(&self, delivery: &Delivery<'_>, payload: UnifiedEvent<'_>) -> Result<(), String> {
+        // The payload borrows the request body, and is held across an await point.
+        let entity = payload.entity_id.as_deref().unwrap_or_default();
+        tokio::task::yield_now().await;
+        assert!(!entity.is_empty());
+        assert_eq!(delivery.info.map(|i| i.event_type), Some("pos.order.created"));
+        self.ids_seen.lock().unwrap().push(delivery.id.to_string());
+        self.orders_created.fetch_add(1, Ordering::Relaxed);
+        Ok(())
+    }
+}
+
+/// An api's own handler: `pos::AsyncHandler` gets only POS events, under their short names.
+struct PosOnly(AtomicUsize);
+
+impl apideck::pos::AsyncHandler for PosOnly {
+    type Output = ();
+
+    async fn on_event(&self, _: &Delivery<'_>, _: Event<'_>) {}
+
+    async fn on_order_created(&self, _: &Delivery<'_>, _: UnifiedEvent<'_>) {
+        tokio::task::yield_now().await;
+        self.0.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// What an HTTP handler does with a request: verify, then dispatch to the shared handler.
+async fn receive(verifier: &Verifier, service: &Service, headers: Vec<(String, String)>, body: Vec<u8>) -> u16 {
+    let verified = match verifier.verify(&headers, &body) {
+        Ok(v) => v,
+        Err(e) => return e.status_code(),
+    };
+    if verified.is_validation() {
+        return 200;
+    }
+    let Ok(event) = verified.event() else { return 400 };
+    match apideck::dispatch_async(service, verified.delivery(), event).await {
+        Ok(()) => 200,
+        Err(_) => 500,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_shared_handler_serves_every_task_of_a_multi_threaded_runtime() {
+    let verifier = Arc::new(Verifier::new(KEY).unwrap());
+    let service = Arc::new(Service::default());
+    let mut tasks = Vec::new();
+    for round in 0..4 {
+        for info in apideck::EVENTS {
+            let signed = testing::sign_fixture(KEY, &EventType::from_wire(info.event_type)).unwrap();
+            let (verifier, service) = (Arc::clone(&verifier), Arc::clone(&service));
+            // `tokio::spawn` needs the whole request future to be `Send`: the dispatch future with
+            // it, borrowed payload and all.
+            tasks.push(tokio::spawn(async move { (round, receive(&verifier, &service, signed.headers, signed.body).await) }));
+        }
+    }
+    for task in tasks {
+        let (_, status) = task.await.unwrap();
+        assert_eq!(status, 200);
+    }
+    let orders = apideck::EVENTS.iter().filter(|e| e.event_type == "pos.order.created").count();
+    assert_eq!(service.orders_created.load(Ordering::Relaxed), 4 * orders);
+    assert_eq!(service.other.load(Ordering::Relaxed), 4 * (apideck::EVENTS.len() - orders));
+    // Every delivery of the same fixture has the same id (its signed event id).
+    let ids = service.ids_seen.lock().unwrap();
+    assert!(ids.windows(2).all(|w| w[0] == w[1]), "{ids:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_api_handler_receives_its_events_by_their_short_names() {
+    let handler = Arc::new(PosOnly(AtomicUsize::new(0)));
+    let verifier = Verifier::new(KEY).unwrap();
+    for info in apideck::EVENTS {
+        let signed = testing::sign_fixture(KEY, &EventType::from_wire(info.event_type)).unwrap();
+        let verified = verifier.verify(&signed.headers, &signed.body).unwrap();
+        let handler = Arc::clone(&handler);
+        let event = verified.event().unwrap();
+        apideck::pos::dispatch_async(&*handler, verified.delivery(), event).await;
+    }
+    assert_eq!(handler.0.load(Ordering::Relaxed), 1);
+}
