@@ -111,3 +111,86 @@ async fn an_api_handler_receives_its_events_by_their_short_names() {
     }
     assert_eq!(handler.0.load(Ordering::Relaxed), 1);
 }
+
+/// What reached which handler of a router.
+#[derive(Default)]
+struct Seen(std::sync::Mutex<Vec<(&'static str, String)>>);
+
+struct Named(&'static str, Arc<Seen>);
+
+impl Named {
+    fn record(&self, event: &Event<'_>) {
+        self.1 .0.lock().unwrap().push((self.0, event.event_type().to_string()));
+    }
+}
+
+impl apideck::AsyncHandler for Named {
+    type Output = ();
+    async fn on_event(&self, _: &Delivery<'_>, event: Event<'_>) {
+        self.record(&event);
+    }
+}
+
+impl apideck::pos::AsyncHandler for Named {
+    type Output = ();
+    async fn on_event(&self, _: &Delivery<'_>, event: Event<'_>) {
+        self.record(&event);
+    }
+}
+
+impl apideck::crm::AsyncHandler for Named {
+    type Output = ();
+    async fn on_event(&self, _: &Delivery<'_>, event: Event<'_>) {
+        self.record(&event);
+    }
+}
+
+/// One handler per api plugged into one dispatcher, with no hand-written `match`: each api's
+/// events (its unknown ones too, by their name) reach its handler, and the rest the fallback.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn per_api_handlers_compose_into_one_router() {
+    let seen = Arc::new(Seen::default());
+    let router = Arc::new(
+        apideck::Router::new(Named("fallback", Arc::clone(&seen)))
+            .with_pos(Named("pos", Arc::clone(&seen)))
+            .with_crm(Named("crm", Arc::clone(&seen))),
+    );
+    let verifier = Verifier::new(KEY).unwrap();
+    let mut bodies: Vec<(String, Vec<u8>)> = apideck::EVENTS
+        .iter()
+        .map(|info| {
+            (info.event_type.to_string(), apideck::fixtures::get(&EventType::from_wire(info.event_type)).unwrap().as_bytes().to_vec())
+        })
+        .collect();
+    for unknown in ["pos.future.created", "crm.future.created", "nowhere.future.created"] {
+        bodies.push((unknown.to_string(), format!(r#"{{"payload":{{"event_type":"{unknown}","event_id":"{unknown}"}}}}"#).into_bytes()));
+    }
+    let mut tasks = Vec::new();
+    for (_, body) in &bodies {
+        let signed = testing::sign(KEY, body).unwrap();
+        let (router, verifier) = (Arc::clone(&router), verifier.clone());
+        tasks.push(tokio::spawn(async move {
+            let verified = verifier.verify(&signed.headers, &signed.body).unwrap();
+            let event = verified.event().unwrap();
+            apideck::dispatch_async(&*router, verified.delivery(), event).await;
+        }));
+    }
+    for task in tasks {
+        task.await.unwrap();
+    }
+    let mut got = seen.0.lock().unwrap().clone();
+    got.sort();
+    let mut expected: Vec<(&'static str, String)> = bodies
+        .into_iter()
+        .map(|(name, _)| {
+            let to = match name.split('.').next() {
+                Some("pos") => "pos",
+                Some("crm") => "crm",
+                _ => "fallback",
+            };
+            (to, name)
+        })
+        .collect();
+    expected.sort();
+    assert_eq!(got, expected);
+}

@@ -82,6 +82,9 @@ pub struct Provider {
     pub validation_event: Option<String>,
     /// The body of that request, as compact JSON: what recognises it.
     pub validation_body: Option<String>,
+    /// Whether event names start with their api's id (`{api}.…`), so an unknown event's api can
+    /// be read off its name.
+    pub api_prefixed: bool,
     /// Apis, sorted by wire name.
     pub apis: Vec<Api>,
     /// Events, sorted by wire name.

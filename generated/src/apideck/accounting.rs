@@ -577,7 +577,7 @@ pub fn dispatch<H: Handler + ?Sized>(handler: &mut H, event: Event<'_>) -> H::Ou
 /// id, the event's catalog row, the headers worth having). Implement the methods with `async fn`;
 /// every one has a default that passes the event on to [`AsyncHandler::on_event`], the one you must
 /// write.
-pub trait AsyncHandler: Sync {
+pub trait AsyncHandler: Send + Sync {
     /// What every method's future gives.
     type Output: Send;
 
@@ -1101,142 +1101,177 @@ pub async fn dispatch_async<H: AsyncHandler + ?Sized>(
     event: Event<'_>,
 ) -> H::Output {
     delivery.info = event.event_type().info();
+    dispatch_ref(handler, &delivery, event).await
+}
+
+/// [`dispatch_async`] with the delivery's context already filled in.
+#[doc(hidden)]
+pub async fn dispatch_ref<H: AsyncHandler + ?Sized>(
+    handler: &H,
+    delivery: &Delivery<'_>,
+    event: Event<'_>,
+) -> H::Output {
     match event {
         Event::AccountingBillCreated(payload) => {
-            handler.on_bill_created(&delivery, payload).await
+            handler.on_bill_created(delivery, payload).await
         }
         Event::AccountingBillDeleted(payload) => {
-            handler.on_bill_deleted(&delivery, payload).await
+            handler.on_bill_deleted(delivery, payload).await
         }
         Event::AccountingBillUpdated(payload) => {
-            handler.on_bill_updated(&delivery, payload).await
+            handler.on_bill_updated(delivery, payload).await
         }
         Event::AccountingBillPaymentCreated(payload) => {
-            handler.on_bill_payment_created(&delivery, payload).await
+            handler.on_bill_payment_created(delivery, payload).await
         }
         Event::AccountingBillPaymentDeleted(payload) => {
-            handler.on_bill_payment_deleted(&delivery, payload).await
+            handler.on_bill_payment_deleted(delivery, payload).await
         }
         Event::AccountingBillPaymentUpdated(payload) => {
-            handler.on_bill_payment_updated(&delivery, payload).await
+            handler.on_bill_payment_updated(delivery, payload).await
         }
         Event::AccountingCreditNoteCreated(payload) => {
-            handler.on_credit_note_created(&delivery, payload).await
+            handler.on_credit_note_created(delivery, payload).await
         }
         Event::AccountingCreditNoteDeleted(payload) => {
-            handler.on_credit_note_deleted(&delivery, payload).await
+            handler.on_credit_note_deleted(delivery, payload).await
         }
         Event::AccountingCreditNoteUpdated(payload) => {
-            handler.on_credit_note_updated(&delivery, payload).await
+            handler.on_credit_note_updated(delivery, payload).await
         }
         Event::AccountingCustomerCreated(payload) => {
-            handler.on_customer_created(&delivery, payload).await
+            handler.on_customer_created(delivery, payload).await
         }
         Event::AccountingCustomerDeleted(payload) => {
-            handler.on_customer_deleted(&delivery, payload).await
+            handler.on_customer_deleted(delivery, payload).await
         }
         Event::AccountingCustomerUpdated(payload) => {
-            handler.on_customer_updated(&delivery, payload).await
+            handler.on_customer_updated(delivery, payload).await
         }
         Event::AccountingExpenseCreated(payload) => {
-            handler.on_expense_created(&delivery, payload).await
+            handler.on_expense_created(delivery, payload).await
         }
         Event::AccountingExpenseDeleted(payload) => {
-            handler.on_expense_deleted(&delivery, payload).await
+            handler.on_expense_deleted(delivery, payload).await
         }
         Event::AccountingExpenseUpdated(payload) => {
-            handler.on_expense_updated(&delivery, payload).await
+            handler.on_expense_updated(delivery, payload).await
         }
         Event::AccountingInvoiceCreated(payload) => {
-            handler.on_invoice_created(&delivery, payload).await
+            handler.on_invoice_created(delivery, payload).await
         }
         Event::AccountingInvoiceDeleted(payload) => {
-            handler.on_invoice_deleted(&delivery, payload).await
+            handler.on_invoice_deleted(delivery, payload).await
         }
         Event::AccountingInvoiceUpdated(payload) => {
-            handler.on_invoice_updated(&delivery, payload).await
+            handler.on_invoice_updated(delivery, payload).await
         }
         Event::AccountingInvoiceItemCreated(payload) => {
-            handler.on_invoice_item_created(&delivery, payload).await
+            handler.on_invoice_item_created(delivery, payload).await
         }
         Event::AccountingInvoiceItemDeleted(payload) => {
-            handler.on_invoice_item_deleted(&delivery, payload).await
+            handler.on_invoice_item_deleted(delivery, payload).await
         }
         Event::AccountingInvoiceItemUpdated(payload) => {
-            handler.on_invoice_item_updated(&delivery, payload).await
+            handler.on_invoice_item_updated(delivery, payload).await
         }
         Event::AccountingLedgerAccountCreated(payload) => {
-            handler.on_ledger_account_created(&delivery, payload).await
+            handler.on_ledger_account_created(delivery, payload).await
         }
         Event::AccountingLedgerAccountDeleted(payload) => {
-            handler.on_ledger_account_deleted(&delivery, payload).await
+            handler.on_ledger_account_deleted(delivery, payload).await
         }
         Event::AccountingLedgerAccountUpdated(payload) => {
-            handler.on_ledger_account_updated(&delivery, payload).await
+            handler.on_ledger_account_updated(delivery, payload).await
         }
         Event::AccountingPaymentCreated(payload) => {
-            handler.on_payment_created(&delivery, payload).await
+            handler.on_payment_created(delivery, payload).await
         }
         Event::AccountingPaymentDeleted(payload) => {
-            handler.on_payment_deleted(&delivery, payload).await
+            handler.on_payment_deleted(delivery, payload).await
         }
         Event::AccountingPaymentUpdated(payload) => {
-            handler.on_payment_updated(&delivery, payload).await
+            handler.on_payment_updated(delivery, payload).await
         }
         Event::AccountingProjectCreated(payload) => {
-            handler.on_project_created(&delivery, payload).await
+            handler.on_project_created(delivery, payload).await
         }
         Event::AccountingProjectDeleted(payload) => {
-            handler.on_project_deleted(&delivery, payload).await
+            handler.on_project_deleted(delivery, payload).await
         }
         Event::AccountingProjectUpdated(payload) => {
-            handler.on_project_updated(&delivery, payload).await
+            handler.on_project_updated(delivery, payload).await
         }
         Event::AccountingPurchaseOrderCreated(payload) => {
-            handler.on_purchase_order_created(&delivery, payload).await
+            handler.on_purchase_order_created(delivery, payload).await
         }
         Event::AccountingPurchaseOrderDeleted(payload) => {
-            handler.on_purchase_order_deleted(&delivery, payload).await
+            handler.on_purchase_order_deleted(delivery, payload).await
         }
         Event::AccountingPurchaseOrderUpdated(payload) => {
-            handler.on_purchase_order_updated(&delivery, payload).await
+            handler.on_purchase_order_updated(delivery, payload).await
         }
         Event::AccountingQuoteCreated(payload) => {
-            handler.on_quote_created(&delivery, payload).await
+            handler.on_quote_created(delivery, payload).await
         }
         Event::AccountingQuoteDeleted(payload) => {
-            handler.on_quote_deleted(&delivery, payload).await
+            handler.on_quote_deleted(delivery, payload).await
         }
         Event::AccountingQuoteUpdated(payload) => {
-            handler.on_quote_updated(&delivery, payload).await
+            handler.on_quote_updated(delivery, payload).await
         }
         Event::AccountingSupplierCreated(payload) => {
-            handler.on_supplier_created(&delivery, payload).await
+            handler.on_supplier_created(delivery, payload).await
         }
         Event::AccountingSupplierDeleted(payload) => {
-            handler.on_supplier_deleted(&delivery, payload).await
+            handler.on_supplier_deleted(delivery, payload).await
         }
         Event::AccountingSupplierUpdated(payload) => {
-            handler.on_supplier_updated(&delivery, payload).await
+            handler.on_supplier_updated(delivery, payload).await
         }
         Event::AccountingTaxRateCreated(payload) => {
-            handler.on_tax_rate_created(&delivery, payload).await
+            handler.on_tax_rate_created(delivery, payload).await
         }
         Event::AccountingTaxRateDeleted(payload) => {
-            handler.on_tax_rate_deleted(&delivery, payload).await
+            handler.on_tax_rate_deleted(delivery, payload).await
         }
         Event::AccountingTaxRateUpdated(payload) => {
-            handler.on_tax_rate_updated(&delivery, payload).await
+            handler.on_tax_rate_updated(delivery, payload).await
         }
         Event::AccountingTrackingCategoryCreated(payload) => {
-            handler.on_tracking_category_created(&delivery, payload).await
+            handler.on_tracking_category_created(delivery, payload).await
         }
         Event::AccountingTrackingCategoryDeleted(payload) => {
-            handler.on_tracking_category_deleted(&delivery, payload).await
+            handler.on_tracking_category_deleted(delivery, payload).await
         }
         Event::AccountingTrackingCategoryUpdated(payload) => {
-            handler.on_tracking_category_updated(&delivery, payload).await
+            handler.on_tracking_category_updated(delivery, payload).await
         }
-        other => handler.on_event(&delivery, other).await,
+        other => handler.on_event(delivery, other).await,
+    }
+}
+
+/// This api's [`AsyncHandler`] behind a trait object, for the provider's `Router`.
+#[doc(hidden)]
+pub trait Erased<O>: Send + Sync {
+    /// Dispatches the event.
+    fn route<'a>(
+        &'a self,
+        delivery: &'a Delivery<'_>,
+        event: Event<'a>,
+    ) -> ::core::pin::Pin<
+        ::std::boxed::Box<dyn ::core::future::Future<Output = O> + Send + 'a>,
+    >;
+}
+
+impl<O, H: AsyncHandler<Output = O>> Erased<O> for H {
+    fn route<'a>(
+        &'a self,
+        delivery: &'a Delivery<'_>,
+        event: Event<'a>,
+    ) -> ::core::pin::Pin<
+        ::std::boxed::Box<dyn ::core::future::Future<Output = O> + Send + 'a>,
+    > {
+        ::std::boxed::Box::pin(dispatch_ref(self, delivery, event))
     }
 }

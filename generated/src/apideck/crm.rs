@@ -237,7 +237,7 @@ pub fn dispatch<H: Handler + ?Sized>(handler: &mut H, event: Event<'_>) -> H::Ou
 /// borrow the payload. Each method also gets the delivery's context ([`Delivery`]: its id, the
 /// event's catalog row, the headers worth having). Implement the methods with `async fn`; every one
 /// has a default that passes the event on to [`AsyncHandler::on_event`], the one you must write.
-pub trait AsyncHandler: Sync {
+pub trait AsyncHandler: Send + Sync {
     /// What every method's future gives.
     type Output: Send;
 
@@ -459,61 +459,96 @@ pub async fn dispatch_async<H: AsyncHandler + ?Sized>(
     event: Event<'_>,
 ) -> H::Output {
     delivery.info = event.event_type().info();
+    dispatch_ref(handler, &delivery, event).await
+}
+
+/// [`dispatch_async`] with the delivery's context already filled in.
+#[doc(hidden)]
+pub async fn dispatch_ref<H: AsyncHandler + ?Sized>(
+    handler: &H,
+    delivery: &Delivery<'_>,
+    event: Event<'_>,
+) -> H::Output {
     match event {
         Event::CrmActivityCreated(payload) => {
-            handler.on_activity_created(&delivery, payload).await
+            handler.on_activity_created(delivery, payload).await
         }
         Event::CrmActivityDeleted(payload) => {
-            handler.on_activity_deleted(&delivery, payload).await
+            handler.on_activity_deleted(delivery, payload).await
         }
         Event::CrmActivityUpdated(payload) => {
-            handler.on_activity_updated(&delivery, payload).await
+            handler.on_activity_updated(delivery, payload).await
         }
         Event::CrmCompanyCreated(payload) => {
-            handler.on_company_created(&delivery, payload).await
+            handler.on_company_created(delivery, payload).await
         }
         Event::CrmCompanyDeleted(payload) => {
-            handler.on_company_deleted(&delivery, payload).await
+            handler.on_company_deleted(delivery, payload).await
         }
         Event::CrmCompanyUpdated(payload) => {
-            handler.on_company_updated(&delivery, payload).await
+            handler.on_company_updated(delivery, payload).await
         }
         Event::CrmContactCreated(payload) => {
-            handler.on_contact_created(&delivery, payload).await
+            handler.on_contact_created(delivery, payload).await
         }
         Event::CrmContactDeleted(payload) => {
-            handler.on_contact_deleted(&delivery, payload).await
+            handler.on_contact_deleted(delivery, payload).await
         }
         Event::CrmContactUpdated(payload) => {
-            handler.on_contact_updated(&delivery, payload).await
+            handler.on_contact_updated(delivery, payload).await
         }
         Event::CrmLeadCreated(payload) => {
-            handler.on_lead_created(&delivery, payload).await
+            handler.on_lead_created(delivery, payload).await
         }
         Event::CrmLeadDeleted(payload) => {
-            handler.on_lead_deleted(&delivery, payload).await
+            handler.on_lead_deleted(delivery, payload).await
         }
         Event::CrmLeadUpdated(payload) => {
-            handler.on_lead_updated(&delivery, payload).await
+            handler.on_lead_updated(delivery, payload).await
         }
         Event::CrmNoteCreated(payload) => {
-            handler.on_note_created(&delivery, payload).await
+            handler.on_note_created(delivery, payload).await
         }
         Event::CrmNoteDeleted(payload) => {
-            handler.on_note_deleted(&delivery, payload).await
+            handler.on_note_deleted(delivery, payload).await
         }
         Event::CrmNoteUpdated(payload) => {
-            handler.on_note_updated(&delivery, payload).await
+            handler.on_note_updated(delivery, payload).await
         }
         Event::CrmOpportunityCreated(payload) => {
-            handler.on_opportunity_created(&delivery, payload).await
+            handler.on_opportunity_created(delivery, payload).await
         }
         Event::CrmOpportunityDeleted(payload) => {
-            handler.on_opportunity_deleted(&delivery, payload).await
+            handler.on_opportunity_deleted(delivery, payload).await
         }
         Event::CrmOpportunityUpdated(payload) => {
-            handler.on_opportunity_updated(&delivery, payload).await
+            handler.on_opportunity_updated(delivery, payload).await
         }
-        other => handler.on_event(&delivery, other).await,
+        other => handler.on_event(delivery, other).await,
+    }
+}
+
+/// This api's [`AsyncHandler`] behind a trait object, for the provider's `Router`.
+#[doc(hidden)]
+pub trait Erased<O>: Send + Sync {
+    /// Dispatches the event.
+    fn route<'a>(
+        &'a self,
+        delivery: &'a Delivery<'_>,
+        event: Event<'a>,
+    ) -> ::core::pin::Pin<
+        ::std::boxed::Box<dyn ::core::future::Future<Output = O> + Send + 'a>,
+    >;
+}
+
+impl<O, H: AsyncHandler<Output = O>> Erased<O> for H {
+    fn route<'a>(
+        &'a self,
+        delivery: &'a Delivery<'_>,
+        event: Event<'a>,
+    ) -> ::core::pin::Pin<
+        ::std::boxed::Box<dyn ::core::future::Future<Output = O> + Send + 'a>,
+    > {
+        ::std::boxed::Box::pin(dispatch_ref(self, delivery, event))
     }
 }

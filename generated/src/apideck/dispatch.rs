@@ -2114,7 +2114,7 @@ pub fn dispatch<H: Handler + ?Sized>(handler: &mut H, event: Event<'_>) -> H::Ou
 /// borrow the payload. Each method also gets the delivery's context ([`Delivery`]: its id, the
 /// event's catalog row, the headers worth having). Implement the methods with `async fn`; every one
 /// has a default that passes the event on to [`AsyncHandler::on_event`], the one you must write.
-pub trait AsyncHandler: Sync {
+pub trait AsyncHandler: Send + Sync {
     /// What every method's future gives.
     type Output: Send;
 
@@ -3824,691 +3824,990 @@ pub async fn dispatch_async<H: AsyncHandler + ?Sized>(
     event: Event<'_>,
 ) -> H::Output {
     delivery.info = event.event_type().info();
+    dispatch_ref(handler, &delivery, event).await
+}
+
+/// [`dispatch_async`] with the delivery's context already filled in.
+#[doc(hidden)]
+pub async fn dispatch_ref<H: AsyncHandler + ?Sized>(
+    handler: &H,
+    delivery: &Delivery<'_>,
+    event: Event<'_>,
+) -> H::Output {
     match event {
         #[cfg(feature = "apideck-accounting")]
         Event::AccountingBillCreated(payload) => {
-            handler.on_accounting_bill_created(&delivery, payload).await
+            handler.on_accounting_bill_created(delivery, payload).await
         }
 
         #[cfg(feature = "apideck-accounting")]
         Event::AccountingBillDeleted(payload) => {
-            handler.on_accounting_bill_deleted(&delivery, payload).await
+            handler.on_accounting_bill_deleted(delivery, payload).await
         }
 
         #[cfg(feature = "apideck-accounting")]
         Event::AccountingBillUpdated(payload) => {
-            handler.on_accounting_bill_updated(&delivery, payload).await
+            handler.on_accounting_bill_updated(delivery, payload).await
         }
 
         #[cfg(feature = "apideck-accounting")]
         Event::AccountingBillPaymentCreated(payload) => {
-            handler.on_accounting_bill_payment_created(&delivery, payload).await
+            handler.on_accounting_bill_payment_created(delivery, payload).await
         }
 
         #[cfg(feature = "apideck-accounting")]
         Event::AccountingBillPaymentDeleted(payload) => {
-            handler.on_accounting_bill_payment_deleted(&delivery, payload).await
+            handler.on_accounting_bill_payment_deleted(delivery, payload).await
         }
 
         #[cfg(feature = "apideck-accounting")]
         Event::AccountingBillPaymentUpdated(payload) => {
-            handler.on_accounting_bill_payment_updated(&delivery, payload).await
+            handler.on_accounting_bill_payment_updated(delivery, payload).await
         }
 
         #[cfg(feature = "apideck-accounting")]
         Event::AccountingCreditNoteCreated(payload) => {
-            handler.on_accounting_credit_note_created(&delivery, payload).await
+            handler.on_accounting_credit_note_created(delivery, payload).await
         }
 
         #[cfg(feature = "apideck-accounting")]
         Event::AccountingCreditNoteDeleted(payload) => {
-            handler.on_accounting_credit_note_deleted(&delivery, payload).await
+            handler.on_accounting_credit_note_deleted(delivery, payload).await
         }
 
         #[cfg(feature = "apideck-accounting")]
         Event::AccountingCreditNoteUpdated(payload) => {
-            handler.on_accounting_credit_note_updated(&delivery, payload).await
+            handler.on_accounting_credit_note_updated(delivery, payload).await
         }
 
         #[cfg(feature = "apideck-accounting")]
         Event::AccountingCustomerCreated(payload) => {
-            handler.on_accounting_customer_created(&delivery, payload).await
+            handler.on_accounting_customer_created(delivery, payload).await
         }
 
         #[cfg(feature = "apideck-accounting")]
         Event::AccountingCustomerDeleted(payload) => {
-            handler.on_accounting_customer_deleted(&delivery, payload).await
+            handler.on_accounting_customer_deleted(delivery, payload).await
         }
 
         #[cfg(feature = "apideck-accounting")]
         Event::AccountingCustomerUpdated(payload) => {
-            handler.on_accounting_customer_updated(&delivery, payload).await
+            handler.on_accounting_customer_updated(delivery, payload).await
         }
 
         #[cfg(feature = "apideck-accounting")]
         Event::AccountingExpenseCreated(payload) => {
-            handler.on_accounting_expense_created(&delivery, payload).await
+            handler.on_accounting_expense_created(delivery, payload).await
         }
 
         #[cfg(feature = "apideck-accounting")]
         Event::AccountingExpenseDeleted(payload) => {
-            handler.on_accounting_expense_deleted(&delivery, payload).await
+            handler.on_accounting_expense_deleted(delivery, payload).await
         }
 
         #[cfg(feature = "apideck-accounting")]
         Event::AccountingExpenseUpdated(payload) => {
-            handler.on_accounting_expense_updated(&delivery, payload).await
+            handler.on_accounting_expense_updated(delivery, payload).await
         }
 
         #[cfg(feature = "apideck-accounting")]
         Event::AccountingInvoiceCreated(payload) => {
-            handler.on_accounting_invoice_created(&delivery, payload).await
+            handler.on_accounting_invoice_created(delivery, payload).await
         }
 
         #[cfg(feature = "apideck-accounting")]
         Event::AccountingInvoiceDeleted(payload) => {
-            handler.on_accounting_invoice_deleted(&delivery, payload).await
+            handler.on_accounting_invoice_deleted(delivery, payload).await
         }
 
         #[cfg(feature = "apideck-accounting")]
         Event::AccountingInvoiceUpdated(payload) => {
-            handler.on_accounting_invoice_updated(&delivery, payload).await
+            handler.on_accounting_invoice_updated(delivery, payload).await
         }
 
         #[cfg(feature = "apideck-accounting")]
         Event::AccountingInvoiceItemCreated(payload) => {
-            handler.on_accounting_invoice_item_created(&delivery, payload).await
+            handler.on_accounting_invoice_item_created(delivery, payload).await
         }
 
         #[cfg(feature = "apideck-accounting")]
         Event::AccountingInvoiceItemDeleted(payload) => {
-            handler.on_accounting_invoice_item_deleted(&delivery, payload).await
+            handler.on_accounting_invoice_item_deleted(delivery, payload).await
         }
 
         #[cfg(feature = "apideck-accounting")]
         Event::AccountingInvoiceItemUpdated(payload) => {
-            handler.on_accounting_invoice_item_updated(&delivery, payload).await
+            handler.on_accounting_invoice_item_updated(delivery, payload).await
         }
 
         #[cfg(feature = "apideck-accounting")]
         Event::AccountingLedgerAccountCreated(payload) => {
-            handler.on_accounting_ledger_account_created(&delivery, payload).await
+            handler.on_accounting_ledger_account_created(delivery, payload).await
         }
 
         #[cfg(feature = "apideck-accounting")]
         Event::AccountingLedgerAccountDeleted(payload) => {
-            handler.on_accounting_ledger_account_deleted(&delivery, payload).await
+            handler.on_accounting_ledger_account_deleted(delivery, payload).await
         }
 
         #[cfg(feature = "apideck-accounting")]
         Event::AccountingLedgerAccountUpdated(payload) => {
-            handler.on_accounting_ledger_account_updated(&delivery, payload).await
+            handler.on_accounting_ledger_account_updated(delivery, payload).await
         }
 
         #[cfg(feature = "apideck-accounting")]
         Event::AccountingPaymentCreated(payload) => {
-            handler.on_accounting_payment_created(&delivery, payload).await
+            handler.on_accounting_payment_created(delivery, payload).await
         }
 
         #[cfg(feature = "apideck-accounting")]
         Event::AccountingPaymentDeleted(payload) => {
-            handler.on_accounting_payment_deleted(&delivery, payload).await
+            handler.on_accounting_payment_deleted(delivery, payload).await
         }
 
         #[cfg(feature = "apideck-accounting")]
         Event::AccountingPaymentUpdated(payload) => {
-            handler.on_accounting_payment_updated(&delivery, payload).await
+            handler.on_accounting_payment_updated(delivery, payload).await
         }
 
         #[cfg(feature = "apideck-accounting")]
         Event::AccountingProjectCreated(payload) => {
-            handler.on_accounting_project_created(&delivery, payload).await
+            handler.on_accounting_project_created(delivery, payload).await
         }
 
         #[cfg(feature = "apideck-accounting")]
         Event::AccountingProjectDeleted(payload) => {
-            handler.on_accounting_project_deleted(&delivery, payload).await
+            handler.on_accounting_project_deleted(delivery, payload).await
         }
 
         #[cfg(feature = "apideck-accounting")]
         Event::AccountingProjectUpdated(payload) => {
-            handler.on_accounting_project_updated(&delivery, payload).await
+            handler.on_accounting_project_updated(delivery, payload).await
         }
 
         #[cfg(feature = "apideck-accounting")]
         Event::AccountingPurchaseOrderCreated(payload) => {
-            handler.on_accounting_purchase_order_created(&delivery, payload).await
+            handler.on_accounting_purchase_order_created(delivery, payload).await
         }
 
         #[cfg(feature = "apideck-accounting")]
         Event::AccountingPurchaseOrderDeleted(payload) => {
-            handler.on_accounting_purchase_order_deleted(&delivery, payload).await
+            handler.on_accounting_purchase_order_deleted(delivery, payload).await
         }
 
         #[cfg(feature = "apideck-accounting")]
         Event::AccountingPurchaseOrderUpdated(payload) => {
-            handler.on_accounting_purchase_order_updated(&delivery, payload).await
+            handler.on_accounting_purchase_order_updated(delivery, payload).await
         }
 
         #[cfg(feature = "apideck-accounting")]
         Event::AccountingQuoteCreated(payload) => {
-            handler.on_accounting_quote_created(&delivery, payload).await
+            handler.on_accounting_quote_created(delivery, payload).await
         }
 
         #[cfg(feature = "apideck-accounting")]
         Event::AccountingQuoteDeleted(payload) => {
-            handler.on_accounting_quote_deleted(&delivery, payload).await
+            handler.on_accounting_quote_deleted(delivery, payload).await
         }
 
         #[cfg(feature = "apideck-accounting")]
         Event::AccountingQuoteUpdated(payload) => {
-            handler.on_accounting_quote_updated(&delivery, payload).await
+            handler.on_accounting_quote_updated(delivery, payload).await
         }
 
         #[cfg(feature = "apideck-accounting")]
         Event::AccountingSupplierCreated(payload) => {
-            handler.on_accounting_supplier_created(&delivery, payload).await
+            handler.on_accounting_supplier_created(delivery, payload).await
         }
 
         #[cfg(feature = "apideck-accounting")]
         Event::AccountingSupplierDeleted(payload) => {
-            handler.on_accounting_supplier_deleted(&delivery, payload).await
+            handler.on_accounting_supplier_deleted(delivery, payload).await
         }
 
         #[cfg(feature = "apideck-accounting")]
         Event::AccountingSupplierUpdated(payload) => {
-            handler.on_accounting_supplier_updated(&delivery, payload).await
+            handler.on_accounting_supplier_updated(delivery, payload).await
         }
 
         #[cfg(feature = "apideck-accounting")]
         Event::AccountingTaxRateCreated(payload) => {
-            handler.on_accounting_tax_rate_created(&delivery, payload).await
+            handler.on_accounting_tax_rate_created(delivery, payload).await
         }
 
         #[cfg(feature = "apideck-accounting")]
         Event::AccountingTaxRateDeleted(payload) => {
-            handler.on_accounting_tax_rate_deleted(&delivery, payload).await
+            handler.on_accounting_tax_rate_deleted(delivery, payload).await
         }
 
         #[cfg(feature = "apideck-accounting")]
         Event::AccountingTaxRateUpdated(payload) => {
-            handler.on_accounting_tax_rate_updated(&delivery, payload).await
+            handler.on_accounting_tax_rate_updated(delivery, payload).await
         }
 
         #[cfg(feature = "apideck-accounting")]
         Event::AccountingTrackingCategoryCreated(payload) => {
-            handler.on_accounting_tracking_category_created(&delivery, payload).await
+            handler.on_accounting_tracking_category_created(delivery, payload).await
         }
 
         #[cfg(feature = "apideck-accounting")]
         Event::AccountingTrackingCategoryDeleted(payload) => {
-            handler.on_accounting_tracking_category_deleted(&delivery, payload).await
+            handler.on_accounting_tracking_category_deleted(delivery, payload).await
         }
 
         #[cfg(feature = "apideck-accounting")]
         Event::AccountingTrackingCategoryUpdated(payload) => {
-            handler.on_accounting_tracking_category_updated(&delivery, payload).await
+            handler.on_accounting_tracking_category_updated(delivery, payload).await
         }
 
         #[cfg(feature = "apideck-ats")]
         Event::AtsApplicantCreated(payload) => {
-            handler.on_ats_applicant_created(&delivery, payload).await
+            handler.on_ats_applicant_created(delivery, payload).await
         }
 
         #[cfg(feature = "apideck-ats")]
         Event::AtsApplicantDeleted(payload) => {
-            handler.on_ats_applicant_deleted(&delivery, payload).await
+            handler.on_ats_applicant_deleted(delivery, payload).await
         }
 
         #[cfg(feature = "apideck-ats")]
         Event::AtsApplicantUpdated(payload) => {
-            handler.on_ats_applicant_updated(&delivery, payload).await
+            handler.on_ats_applicant_updated(delivery, payload).await
         }
 
         #[cfg(feature = "apideck-ats")]
         Event::AtsApplicationCreated(payload) => {
-            handler.on_ats_application_created(&delivery, payload).await
+            handler.on_ats_application_created(delivery, payload).await
         }
 
         #[cfg(feature = "apideck-ats")]
         Event::AtsApplicationDeleted(payload) => {
-            handler.on_ats_application_deleted(&delivery, payload).await
+            handler.on_ats_application_deleted(delivery, payload).await
         }
 
         #[cfg(feature = "apideck-ats")]
         Event::AtsApplicationUpdated(payload) => {
-            handler.on_ats_application_updated(&delivery, payload).await
+            handler.on_ats_application_updated(delivery, payload).await
         }
 
         #[cfg(feature = "apideck-ats")]
         Event::AtsJobCreated(payload) => {
-            handler.on_ats_job_created(&delivery, payload).await
+            handler.on_ats_job_created(delivery, payload).await
         }
 
         #[cfg(feature = "apideck-ats")]
         Event::AtsJobDeleted(payload) => {
-            handler.on_ats_job_deleted(&delivery, payload).await
+            handler.on_ats_job_deleted(delivery, payload).await
         }
 
         #[cfg(feature = "apideck-ats")]
         Event::AtsJobUpdated(payload) => {
-            handler.on_ats_job_updated(&delivery, payload).await
+            handler.on_ats_job_updated(delivery, payload).await
         }
 
         #[cfg(feature = "apideck-crm")]
         Event::CrmActivityCreated(payload) => {
-            handler.on_crm_activity_created(&delivery, payload).await
+            handler.on_crm_activity_created(delivery, payload).await
         }
 
         #[cfg(feature = "apideck-crm")]
         Event::CrmActivityDeleted(payload) => {
-            handler.on_crm_activity_deleted(&delivery, payload).await
+            handler.on_crm_activity_deleted(delivery, payload).await
         }
 
         #[cfg(feature = "apideck-crm")]
         Event::CrmActivityUpdated(payload) => {
-            handler.on_crm_activity_updated(&delivery, payload).await
+            handler.on_crm_activity_updated(delivery, payload).await
         }
 
         #[cfg(feature = "apideck-crm")]
         Event::CrmCompanyCreated(payload) => {
-            handler.on_crm_company_created(&delivery, payload).await
+            handler.on_crm_company_created(delivery, payload).await
         }
 
         #[cfg(feature = "apideck-crm")]
         Event::CrmCompanyDeleted(payload) => {
-            handler.on_crm_company_deleted(&delivery, payload).await
+            handler.on_crm_company_deleted(delivery, payload).await
         }
 
         #[cfg(feature = "apideck-crm")]
         Event::CrmCompanyUpdated(payload) => {
-            handler.on_crm_company_updated(&delivery, payload).await
+            handler.on_crm_company_updated(delivery, payload).await
         }
 
         #[cfg(feature = "apideck-crm")]
         Event::CrmContactCreated(payload) => {
-            handler.on_crm_contact_created(&delivery, payload).await
+            handler.on_crm_contact_created(delivery, payload).await
         }
 
         #[cfg(feature = "apideck-crm")]
         Event::CrmContactDeleted(payload) => {
-            handler.on_crm_contact_deleted(&delivery, payload).await
+            handler.on_crm_contact_deleted(delivery, payload).await
         }
 
         #[cfg(feature = "apideck-crm")]
         Event::CrmContactUpdated(payload) => {
-            handler.on_crm_contact_updated(&delivery, payload).await
+            handler.on_crm_contact_updated(delivery, payload).await
         }
 
         #[cfg(feature = "apideck-crm")]
         Event::CrmLeadCreated(payload) => {
-            handler.on_crm_lead_created(&delivery, payload).await
+            handler.on_crm_lead_created(delivery, payload).await
         }
 
         #[cfg(feature = "apideck-crm")]
         Event::CrmLeadDeleted(payload) => {
-            handler.on_crm_lead_deleted(&delivery, payload).await
+            handler.on_crm_lead_deleted(delivery, payload).await
         }
 
         #[cfg(feature = "apideck-crm")]
         Event::CrmLeadUpdated(payload) => {
-            handler.on_crm_lead_updated(&delivery, payload).await
+            handler.on_crm_lead_updated(delivery, payload).await
         }
 
         #[cfg(feature = "apideck-crm")]
         Event::CrmNoteCreated(payload) => {
-            handler.on_crm_note_created(&delivery, payload).await
+            handler.on_crm_note_created(delivery, payload).await
         }
 
         #[cfg(feature = "apideck-crm")]
         Event::CrmNoteDeleted(payload) => {
-            handler.on_crm_note_deleted(&delivery, payload).await
+            handler.on_crm_note_deleted(delivery, payload).await
         }
 
         #[cfg(feature = "apideck-crm")]
         Event::CrmNoteUpdated(payload) => {
-            handler.on_crm_note_updated(&delivery, payload).await
+            handler.on_crm_note_updated(delivery, payload).await
         }
 
         #[cfg(feature = "apideck-crm")]
         Event::CrmOpportunityCreated(payload) => {
-            handler.on_crm_opportunity_created(&delivery, payload).await
+            handler.on_crm_opportunity_created(delivery, payload).await
         }
 
         #[cfg(feature = "apideck-crm")]
         Event::CrmOpportunityDeleted(payload) => {
-            handler.on_crm_opportunity_deleted(&delivery, payload).await
+            handler.on_crm_opportunity_deleted(delivery, payload).await
         }
 
         #[cfg(feature = "apideck-crm")]
         Event::CrmOpportunityUpdated(payload) => {
-            handler.on_crm_opportunity_updated(&delivery, payload).await
+            handler.on_crm_opportunity_updated(delivery, payload).await
         }
 
         #[cfg(feature = "apideck-ecommerce")]
         Event::EcommerceCustomerCreated(payload) => {
-            handler.on_ecommerce_customer_created(&delivery, payload).await
+            handler.on_ecommerce_customer_created(delivery, payload).await
         }
 
         #[cfg(feature = "apideck-ecommerce")]
         Event::EcommerceCustomerDeleted(payload) => {
-            handler.on_ecommerce_customer_deleted(&delivery, payload).await
+            handler.on_ecommerce_customer_deleted(delivery, payload).await
         }
 
         #[cfg(feature = "apideck-ecommerce")]
         Event::EcommerceCustomerUpdated(payload) => {
-            handler.on_ecommerce_customer_updated(&delivery, payload).await
+            handler.on_ecommerce_customer_updated(delivery, payload).await
         }
 
         #[cfg(feature = "apideck-ecommerce")]
         Event::EcommerceOrderCreated(payload) => {
-            handler.on_ecommerce_order_created(&delivery, payload).await
+            handler.on_ecommerce_order_created(delivery, payload).await
         }
 
         #[cfg(feature = "apideck-ecommerce")]
         Event::EcommerceOrderDeleted(payload) => {
-            handler.on_ecommerce_order_deleted(&delivery, payload).await
+            handler.on_ecommerce_order_deleted(delivery, payload).await
         }
 
         #[cfg(feature = "apideck-ecommerce")]
         Event::EcommerceOrderUpdated(payload) => {
-            handler.on_ecommerce_order_updated(&delivery, payload).await
+            handler.on_ecommerce_order_updated(delivery, payload).await
         }
 
         #[cfg(feature = "apideck-ecommerce")]
         Event::EcommerceProductCreated(payload) => {
-            handler.on_ecommerce_product_created(&delivery, payload).await
+            handler.on_ecommerce_product_created(delivery, payload).await
         }
 
         #[cfg(feature = "apideck-ecommerce")]
         Event::EcommerceProductDeleted(payload) => {
-            handler.on_ecommerce_product_deleted(&delivery, payload).await
+            handler.on_ecommerce_product_deleted(delivery, payload).await
         }
 
         #[cfg(feature = "apideck-ecommerce")]
         Event::EcommerceProductUpdated(payload) => {
-            handler.on_ecommerce_product_updated(&delivery, payload).await
+            handler.on_ecommerce_product_updated(delivery, payload).await
         }
 
         #[cfg(feature = "apideck-file-storage")]
         Event::FileStorageDriveUpdated(payload) => {
-            handler.on_file_storage_drive_updated(&delivery, payload).await
+            handler.on_file_storage_drive_updated(delivery, payload).await
         }
 
         #[cfg(feature = "apideck-file-storage")]
         Event::FileStorageFileCreated(payload) => {
-            handler.on_file_storage_file_created(&delivery, payload).await
+            handler.on_file_storage_file_created(delivery, payload).await
         }
 
         #[cfg(feature = "apideck-file-storage")]
         Event::FileStorageFileDeleted(payload) => {
-            handler.on_file_storage_file_deleted(&delivery, payload).await
+            handler.on_file_storage_file_deleted(delivery, payload).await
         }
 
         #[cfg(feature = "apideck-file-storage")]
         Event::FileStorageFileUpdated(payload) => {
-            handler.on_file_storage_file_updated(&delivery, payload).await
+            handler.on_file_storage_file_updated(delivery, payload).await
         }
 
         #[cfg(feature = "apideck-hris")]
         Event::HrisCompanyCreated(payload) => {
-            handler.on_hris_company_created(&delivery, payload).await
+            handler.on_hris_company_created(delivery, payload).await
         }
 
         #[cfg(feature = "apideck-hris")]
         Event::HrisCompanyDeleted(payload) => {
-            handler.on_hris_company_deleted(&delivery, payload).await
+            handler.on_hris_company_deleted(delivery, payload).await
         }
 
         #[cfg(feature = "apideck-hris")]
         Event::HrisCompanyUpdated(payload) => {
-            handler.on_hris_company_updated(&delivery, payload).await
+            handler.on_hris_company_updated(delivery, payload).await
         }
 
         #[cfg(feature = "apideck-hris")]
         Event::HrisEmployeeCreated(payload) => {
-            handler.on_hris_employee_created(&delivery, payload).await
+            handler.on_hris_employee_created(delivery, payload).await
         }
 
         #[cfg(feature = "apideck-hris")]
         Event::HrisEmployeeDeleted(payload) => {
-            handler.on_hris_employee_deleted(&delivery, payload).await
+            handler.on_hris_employee_deleted(delivery, payload).await
         }
 
         #[cfg(feature = "apideck-hris")]
         Event::HrisEmployeeTerminated(payload) => {
-            handler.on_hris_employee_terminated(&delivery, payload).await
+            handler.on_hris_employee_terminated(delivery, payload).await
         }
 
         #[cfg(feature = "apideck-hris")]
         Event::HrisEmployeeUpdated(payload) => {
-            handler.on_hris_employee_updated(&delivery, payload).await
+            handler.on_hris_employee_updated(delivery, payload).await
         }
 
         #[cfg(feature = "apideck-hris")]
         Event::HrisTimeOffRequestCreated(payload) => {
-            handler.on_hris_time_off_request_created(&delivery, payload).await
+            handler.on_hris_time_off_request_created(delivery, payload).await
         }
 
         #[cfg(feature = "apideck-hris")]
         Event::HrisTimeOffRequestDeleted(payload) => {
-            handler.on_hris_time_off_request_deleted(&delivery, payload).await
+            handler.on_hris_time_off_request_deleted(delivery, payload).await
         }
 
         #[cfg(feature = "apideck-hris")]
         Event::HrisTimeOffRequestUpdated(payload) => {
-            handler.on_hris_time_off_request_updated(&delivery, payload).await
+            handler.on_hris_time_off_request_updated(delivery, payload).await
         }
 
         #[cfg(feature = "apideck-issue-tracking")]
         Event::IssueTrackingTicketCreated(payload) => {
-            handler.on_issue_tracking_ticket_created(&delivery, payload).await
+            handler.on_issue_tracking_ticket_created(delivery, payload).await
         }
 
         #[cfg(feature = "apideck-issue-tracking")]
         Event::IssueTrackingTicketDeleted(payload) => {
-            handler.on_issue_tracking_ticket_deleted(&delivery, payload).await
+            handler.on_issue_tracking_ticket_deleted(delivery, payload).await
         }
 
         #[cfg(feature = "apideck-issue-tracking")]
         Event::IssueTrackingTicketUpdated(payload) => {
-            handler.on_issue_tracking_ticket_updated(&delivery, payload).await
+            handler.on_issue_tracking_ticket_updated(delivery, payload).await
         }
 
         #[cfg(feature = "apideck-lead")]
         Event::LeadLeadCreated(payload) => {
-            handler.on_lead_lead_created(&delivery, payload).await
+            handler.on_lead_lead_created(delivery, payload).await
         }
 
         #[cfg(feature = "apideck-lead")]
         Event::LeadLeadDeleted(payload) => {
-            handler.on_lead_lead_deleted(&delivery, payload).await
+            handler.on_lead_lead_deleted(delivery, payload).await
         }
 
         #[cfg(feature = "apideck-lead")]
         Event::LeadLeadUpdated(payload) => {
-            handler.on_lead_lead_updated(&delivery, payload).await
+            handler.on_lead_lead_updated(delivery, payload).await
         }
 
         #[cfg(feature = "apideck-pos")]
         Event::PosItemCreated(payload) => {
-            handler.on_pos_item_created(&delivery, payload).await
+            handler.on_pos_item_created(delivery, payload).await
         }
 
         #[cfg(feature = "apideck-pos")]
         Event::PosItemDeleted(payload) => {
-            handler.on_pos_item_deleted(&delivery, payload).await
+            handler.on_pos_item_deleted(delivery, payload).await
         }
 
         #[cfg(feature = "apideck-pos")]
         Event::PosItemUpdated(payload) => {
-            handler.on_pos_item_updated(&delivery, payload).await
+            handler.on_pos_item_updated(delivery, payload).await
         }
 
         #[cfg(feature = "apideck-pos")]
         Event::PosLocationCreated(payload) => {
-            handler.on_pos_location_created(&delivery, payload).await
+            handler.on_pos_location_created(delivery, payload).await
         }
 
         #[cfg(feature = "apideck-pos")]
         Event::PosLocationDeleted(payload) => {
-            handler.on_pos_location_deleted(&delivery, payload).await
+            handler.on_pos_location_deleted(delivery, payload).await
         }
 
         #[cfg(feature = "apideck-pos")]
         Event::PosLocationUpdated(payload) => {
-            handler.on_pos_location_updated(&delivery, payload).await
+            handler.on_pos_location_updated(delivery, payload).await
         }
 
         #[cfg(feature = "apideck-pos")]
         Event::PosMerchantCreated(payload) => {
-            handler.on_pos_merchant_created(&delivery, payload).await
+            handler.on_pos_merchant_created(delivery, payload).await
         }
 
         #[cfg(feature = "apideck-pos")]
         Event::PosMerchantDeleted(payload) => {
-            handler.on_pos_merchant_deleted(&delivery, payload).await
+            handler.on_pos_merchant_deleted(delivery, payload).await
         }
 
         #[cfg(feature = "apideck-pos")]
         Event::PosMerchantUpdated(payload) => {
-            handler.on_pos_merchant_updated(&delivery, payload).await
+            handler.on_pos_merchant_updated(delivery, payload).await
         }
 
         #[cfg(feature = "apideck-pos")]
         Event::PosModifierCreated(payload) => {
-            handler.on_pos_modifier_created(&delivery, payload).await
+            handler.on_pos_modifier_created(delivery, payload).await
         }
 
         #[cfg(feature = "apideck-pos")]
         Event::PosModifierDeleted(payload) => {
-            handler.on_pos_modifier_deleted(&delivery, payload).await
+            handler.on_pos_modifier_deleted(delivery, payload).await
         }
 
         #[cfg(feature = "apideck-pos")]
         Event::PosModifierUpdated(payload) => {
-            handler.on_pos_modifier_updated(&delivery, payload).await
+            handler.on_pos_modifier_updated(delivery, payload).await
         }
 
         #[cfg(feature = "apideck-pos")]
         Event::PosModifierGroupCreated(payload) => {
-            handler.on_pos_modifier_group_created(&delivery, payload).await
+            handler.on_pos_modifier_group_created(delivery, payload).await
         }
 
         #[cfg(feature = "apideck-pos")]
         Event::PosModifierGroupDeleted(payload) => {
-            handler.on_pos_modifier_group_deleted(&delivery, payload).await
+            handler.on_pos_modifier_group_deleted(delivery, payload).await
         }
 
         #[cfg(feature = "apideck-pos")]
         Event::PosModifierGroupUpdated(payload) => {
-            handler.on_pos_modifier_group_updated(&delivery, payload).await
+            handler.on_pos_modifier_group_updated(delivery, payload).await
         }
 
         #[cfg(feature = "apideck-pos")]
         Event::PosOrderCreated(payload) => {
-            handler.on_pos_order_created(&delivery, payload).await
+            handler.on_pos_order_created(delivery, payload).await
         }
 
         #[cfg(feature = "apideck-pos")]
         Event::PosOrderDeleted(payload) => {
-            handler.on_pos_order_deleted(&delivery, payload).await
+            handler.on_pos_order_deleted(delivery, payload).await
         }
 
         #[cfg(feature = "apideck-pos")]
         Event::PosOrderUpdated(payload) => {
-            handler.on_pos_order_updated(&delivery, payload).await
+            handler.on_pos_order_updated(delivery, payload).await
         }
 
         #[cfg(feature = "apideck-pos")]
         Event::PosPaymentCreated(payload) => {
-            handler.on_pos_payment_created(&delivery, payload).await
+            handler.on_pos_payment_created(delivery, payload).await
         }
 
         #[cfg(feature = "apideck-pos")]
         Event::PosPaymentDeleted(payload) => {
-            handler.on_pos_payment_deleted(&delivery, payload).await
+            handler.on_pos_payment_deleted(delivery, payload).await
         }
 
         #[cfg(feature = "apideck-pos")]
         Event::PosPaymentUpdated(payload) => {
-            handler.on_pos_payment_updated(&delivery, payload).await
+            handler.on_pos_payment_updated(delivery, payload).await
         }
 
         #[cfg(feature = "apideck-pos")]
         Event::PosProductCreated(payload) => {
-            handler.on_pos_product_created(&delivery, payload).await
+            handler.on_pos_product_created(delivery, payload).await
         }
 
         #[cfg(feature = "apideck-pos")]
         Event::PosProductDeleted(payload) => {
-            handler.on_pos_product_deleted(&delivery, payload).await
+            handler.on_pos_product_deleted(delivery, payload).await
         }
 
         #[cfg(feature = "apideck-pos")]
         Event::PosProductUpdated(payload) => {
-            handler.on_pos_product_updated(&delivery, payload).await
+            handler.on_pos_product_updated(delivery, payload).await
         }
 
         #[cfg(feature = "apideck-vault")]
         Event::VaultConnectionCallable(payload) => {
-            handler.on_vault_connection_callable(&delivery, payload).await
+            handler.on_vault_connection_callable(delivery, payload).await
         }
 
         #[cfg(feature = "apideck-vault")]
         Event::VaultConnectionCreated(payload) => {
-            handler.on_vault_connection_created(&delivery, payload).await
+            handler.on_vault_connection_created(delivery, payload).await
         }
 
         #[cfg(feature = "apideck-vault")]
         Event::VaultConnectionDeleted(payload) => {
-            handler.on_vault_connection_deleted(&delivery, payload).await
+            handler.on_vault_connection_deleted(delivery, payload).await
         }
 
         #[cfg(feature = "apideck-vault")]
         Event::VaultConnectionDisabled(payload) => {
-            handler.on_vault_connection_disabled(&delivery, payload).await
+            handler.on_vault_connection_disabled(delivery, payload).await
         }
 
         #[cfg(feature = "apideck-vault")]
         Event::VaultConnectionDownstreamDegraded(payload) => {
-            handler.on_vault_connection_downstream_degraded(&delivery, payload).await
+            handler.on_vault_connection_downstream_degraded(delivery, payload).await
         }
 
         #[cfg(feature = "apideck-vault")]
         Event::VaultConnectionDownstreamRecovered(payload) => {
-            handler.on_vault_connection_downstream_recovered(&delivery, payload).await
+            handler.on_vault_connection_downstream_recovered(delivery, payload).await
         }
 
         #[cfg(feature = "apideck-vault")]
         Event::VaultConnectionMigrated(payload) => {
-            handler.on_vault_connection_migrated(&delivery, payload).await
+            handler.on_vault_connection_migrated(delivery, payload).await
         }
 
         #[cfg(feature = "apideck-vault")]
         Event::VaultConnectionRevoked(payload) => {
-            handler.on_vault_connection_revoked(&delivery, payload).await
+            handler.on_vault_connection_revoked(delivery, payload).await
         }
 
         #[cfg(feature = "apideck-vault")]
         Event::VaultConnectionTokenRefreshFailed(payload) => {
-            handler.on_vault_connection_token_refresh_failed(&delivery, payload).await
+            handler.on_vault_connection_token_refresh_failed(delivery, payload).await
         }
 
         #[cfg(feature = "apideck-vault")]
         Event::VaultConnectionTokenRefreshPending(payload) => {
-            handler.on_vault_connection_token_refresh_pending(&delivery, payload).await
+            handler.on_vault_connection_token_refresh_pending(delivery, payload).await
         }
 
         #[cfg(feature = "apideck-vault")]
         Event::VaultConnectionTokenRefreshRecovered(payload) => {
-            handler.on_vault_connection_token_refresh_recovered(&delivery, payload).await
+            handler.on_vault_connection_token_refresh_recovered(delivery, payload).await
         }
 
         #[cfg(feature = "apideck-vault")]
         Event::VaultConnectionUpdated(payload) => {
-            handler.on_vault_connection_updated(&delivery, payload).await
+            handler.on_vault_connection_updated(delivery, payload).await
         }
-        other => handler.on_event(&delivery, other).await,
+        other => handler.on_event(delivery, other).await,
+    }
+}
+
+/// An [`AsyncHandler`] made of one handler per api and a fallback: each api's events go to its
+/// handler (its unknown events too, by the name's first segment); everything else goes to the
+/// fallback. Built once, shared by every request.
+pub struct Router<O> {
+    fallback: ::std::boxed::Box<dyn ErasedHandler<O>>,
+    #[cfg(feature = "apideck-accounting")]
+    api_accounting: ::core::option::Option<
+        ::std::boxed::Box<dyn super::accounting::Erased<O>>,
+    >,
+    #[cfg(feature = "apideck-ats")]
+    api_ats: ::core::option::Option<::std::boxed::Box<dyn super::ats::Erased<O>>>,
+    #[cfg(feature = "apideck-crm")]
+    api_crm: ::core::option::Option<::std::boxed::Box<dyn super::crm::Erased<O>>>,
+    #[cfg(feature = "apideck-ecommerce")]
+    api_ecommerce: ::core::option::Option<
+        ::std::boxed::Box<dyn super::ecommerce::Erased<O>>,
+    >,
+    #[cfg(feature = "apideck-file-storage")]
+    api_file_storage: ::core::option::Option<
+        ::std::boxed::Box<dyn super::file_storage::Erased<O>>,
+    >,
+    #[cfg(feature = "apideck-hris")]
+    api_hris: ::core::option::Option<::std::boxed::Box<dyn super::hris::Erased<O>>>,
+    #[cfg(feature = "apideck-issue-tracking")]
+    api_issue_tracking: ::core::option::Option<
+        ::std::boxed::Box<dyn super::issue_tracking::Erased<O>>,
+    >,
+    #[cfg(feature = "apideck-lead")]
+    api_lead: ::core::option::Option<::std::boxed::Box<dyn super::lead::Erased<O>>>,
+    #[cfg(feature = "apideck-pos")]
+    api_pos: ::core::option::Option<::std::boxed::Box<dyn super::pos::Erased<O>>>,
+    #[cfg(feature = "apideck-vault")]
+    api_vault: ::core::option::Option<::std::boxed::Box<dyn super::vault::Erased<O>>>,
+}
+
+impl<O: Send + 'static> Router<O> {
+    /// A router sending every event to `fallback` until api handlers are added.
+    pub fn new(fallback: impl AsyncHandler<Output = O> + 'static) -> Self {
+        Router {
+            fallback: ::std::boxed::Box::new(fallback),
+            #[cfg(feature = "apideck-accounting")]
+            api_accounting: None,
+            #[cfg(feature = "apideck-ats")]
+            api_ats: None,
+            #[cfg(feature = "apideck-crm")]
+            api_crm: None,
+            #[cfg(feature = "apideck-ecommerce")]
+            api_ecommerce: None,
+            #[cfg(feature = "apideck-file-storage")]
+            api_file_storage: None,
+            #[cfg(feature = "apideck-hris")]
+            api_hris: None,
+            #[cfg(feature = "apideck-issue-tracking")]
+            api_issue_tracking: None,
+            #[cfg(feature = "apideck-lead")]
+            api_lead: None,
+            #[cfg(feature = "apideck-pos")]
+            api_pos: None,
+            #[cfg(feature = "apideck-vault")]
+            api_vault: None,
+        }
+    }
+
+    /// Sends the Accounting events, and unknown events named under `accounting.`, to `handler`
+    /// ([`accounting::AsyncHandler`](super::accounting)).
+    #[cfg(feature = "apideck-accounting")]
+    pub fn with_accounting(
+        mut self,
+        handler: impl super::accounting::AsyncHandler<Output = O> + 'static,
+    ) -> Self {
+        self.api_accounting = Some(::std::boxed::Box::new(handler));
+        self
+    }
+
+    /// Sends the ATS events, and unknown events named under `ats.`, to `handler`
+    /// ([`ats::AsyncHandler`](super::ats)).
+    #[cfg(feature = "apideck-ats")]
+    pub fn with_ats(
+        mut self,
+        handler: impl super::ats::AsyncHandler<Output = O> + 'static,
+    ) -> Self {
+        self.api_ats = Some(::std::boxed::Box::new(handler));
+        self
+    }
+
+    /// Sends the CRM events, and unknown events named under `crm.`, to `handler`
+    /// ([`crm::AsyncHandler`](super::crm)).
+    #[cfg(feature = "apideck-crm")]
+    pub fn with_crm(
+        mut self,
+        handler: impl super::crm::AsyncHandler<Output = O> + 'static,
+    ) -> Self {
+        self.api_crm = Some(::std::boxed::Box::new(handler));
+        self
+    }
+
+    /// Sends the Ecommerce events, and unknown events named under `ecommerce.`, to `handler`
+    /// ([`ecommerce::AsyncHandler`](super::ecommerce)).
+    #[cfg(feature = "apideck-ecommerce")]
+    pub fn with_ecommerce(
+        mut self,
+        handler: impl super::ecommerce::AsyncHandler<Output = O> + 'static,
+    ) -> Self {
+        self.api_ecommerce = Some(::std::boxed::Box::new(handler));
+        self
+    }
+
+    /// Sends the File Storage events, and unknown events named under `file-storage.`, to `handler`
+    /// ([`file_storage::AsyncHandler`](super::file_storage)).
+    #[cfg(feature = "apideck-file-storage")]
+    pub fn with_file_storage(
+        mut self,
+        handler: impl super::file_storage::AsyncHandler<Output = O> + 'static,
+    ) -> Self {
+        self.api_file_storage = Some(::std::boxed::Box::new(handler));
+        self
+    }
+
+    /// Sends the HRIS events, and unknown events named under `hris.`, to `handler`
+    /// ([`hris::AsyncHandler`](super::hris)).
+    #[cfg(feature = "apideck-hris")]
+    pub fn with_hris(
+        mut self,
+        handler: impl super::hris::AsyncHandler<Output = O> + 'static,
+    ) -> Self {
+        self.api_hris = Some(::std::boxed::Box::new(handler));
+        self
+    }
+
+    /// Sends the Issue Tracking events, and unknown events named under `issue-tracking.`, to `handler`
+    /// ([`issue_tracking::AsyncHandler`](super::issue_tracking)).
+    #[cfg(feature = "apideck-issue-tracking")]
+    pub fn with_issue_tracking(
+        mut self,
+        handler: impl super::issue_tracking::AsyncHandler<Output = O> + 'static,
+    ) -> Self {
+        self.api_issue_tracking = Some(::std::boxed::Box::new(handler));
+        self
+    }
+
+    /// Sends the Lead events, and unknown events named under `lead.`, to `handler`
+    /// ([`lead::AsyncHandler`](super::lead)).
+    #[cfg(feature = "apideck-lead")]
+    pub fn with_lead(
+        mut self,
+        handler: impl super::lead::AsyncHandler<Output = O> + 'static,
+    ) -> Self {
+        self.api_lead = Some(::std::boxed::Box::new(handler));
+        self
+    }
+
+    /// Sends the POS events, and unknown events named under `pos.`, to `handler`
+    /// ([`pos::AsyncHandler`](super::pos)).
+    #[cfg(feature = "apideck-pos")]
+    pub fn with_pos(
+        mut self,
+        handler: impl super::pos::AsyncHandler<Output = O> + 'static,
+    ) -> Self {
+        self.api_pos = Some(::std::boxed::Box::new(handler));
+        self
+    }
+
+    /// Sends the Vault events, and unknown events named under `vault.`, to `handler`
+    /// ([`vault::AsyncHandler`](super::vault)).
+    #[cfg(feature = "apideck-vault")]
+    pub fn with_vault(
+        mut self,
+        handler: impl super::vault::AsyncHandler<Output = O> + 'static,
+    ) -> Self {
+        self.api_vault = Some(::std::boxed::Box::new(handler));
+        self
+    }
+}
+
+impl<O: Send + 'static> AsyncHandler for Router<O> {
+    type Output = O;
+    async fn on_event(&self, delivery: &Delivery<'_>, event: Event<'_>) -> O {
+        let event_type = event.event_type();
+
+        #[allow(clippy::match_single_binding)]
+        match event_type
+            .api()
+            .or_else(|| {
+                event_type
+                    .as_str()
+                    .split_once('.')
+                    .and_then(|(api, _)| super::Api::from_wire(api))
+            })
+        {
+            #[cfg(feature = "apideck-accounting")]
+            Some(super::Api::Accounting) => {
+                if let Some(handler) = &self.api_accounting {
+                    return handler.route(delivery, event).await;
+                }
+            }
+
+            #[cfg(feature = "apideck-ats")]
+            Some(super::Api::Ats) => {
+                if let Some(handler) = &self.api_ats {
+                    return handler.route(delivery, event).await;
+                }
+            }
+
+            #[cfg(feature = "apideck-crm")]
+            Some(super::Api::Crm) => {
+                if let Some(handler) = &self.api_crm {
+                    return handler.route(delivery, event).await;
+                }
+            }
+
+            #[cfg(feature = "apideck-ecommerce")]
+            Some(super::Api::Ecommerce) => {
+                if let Some(handler) = &self.api_ecommerce {
+                    return handler.route(delivery, event).await;
+                }
+            }
+
+            #[cfg(feature = "apideck-file-storage")]
+            Some(super::Api::FileStorage) => {
+                if let Some(handler) = &self.api_file_storage {
+                    return handler.route(delivery, event).await;
+                }
+            }
+
+            #[cfg(feature = "apideck-hris")]
+            Some(super::Api::Hris) => {
+                if let Some(handler) = &self.api_hris {
+                    return handler.route(delivery, event).await;
+                }
+            }
+
+            #[cfg(feature = "apideck-issue-tracking")]
+            Some(super::Api::IssueTracking) => {
+                if let Some(handler) = &self.api_issue_tracking {
+                    return handler.route(delivery, event).await;
+                }
+            }
+
+            #[cfg(feature = "apideck-lead")]
+            Some(super::Api::Lead) => {
+                if let Some(handler) = &self.api_lead {
+                    return handler.route(delivery, event).await;
+                }
+            }
+
+            #[cfg(feature = "apideck-pos")]
+            Some(super::Api::Pos) => {
+                if let Some(handler) = &self.api_pos {
+                    return handler.route(delivery, event).await;
+                }
+            }
+
+            #[cfg(feature = "apideck-vault")]
+            Some(super::Api::Vault) => {
+                if let Some(handler) = &self.api_vault {
+                    return handler.route(delivery, event).await;
+                }
+            }
+            _ => {}
+        }
+        self.fallback.route(delivery, event).await
+    }
+}
+
+/// An [`AsyncHandler`] behind a trait object.
+#[doc(hidden)]
+pub trait ErasedHandler<O>: Send + Sync {
+    /// Dispatches the event.
+    fn route<'a>(
+        &'a self,
+        delivery: &'a Delivery<'_>,
+        event: Event<'a>,
+    ) -> ::core::pin::Pin<
+        ::std::boxed::Box<dyn ::core::future::Future<Output = O> + Send + 'a>,
+    >;
+}
+
+impl<O, H: AsyncHandler<Output = O>> ErasedHandler<O> for H {
+    fn route<'a>(
+        &'a self,
+        delivery: &'a Delivery<'_>,
+        event: Event<'a>,
+    ) -> ::core::pin::Pin<
+        ::std::boxed::Box<dyn ::core::future::Future<Output = O> + Send + 'a>,
+    > {
+        ::std::boxed::Box::pin(dispatch_ref(self, delivery, event))
     }
 }

@@ -38,7 +38,7 @@ pub mod payloads;
 
 pub mod urls;
 
-pub use dispatch::{dispatch, dispatch_async, AsyncHandler, Handler};
+pub use dispatch::{dispatch, dispatch_async, AsyncHandler, Handler, Router};
 
 pub use event::Event;
 

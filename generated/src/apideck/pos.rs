@@ -327,7 +327,7 @@ pub fn dispatch<H: Handler + ?Sized>(handler: &mut H, event: Event<'_>) -> H::Ou
 /// borrow the payload. Each method also gets the delivery's context ([`Delivery`]: its id, the
 /// event's catalog row, the headers worth having). Implement the methods with `async fn`; every one
 /// has a default that passes the event on to [`AsyncHandler::on_event`], the one you must write.
-pub trait AsyncHandler: Sync {
+pub trait AsyncHandler: Send + Sync {
     /// What every method's future gives.
     type Output: Send;
 
@@ -632,79 +632,114 @@ pub async fn dispatch_async<H: AsyncHandler + ?Sized>(
     event: Event<'_>,
 ) -> H::Output {
     delivery.info = event.event_type().info();
+    dispatch_ref(handler, &delivery, event).await
+}
+
+/// [`dispatch_async`] with the delivery's context already filled in.
+#[doc(hidden)]
+pub async fn dispatch_ref<H: AsyncHandler + ?Sized>(
+    handler: &H,
+    delivery: &Delivery<'_>,
+    event: Event<'_>,
+) -> H::Output {
     match event {
         Event::PosItemCreated(payload) => {
-            handler.on_item_created(&delivery, payload).await
+            handler.on_item_created(delivery, payload).await
         }
         Event::PosItemDeleted(payload) => {
-            handler.on_item_deleted(&delivery, payload).await
+            handler.on_item_deleted(delivery, payload).await
         }
         Event::PosItemUpdated(payload) => {
-            handler.on_item_updated(&delivery, payload).await
+            handler.on_item_updated(delivery, payload).await
         }
         Event::PosLocationCreated(payload) => {
-            handler.on_location_created(&delivery, payload).await
+            handler.on_location_created(delivery, payload).await
         }
         Event::PosLocationDeleted(payload) => {
-            handler.on_location_deleted(&delivery, payload).await
+            handler.on_location_deleted(delivery, payload).await
         }
         Event::PosLocationUpdated(payload) => {
-            handler.on_location_updated(&delivery, payload).await
+            handler.on_location_updated(delivery, payload).await
         }
         Event::PosMerchantCreated(payload) => {
-            handler.on_merchant_created(&delivery, payload).await
+            handler.on_merchant_created(delivery, payload).await
         }
         Event::PosMerchantDeleted(payload) => {
-            handler.on_merchant_deleted(&delivery, payload).await
+            handler.on_merchant_deleted(delivery, payload).await
         }
         Event::PosMerchantUpdated(payload) => {
-            handler.on_merchant_updated(&delivery, payload).await
+            handler.on_merchant_updated(delivery, payload).await
         }
         Event::PosModifierCreated(payload) => {
-            handler.on_modifier_created(&delivery, payload).await
+            handler.on_modifier_created(delivery, payload).await
         }
         Event::PosModifierDeleted(payload) => {
-            handler.on_modifier_deleted(&delivery, payload).await
+            handler.on_modifier_deleted(delivery, payload).await
         }
         Event::PosModifierUpdated(payload) => {
-            handler.on_modifier_updated(&delivery, payload).await
+            handler.on_modifier_updated(delivery, payload).await
         }
         Event::PosModifierGroupCreated(payload) => {
-            handler.on_modifier_group_created(&delivery, payload).await
+            handler.on_modifier_group_created(delivery, payload).await
         }
         Event::PosModifierGroupDeleted(payload) => {
-            handler.on_modifier_group_deleted(&delivery, payload).await
+            handler.on_modifier_group_deleted(delivery, payload).await
         }
         Event::PosModifierGroupUpdated(payload) => {
-            handler.on_modifier_group_updated(&delivery, payload).await
+            handler.on_modifier_group_updated(delivery, payload).await
         }
         Event::PosOrderCreated(payload) => {
-            handler.on_order_created(&delivery, payload).await
+            handler.on_order_created(delivery, payload).await
         }
         Event::PosOrderDeleted(payload) => {
-            handler.on_order_deleted(&delivery, payload).await
+            handler.on_order_deleted(delivery, payload).await
         }
         Event::PosOrderUpdated(payload) => {
-            handler.on_order_updated(&delivery, payload).await
+            handler.on_order_updated(delivery, payload).await
         }
         Event::PosPaymentCreated(payload) => {
-            handler.on_payment_created(&delivery, payload).await
+            handler.on_payment_created(delivery, payload).await
         }
         Event::PosPaymentDeleted(payload) => {
-            handler.on_payment_deleted(&delivery, payload).await
+            handler.on_payment_deleted(delivery, payload).await
         }
         Event::PosPaymentUpdated(payload) => {
-            handler.on_payment_updated(&delivery, payload).await
+            handler.on_payment_updated(delivery, payload).await
         }
         Event::PosProductCreated(payload) => {
-            handler.on_product_created(&delivery, payload).await
+            handler.on_product_created(delivery, payload).await
         }
         Event::PosProductDeleted(payload) => {
-            handler.on_product_deleted(&delivery, payload).await
+            handler.on_product_deleted(delivery, payload).await
         }
         Event::PosProductUpdated(payload) => {
-            handler.on_product_updated(&delivery, payload).await
+            handler.on_product_updated(delivery, payload).await
         }
-        other => handler.on_event(&delivery, other).await,
+        other => handler.on_event(delivery, other).await,
+    }
+}
+
+/// This api's [`AsyncHandler`] behind a trait object, for the provider's `Router`.
+#[doc(hidden)]
+pub trait Erased<O>: Send + Sync {
+    /// Dispatches the event.
+    fn route<'a>(
+        &'a self,
+        delivery: &'a Delivery<'_>,
+        event: Event<'a>,
+    ) -> ::core::pin::Pin<
+        ::std::boxed::Box<dyn ::core::future::Future<Output = O> + Send + 'a>,
+    >;
+}
+
+impl<O, H: AsyncHandler<Output = O>> Erased<O> for H {
+    fn route<'a>(
+        &'a self,
+        delivery: &'a Delivery<'_>,
+        event: Event<'a>,
+    ) -> ::core::pin::Pin<
+        ::std::boxed::Box<dyn ::core::future::Future<Output = O> + Send + 'a>,
+    > {
+        ::std::boxed::Box::pin(dispatch_ref(self, delivery, event))
     }
 }

@@ -190,7 +190,7 @@ pub fn dispatch<H: Handler + ?Sized>(handler: &mut H, event: Event<'_>) -> H::Ou
 /// id, the event's catalog row, the headers worth having). Implement the methods with `async fn`;
 /// every one has a default that passes the event on to [`AsyncHandler::on_event`], the one you must
 /// write.
-pub trait AsyncHandler: Sync {
+pub trait AsyncHandler: Send + Sync {
     /// What every method's future gives.
     type Output: Send;
 
@@ -348,43 +348,78 @@ pub async fn dispatch_async<H: AsyncHandler + ?Sized>(
     event: Event<'_>,
 ) -> H::Output {
     delivery.info = event.event_type().info();
+    dispatch_ref(handler, &delivery, event).await
+}
+
+/// [`dispatch_async`] with the delivery's context already filled in.
+#[doc(hidden)]
+pub async fn dispatch_ref<H: AsyncHandler + ?Sized>(
+    handler: &H,
+    delivery: &Delivery<'_>,
+    event: Event<'_>,
+) -> H::Output {
     match event {
         Event::VaultConnectionCallable(payload) => {
-            handler.on_connection_callable(&delivery, payload).await
+            handler.on_connection_callable(delivery, payload).await
         }
         Event::VaultConnectionCreated(payload) => {
-            handler.on_connection_created(&delivery, payload).await
+            handler.on_connection_created(delivery, payload).await
         }
         Event::VaultConnectionDeleted(payload) => {
-            handler.on_connection_deleted(&delivery, payload).await
+            handler.on_connection_deleted(delivery, payload).await
         }
         Event::VaultConnectionDisabled(payload) => {
-            handler.on_connection_disabled(&delivery, payload).await
+            handler.on_connection_disabled(delivery, payload).await
         }
         Event::VaultConnectionDownstreamDegraded(payload) => {
-            handler.on_connection_downstream_degraded(&delivery, payload).await
+            handler.on_connection_downstream_degraded(delivery, payload).await
         }
         Event::VaultConnectionDownstreamRecovered(payload) => {
-            handler.on_connection_downstream_recovered(&delivery, payload).await
+            handler.on_connection_downstream_recovered(delivery, payload).await
         }
         Event::VaultConnectionMigrated(payload) => {
-            handler.on_connection_migrated(&delivery, payload).await
+            handler.on_connection_migrated(delivery, payload).await
         }
         Event::VaultConnectionRevoked(payload) => {
-            handler.on_connection_revoked(&delivery, payload).await
+            handler.on_connection_revoked(delivery, payload).await
         }
         Event::VaultConnectionTokenRefreshFailed(payload) => {
-            handler.on_connection_token_refresh_failed(&delivery, payload).await
+            handler.on_connection_token_refresh_failed(delivery, payload).await
         }
         Event::VaultConnectionTokenRefreshPending(payload) => {
-            handler.on_connection_token_refresh_pending(&delivery, payload).await
+            handler.on_connection_token_refresh_pending(delivery, payload).await
         }
         Event::VaultConnectionTokenRefreshRecovered(payload) => {
-            handler.on_connection_token_refresh_recovered(&delivery, payload).await
+            handler.on_connection_token_refresh_recovered(delivery, payload).await
         }
         Event::VaultConnectionUpdated(payload) => {
-            handler.on_connection_updated(&delivery, payload).await
+            handler.on_connection_updated(delivery, payload).await
         }
-        other => handler.on_event(&delivery, other).await,
+        other => handler.on_event(delivery, other).await,
+    }
+}
+
+/// This api's [`AsyncHandler`] behind a trait object, for the provider's `Router`.
+#[doc(hidden)]
+pub trait Erased<O>: Send + Sync {
+    /// Dispatches the event.
+    fn route<'a>(
+        &'a self,
+        delivery: &'a Delivery<'_>,
+        event: Event<'a>,
+    ) -> ::core::pin::Pin<
+        ::std::boxed::Box<dyn ::core::future::Future<Output = O> + Send + 'a>,
+    >;
+}
+
+impl<O, H: AsyncHandler<Output = O>> Erased<O> for H {
+    fn route<'a>(
+        &'a self,
+        delivery: &'a Delivery<'_>,
+        event: Event<'a>,
+    ) -> ::core::pin::Pin<
+        ::std::boxed::Box<dyn ::core::future::Future<Output = O> + Send + 'a>,
+    > {
+        ::std::boxed::Box::pin(dispatch_ref(self, delivery, event))
     }
 }

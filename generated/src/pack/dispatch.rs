@@ -69,7 +69,7 @@ pub fn dispatch<H: Handler + ?Sized>(handler: &mut H, event: Event<'_>) -> H::Ou
 /// the payload. Each method also gets the delivery's context ([`Delivery`]: its id, the event's
 /// catalog row, the headers worth having). Implement the methods with `async fn`; every one has a
 /// default that passes the event on to [`AsyncHandler::on_event`], the one you must write.
-pub trait AsyncHandler: Sync {
+pub trait AsyncHandler: Send + Sync {
     /// What every method's future gives.
     type Output: Send;
 
@@ -125,21 +125,100 @@ pub async fn dispatch_async<H: AsyncHandler + ?Sized>(
     event: Event<'_>,
 ) -> H::Output {
     delivery.info = event.event_type().info();
+    dispatch_ref(handler, &delivery, event).await
+}
+
+/// [`dispatch_async`] with the delivery's context already filled in.
+#[doc(hidden)]
+pub async fn dispatch_ref<H: AsyncHandler + ?Sized>(
+    handler: &H,
+    delivery: &Delivery<'_>,
+    event: Event<'_>,
+) -> H::Output {
     match event {
         #[cfg(feature = "pack-orders")]
         Event::OrderCanceled(payload) => {
-            handler.on_order_canceled(&delivery, payload).await
+            handler.on_order_canceled(delivery, payload).await
         }
 
         #[cfg(feature = "pack-orders")]
-        Event::OrderCreated(payload) => {
-            handler.on_order_created(&delivery, payload).await
-        }
-
+        Event::OrderCreated(payload) => handler.on_order_created(delivery, payload).await,
         #[cfg(feature = "pack-orders")]
-        Event::OrderShipped(payload) => {
-            handler.on_order_shipped(&delivery, payload).await
+        Event::OrderShipped(payload) => handler.on_order_shipped(delivery, payload).await,
+        other => handler.on_event(delivery, other).await,
+    }
+}
+
+/// An [`AsyncHandler`] made of one handler per api and a fallback: each api's events go to its
+/// handler; everything else goes to the fallback. Built once, shared by every request.
+pub struct Router<O> {
+    fallback: ::std::boxed::Box<dyn ErasedHandler<O>>,
+    #[cfg(feature = "pack-orders")]
+    api_orders: ::core::option::Option<::std::boxed::Box<dyn super::orders::Erased<O>>>,
+}
+
+impl<O: Send + 'static> Router<O> {
+    /// A router sending every event to `fallback` until api handlers are added.
+    pub fn new(fallback: impl AsyncHandler<Output = O> + 'static) -> Self {
+        Router {
+            fallback: ::std::boxed::Box::new(fallback),
+            #[cfg(feature = "pack-orders")]
+            api_orders: None,
         }
-        other => handler.on_event(&delivery, other).await,
+    }
+
+    /// Sends the Orders events, and unknown events named under `orders.`, to `handler`
+    /// ([`orders::AsyncHandler`](super::orders)).
+    #[cfg(feature = "pack-orders")]
+    pub fn with_orders(
+        mut self,
+        handler: impl super::orders::AsyncHandler<Output = O> + 'static,
+    ) -> Self {
+        self.api_orders = Some(::std::boxed::Box::new(handler));
+        self
+    }
+}
+
+impl<O: Send + 'static> AsyncHandler for Router<O> {
+    type Output = O;
+    async fn on_event(&self, delivery: &Delivery<'_>, event: Event<'_>) -> O {
+        let event_type = event.event_type();
+
+        #[allow(clippy::match_single_binding)]
+        match event_type.api() {
+            #[cfg(feature = "pack-orders")]
+            Some(super::Api::Orders) => {
+                if let Some(handler) = &self.api_orders {
+                    return handler.route(delivery, event).await;
+                }
+            }
+            _ => {}
+        }
+        self.fallback.route(delivery, event).await
+    }
+}
+
+/// An [`AsyncHandler`] behind a trait object.
+#[doc(hidden)]
+pub trait ErasedHandler<O>: Send + Sync {
+    /// Dispatches the event.
+    fn route<'a>(
+        &'a self,
+        delivery: &'a Delivery<'_>,
+        event: Event<'a>,
+    ) -> ::core::pin::Pin<
+        ::std::boxed::Box<dyn ::core::future::Future<Output = O> + Send + 'a>,
+    >;
+}
+
+impl<O, H: AsyncHandler<Output = O>> ErasedHandler<O> for H {
+    fn route<'a>(
+        &'a self,
+        delivery: &'a Delivery<'_>,
+        event: Event<'a>,
+    ) -> ::core::pin::Pin<
+        ::std::boxed::Box<dyn ::core::future::Future<Output = O> + Send + 'a>,
+    > {
+        ::std::boxed::Box::pin(dispatch_ref(self, delivery, event))
     }
 }

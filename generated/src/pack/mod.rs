@@ -36,7 +36,7 @@ pub mod models;
 
 pub mod payloads;
 
-pub use dispatch::{dispatch, dispatch_async, AsyncHandler, Handler};
+pub use dispatch::{dispatch, dispatch_async, AsyncHandler, Handler, Router};
 
 pub use event::Event;
 

@@ -68,7 +68,7 @@ pub fn dispatch<H: Handler + ?Sized>(handler: &mut H, event: Event<'_>) -> H::Ou
 /// borrow the payload. Each method also gets the delivery's context ([`Delivery`]: its id, the
 /// event's catalog row, the headers worth having). Implement the methods with `async fn`; every one
 /// has a default that passes the event on to [`AsyncHandler::on_event`], the one you must write.
-pub trait AsyncHandler: Sync {
+pub trait AsyncHandler: Send + Sync {
     /// What every method's future gives.
     type Output: Send;
 
@@ -121,16 +121,47 @@ pub async fn dispatch_async<H: AsyncHandler + ?Sized>(
     event: Event<'_>,
 ) -> H::Output {
     delivery.info = event.event_type().info();
+    dispatch_ref(handler, &delivery, event).await
+}
+
+/// [`dispatch_async`] with the delivery's context already filled in.
+#[doc(hidden)]
+pub async fn dispatch_ref<H: AsyncHandler + ?Sized>(
+    handler: &H,
+    delivery: &Delivery<'_>,
+    event: Event<'_>,
+) -> H::Output {
     match event {
         Event::OrderCanceled(payload) => {
-            handler.on_order_canceled(&delivery, payload).await
+            handler.on_order_canceled(delivery, payload).await
         }
-        Event::OrderCreated(payload) => {
-            handler.on_order_created(&delivery, payload).await
-        }
-        Event::OrderShipped(payload) => {
-            handler.on_order_shipped(&delivery, payload).await
-        }
-        other => handler.on_event(&delivery, other).await,
+        Event::OrderCreated(payload) => handler.on_order_created(delivery, payload).await,
+        Event::OrderShipped(payload) => handler.on_order_shipped(delivery, payload).await,
+        other => handler.on_event(delivery, other).await,
+    }
+}
+
+/// This api's [`AsyncHandler`] behind a trait object, for the provider's `Router`.
+#[doc(hidden)]
+pub trait Erased<O>: Send + Sync {
+    /// Dispatches the event.
+    fn route<'a>(
+        &'a self,
+        delivery: &'a Delivery<'_>,
+        event: Event<'a>,
+    ) -> ::core::pin::Pin<
+        ::std::boxed::Box<dyn ::core::future::Future<Output = O> + Send + 'a>,
+    >;
+}
+
+impl<O, H: AsyncHandler<Output = O>> Erased<O> for H {
+    fn route<'a>(
+        &'a self,
+        delivery: &'a Delivery<'_>,
+        event: Event<'a>,
+    ) -> ::core::pin::Pin<
+        ::std::boxed::Box<dyn ::core::future::Future<Output = O> + Send + 'a>,
+    > {
+        ::std::boxed::Box::pin(dispatch_ref(self, delivery, event))
     }
 }

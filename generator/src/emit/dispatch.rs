@@ -51,7 +51,7 @@ fn handler(p: &Provider, events: &[&Event], method: impl Fn(&Event) -> String, g
     });
     let async_arms = events.iter().map(|e| {
         let (cfg, m, v) = (cfg_of(e), ident(&method(e)), ident(&e.variant));
-        quote!(#cfg Event::#v(payload) => handler.#m(&delivery, payload).await,)
+        quote!(#cfg Event::#v(payload) => handler.#m(delivery, payload).await,)
     });
     let async_doc = docs::lines(&format!(
         "Receives {scope} in an async service, one method per event: [`Handler`] with `&self`, so one \
@@ -85,7 +85,7 @@ fn handler(p: &Provider, events: &[&Event], method: impl Fn(&Event) -> String, g
         }
 
         #async_doc
-        pub trait AsyncHandler: Sync {
+        pub trait AsyncHandler: Send + Sync {
             /// What every method's future gives.
             type Output: Send;
 
@@ -98,9 +98,15 @@ fn handler(p: &Provider, events: &[&Event], method: impl Fn(&Event) -> String, g
         #async_fn_doc
         pub async fn dispatch_async<H: AsyncHandler + ?Sized>(handler: &H, mut delivery: Delivery<'_>, event: Event<'_>) -> H::Output {
             delivery.info = event.event_type().info();
+            dispatch_ref(handler, &delivery, event).await
+        }
+
+        /// [`dispatch_async`] with the delivery's context already filled in.
+        #[doc(hidden)]
+        pub async fn dispatch_ref<H: AsyncHandler + ?Sized>(handler: &H, delivery: &Delivery<'_>, event: Event<'_>) -> H::Output {
             match event {
                 #(#async_arms)*
-                other => handler.on_event(&delivery, other).await,
+                other => handler.on_event(delivery, other).await,
             }
         }
     }
@@ -109,11 +115,112 @@ fn handler(p: &Provider, events: &[&Event], method: impl Fn(&Event) -> String, g
 pub fn emit_provider(p: &Provider) -> TokenStream {
     let events: Vec<&Event> = p.events.iter().collect();
     let body = handler(p, &events, |e| e.method.clone(), true, &format!("{} events", docs::md(&p.title)));
+    let router = router(p);
     quote! {
         use super::Event;
         use crate::runtime::Delivery;
 
         #body
+
+        #router
+    }
+}
+
+/// `Router`: one async handler per api and a fallback, composed without a hand-written `match`.
+/// Each api's handler is boxed behind its module's `Erased` trait (an `AsyncHandler` returns an
+/// `impl Future`, which no trait object can), which costs one allocation per routed event.
+fn router(p: &Provider) -> TokenStream {
+    let fields = p.apis.iter().map(|a| {
+        let (cfg, field, module) = (cfg(a), ident(&format!("api_{}", a.module.trim_start_matches('_'))), ident(&a.module));
+        quote!(#cfg #field: ::core::option::Option<::std::boxed::Box<dyn super::#module::Erased<O>>>,)
+    });
+    let nones = p.apis.iter().map(|a| {
+        let (cfg, field) = (cfg(a), ident(&format!("api_{}", a.module.trim_start_matches('_'))));
+        quote!(#cfg #field: None,)
+    });
+    let builders = p.apis.iter().map(|a| {
+        let (cfg, field, module) = (cfg(a), ident(&format!("api_{}", a.module.trim_start_matches('_'))), ident(&a.module));
+        let method = ident(&format!("with_{}", a.module.trim_start_matches('_')));
+        let doc = docs::lines(&format!(
+            "Sends the {} events, and unknown events named under `{}.`, to `handler` ([`{}::AsyncHandler`](super::{})).",
+            docs::md(&a.title),
+            a.wire,
+            a.module,
+            a.module
+        ));
+        quote! {
+            #doc
+            #cfg
+            pub fn #method(mut self, handler: impl super::#module::AsyncHandler<Output = O> + 'static) -> Self {
+                self.#field = Some(::std::boxed::Box::new(handler));
+                self
+            }
+        }
+    });
+    let routes = p.apis.iter().map(|a| {
+        let (cfg, field, variant) = (cfg(a), ident(&format!("api_{}", a.module.trim_start_matches('_'))), ident(&a.variant));
+        quote! {
+            #cfg
+            Some(super::Api::#variant) => {
+                if let Some(handler) = &self.#field {
+                    return handler.route(delivery, event).await;
+                }
+            }
+        }
+    });
+    // An unknown event's api is read off its name where names start with it.
+    let api_of_unknown = if p.api_prefixed {
+        quote!(.or_else(|| event_type.as_str().split_once('.').and_then(|(api, _)| super::Api::from_wire(api))))
+    } else {
+        quote!()
+    };
+    let doc = docs::lines(&format!(
+        "An [`AsyncHandler`] made of one handler per api and a fallback: each api's events go to its \
+         handler{}; everything else goes to the fallback. Built once, shared by every request.",
+        if p.api_prefixed { " (its unknown events too, by the name's first segment)" } else { "" }
+    ));
+    quote! {
+        #doc
+        pub struct Router<O> {
+            fallback: ::std::boxed::Box<dyn ErasedHandler<O>>,
+            #(#fields)*
+        }
+
+        impl<O: Send + 'static> Router<O> {
+            /// A router sending every event to `fallback` until api handlers are added.
+            pub fn new(fallback: impl AsyncHandler<Output = O> + 'static) -> Self {
+                Router { fallback: ::std::boxed::Box::new(fallback), #(#nones)* }
+            }
+
+            #(#builders)*
+        }
+
+        impl<O: Send + 'static> AsyncHandler for Router<O> {
+            type Output = O;
+
+            async fn on_event(&self, delivery: &Delivery<'_>, event: Event<'_>) -> O {
+                let event_type = event.event_type();
+                #[allow(clippy::match_single_binding)] // with every api feature off, only the fallback is left
+                match event_type.api() #api_of_unknown {
+                    #(#routes)*
+                    _ => {}
+                }
+                self.fallback.route(delivery, event).await
+            }
+        }
+
+        /// An [`AsyncHandler`] behind a trait object.
+        #[doc(hidden)]
+        pub trait ErasedHandler<O>: Send + Sync {
+            /// Dispatches the event.
+            fn route<'a>(&'a self, delivery: &'a Delivery<'_>, event: Event<'a>) -> ::core::pin::Pin<::std::boxed::Box<dyn ::core::future::Future<Output = O> + Send + 'a>>;
+        }
+
+        impl<O, H: AsyncHandler<Output = O>> ErasedHandler<O> for H {
+            fn route<'a>(&'a self, delivery: &'a Delivery<'_>, event: Event<'a>) -> ::core::pin::Pin<::std::boxed::Box<dyn ::core::future::Future<Output = O> + Send + 'a>> {
+                ::std::boxed::Box::pin(dispatch_ref(self, delivery, event))
+            }
+        }
     }
 }
 
@@ -139,5 +246,18 @@ pub fn emit_api(p: &Provider, api: usize) -> TokenStream {
         use crate::runtime::Delivery;
 
         #body
+
+        /// This api's [`AsyncHandler`] behind a trait object, for the provider's `Router`.
+        #[doc(hidden)]
+        pub trait Erased<O>: Send + Sync {
+            /// Dispatches the event.
+            fn route<'a>(&'a self, delivery: &'a Delivery<'_>, event: Event<'a>) -> ::core::pin::Pin<::std::boxed::Box<dyn ::core::future::Future<Output = O> + Send + 'a>>;
+        }
+
+        impl<O, H: AsyncHandler<Output = O>> Erased<O> for H {
+            fn route<'a>(&'a self, delivery: &'a Delivery<'_>, event: Event<'a>) -> ::core::pin::Pin<::std::boxed::Box<dyn ::core::future::Future<Output = O> + Send + 'a>> {
+                ::std::boxed::Box::pin(dispatch_ref(self, delivery, event))
+            }
+        }
     }
 }

@@ -93,7 +93,7 @@ pub fn emit(p: &Provider) -> TokenStream {
         pub mod payloads;
         #urls
 
-        pub use dispatch::{dispatch, dispatch_async, AsyncHandler, Handler};
+        pub use dispatch::{dispatch, dispatch_async, AsyncHandler, Handler, Router};
         pub use event::Event;
         pub use receive::{Verified, Verifier};
         #testing

@@ -516,6 +516,7 @@ fn provider(files: &RawProviderFiles, errors: &mut Vec<Diagnostic>) -> Option<Pr
         signing: ir::Signing { scheme: scheme?, note: text(&raw.signing.note) },
         validation_event: raw.validation_event.clone(),
         validation_body: raw.validation_body.as_ref().map(|b| b.to_string()),
+        api_prefixed: raw.event_name.split('.').next() == Some("{api}"),
         headers: Headers {
             event_type: raw.headers.event_type.clone(),
             signature: raw.headers.signature.clone(),
