@@ -7,6 +7,8 @@
 //! every other event to [`Handler::on_event`]. Enabled by the `apideck-accounting` feature.
 
 use super::Event;
+
+#[cfg(feature = "async")]
 use crate::runtime::Delivery;
 
 /// Receives Apideck Accounting events, one method per event.
@@ -577,6 +579,7 @@ pub fn dispatch<H: Handler + ?Sized>(handler: &mut H, event: Event<'_>) -> H::Ou
 /// id, the event's catalog row, the headers worth having). Implement the methods with `async fn`;
 /// every one has a default that passes the event on to [`AsyncHandler::on_event`], the one you must
 /// write.
+#[cfg(feature = "async")]
 pub trait AsyncHandler: Send + Sync {
     /// What every method's future gives.
     type Output: Send;
@@ -1095,6 +1098,7 @@ pub trait AsyncHandler: Send + Sync {
 
 /// Routes an event to its method on an [`AsyncHandler`]: Apideck Accounting events to theirs, every
 /// other event to [`AsyncHandler::on_event`]. Fills in [`Delivery::info`] from the event.
+#[cfg(feature = "async")]
 pub async fn dispatch_async<H: AsyncHandler + ?Sized>(
     handler: &H,
     mut delivery: Delivery<'_>,
@@ -1104,155 +1108,167 @@ pub async fn dispatch_async<H: AsyncHandler + ?Sized>(
     dispatch_ref(handler, &delivery, event).await
 }
 
-/// [`dispatch_async`] with the delivery's context already filled in.
+/// [`dispatch_async`] with the delivery's context already filled in. The method's future is
+/// boxed: one `async fn` awaiting any of the methods' futures would be a state machine with
+/// a state per event, which costs the compiler more than all the rest of the crate.
 #[doc(hidden)]
-pub async fn dispatch_ref<H: AsyncHandler + ?Sized>(
-    handler: &H,
-    delivery: &Delivery<'_>,
-    event: Event<'_>,
-) -> H::Output {
+#[cfg(feature = "async")]
+pub fn dispatch_ref<'a, H: AsyncHandler + ?Sized>(
+    handler: &'a H,
+    delivery: &'a Delivery<'_>,
+    event: Event<'a>,
+) -> ::core::pin::Pin<
+    ::std::boxed::Box<dyn ::core::future::Future<Output = H::Output> + Send + 'a>,
+> {
     match event {
         Event::AccountingBillCreated(payload) => {
-            handler.on_bill_created(delivery, payload).await
+            ::std::boxed::Box::pin(handler.on_bill_created(delivery, payload))
         }
         Event::AccountingBillDeleted(payload) => {
-            handler.on_bill_deleted(delivery, payload).await
+            ::std::boxed::Box::pin(handler.on_bill_deleted(delivery, payload))
         }
         Event::AccountingBillUpdated(payload) => {
-            handler.on_bill_updated(delivery, payload).await
+            ::std::boxed::Box::pin(handler.on_bill_updated(delivery, payload))
         }
         Event::AccountingBillPaymentCreated(payload) => {
-            handler.on_bill_payment_created(delivery, payload).await
+            ::std::boxed::Box::pin(handler.on_bill_payment_created(delivery, payload))
         }
         Event::AccountingBillPaymentDeleted(payload) => {
-            handler.on_bill_payment_deleted(delivery, payload).await
+            ::std::boxed::Box::pin(handler.on_bill_payment_deleted(delivery, payload))
         }
         Event::AccountingBillPaymentUpdated(payload) => {
-            handler.on_bill_payment_updated(delivery, payload).await
+            ::std::boxed::Box::pin(handler.on_bill_payment_updated(delivery, payload))
         }
         Event::AccountingCreditNoteCreated(payload) => {
-            handler.on_credit_note_created(delivery, payload).await
+            ::std::boxed::Box::pin(handler.on_credit_note_created(delivery, payload))
         }
         Event::AccountingCreditNoteDeleted(payload) => {
-            handler.on_credit_note_deleted(delivery, payload).await
+            ::std::boxed::Box::pin(handler.on_credit_note_deleted(delivery, payload))
         }
         Event::AccountingCreditNoteUpdated(payload) => {
-            handler.on_credit_note_updated(delivery, payload).await
+            ::std::boxed::Box::pin(handler.on_credit_note_updated(delivery, payload))
         }
         Event::AccountingCustomerCreated(payload) => {
-            handler.on_customer_created(delivery, payload).await
+            ::std::boxed::Box::pin(handler.on_customer_created(delivery, payload))
         }
         Event::AccountingCustomerDeleted(payload) => {
-            handler.on_customer_deleted(delivery, payload).await
+            ::std::boxed::Box::pin(handler.on_customer_deleted(delivery, payload))
         }
         Event::AccountingCustomerUpdated(payload) => {
-            handler.on_customer_updated(delivery, payload).await
+            ::std::boxed::Box::pin(handler.on_customer_updated(delivery, payload))
         }
         Event::AccountingExpenseCreated(payload) => {
-            handler.on_expense_created(delivery, payload).await
+            ::std::boxed::Box::pin(handler.on_expense_created(delivery, payload))
         }
         Event::AccountingExpenseDeleted(payload) => {
-            handler.on_expense_deleted(delivery, payload).await
+            ::std::boxed::Box::pin(handler.on_expense_deleted(delivery, payload))
         }
         Event::AccountingExpenseUpdated(payload) => {
-            handler.on_expense_updated(delivery, payload).await
+            ::std::boxed::Box::pin(handler.on_expense_updated(delivery, payload))
         }
         Event::AccountingInvoiceCreated(payload) => {
-            handler.on_invoice_created(delivery, payload).await
+            ::std::boxed::Box::pin(handler.on_invoice_created(delivery, payload))
         }
         Event::AccountingInvoiceDeleted(payload) => {
-            handler.on_invoice_deleted(delivery, payload).await
+            ::std::boxed::Box::pin(handler.on_invoice_deleted(delivery, payload))
         }
         Event::AccountingInvoiceUpdated(payload) => {
-            handler.on_invoice_updated(delivery, payload).await
+            ::std::boxed::Box::pin(handler.on_invoice_updated(delivery, payload))
         }
         Event::AccountingInvoiceItemCreated(payload) => {
-            handler.on_invoice_item_created(delivery, payload).await
+            ::std::boxed::Box::pin(handler.on_invoice_item_created(delivery, payload))
         }
         Event::AccountingInvoiceItemDeleted(payload) => {
-            handler.on_invoice_item_deleted(delivery, payload).await
+            ::std::boxed::Box::pin(handler.on_invoice_item_deleted(delivery, payload))
         }
         Event::AccountingInvoiceItemUpdated(payload) => {
-            handler.on_invoice_item_updated(delivery, payload).await
+            ::std::boxed::Box::pin(handler.on_invoice_item_updated(delivery, payload))
         }
         Event::AccountingLedgerAccountCreated(payload) => {
-            handler.on_ledger_account_created(delivery, payload).await
+            ::std::boxed::Box::pin(handler.on_ledger_account_created(delivery, payload))
         }
         Event::AccountingLedgerAccountDeleted(payload) => {
-            handler.on_ledger_account_deleted(delivery, payload).await
+            ::std::boxed::Box::pin(handler.on_ledger_account_deleted(delivery, payload))
         }
         Event::AccountingLedgerAccountUpdated(payload) => {
-            handler.on_ledger_account_updated(delivery, payload).await
+            ::std::boxed::Box::pin(handler.on_ledger_account_updated(delivery, payload))
         }
         Event::AccountingPaymentCreated(payload) => {
-            handler.on_payment_created(delivery, payload).await
+            ::std::boxed::Box::pin(handler.on_payment_created(delivery, payload))
         }
         Event::AccountingPaymentDeleted(payload) => {
-            handler.on_payment_deleted(delivery, payload).await
+            ::std::boxed::Box::pin(handler.on_payment_deleted(delivery, payload))
         }
         Event::AccountingPaymentUpdated(payload) => {
-            handler.on_payment_updated(delivery, payload).await
+            ::std::boxed::Box::pin(handler.on_payment_updated(delivery, payload))
         }
         Event::AccountingProjectCreated(payload) => {
-            handler.on_project_created(delivery, payload).await
+            ::std::boxed::Box::pin(handler.on_project_created(delivery, payload))
         }
         Event::AccountingProjectDeleted(payload) => {
-            handler.on_project_deleted(delivery, payload).await
+            ::std::boxed::Box::pin(handler.on_project_deleted(delivery, payload))
         }
         Event::AccountingProjectUpdated(payload) => {
-            handler.on_project_updated(delivery, payload).await
+            ::std::boxed::Box::pin(handler.on_project_updated(delivery, payload))
         }
         Event::AccountingPurchaseOrderCreated(payload) => {
-            handler.on_purchase_order_created(delivery, payload).await
+            ::std::boxed::Box::pin(handler.on_purchase_order_created(delivery, payload))
         }
         Event::AccountingPurchaseOrderDeleted(payload) => {
-            handler.on_purchase_order_deleted(delivery, payload).await
+            ::std::boxed::Box::pin(handler.on_purchase_order_deleted(delivery, payload))
         }
         Event::AccountingPurchaseOrderUpdated(payload) => {
-            handler.on_purchase_order_updated(delivery, payload).await
+            ::std::boxed::Box::pin(handler.on_purchase_order_updated(delivery, payload))
         }
         Event::AccountingQuoteCreated(payload) => {
-            handler.on_quote_created(delivery, payload).await
+            ::std::boxed::Box::pin(handler.on_quote_created(delivery, payload))
         }
         Event::AccountingQuoteDeleted(payload) => {
-            handler.on_quote_deleted(delivery, payload).await
+            ::std::boxed::Box::pin(handler.on_quote_deleted(delivery, payload))
         }
         Event::AccountingQuoteUpdated(payload) => {
-            handler.on_quote_updated(delivery, payload).await
+            ::std::boxed::Box::pin(handler.on_quote_updated(delivery, payload))
         }
         Event::AccountingSupplierCreated(payload) => {
-            handler.on_supplier_created(delivery, payload).await
+            ::std::boxed::Box::pin(handler.on_supplier_created(delivery, payload))
         }
         Event::AccountingSupplierDeleted(payload) => {
-            handler.on_supplier_deleted(delivery, payload).await
+            ::std::boxed::Box::pin(handler.on_supplier_deleted(delivery, payload))
         }
         Event::AccountingSupplierUpdated(payload) => {
-            handler.on_supplier_updated(delivery, payload).await
+            ::std::boxed::Box::pin(handler.on_supplier_updated(delivery, payload))
         }
         Event::AccountingTaxRateCreated(payload) => {
-            handler.on_tax_rate_created(delivery, payload).await
+            ::std::boxed::Box::pin(handler.on_tax_rate_created(delivery, payload))
         }
         Event::AccountingTaxRateDeleted(payload) => {
-            handler.on_tax_rate_deleted(delivery, payload).await
+            ::std::boxed::Box::pin(handler.on_tax_rate_deleted(delivery, payload))
         }
         Event::AccountingTaxRateUpdated(payload) => {
-            handler.on_tax_rate_updated(delivery, payload).await
+            ::std::boxed::Box::pin(handler.on_tax_rate_updated(delivery, payload))
         }
         Event::AccountingTrackingCategoryCreated(payload) => {
-            handler.on_tracking_category_created(delivery, payload).await
+            ::std::boxed::Box::pin(
+                handler.on_tracking_category_created(delivery, payload),
+            )
         }
         Event::AccountingTrackingCategoryDeleted(payload) => {
-            handler.on_tracking_category_deleted(delivery, payload).await
+            ::std::boxed::Box::pin(
+                handler.on_tracking_category_deleted(delivery, payload),
+            )
         }
         Event::AccountingTrackingCategoryUpdated(payload) => {
-            handler.on_tracking_category_updated(delivery, payload).await
+            ::std::boxed::Box::pin(
+                handler.on_tracking_category_updated(delivery, payload),
+            )
         }
-        other => handler.on_event(delivery, other).await,
+        other => ::std::boxed::Box::pin(handler.on_event(delivery, other)),
     }
 }
 
 /// This api's [`AsyncHandler`] behind a trait object, for the provider's `Router`.
 #[doc(hidden)]
+#[cfg(feature = "async")]
 pub trait Erased<O>: Send + Sync {
     /// Dispatches the event.
     fn route<'a>(
@@ -1264,6 +1280,7 @@ pub trait Erased<O>: Send + Sync {
     >;
 }
 
+#[cfg(feature = "async")]
 impl<O, H: AsyncHandler<Output = O>> Erased<O> for H {
     fn route<'a>(
         &'a self,
@@ -1272,6 +1289,6 @@ impl<O, H: AsyncHandler<Output = O>> Erased<O> for H {
     ) -> ::core::pin::Pin<
         ::std::boxed::Box<dyn ::core::future::Future<Output = O> + Send + 'a>,
     > {
-        ::std::boxed::Box::pin(dispatch_ref(self, delivery, event))
+        dispatch_ref(self, delivery, event)
     }
 }

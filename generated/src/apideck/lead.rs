@@ -6,6 +6,8 @@
 //! every other event to [`Handler::on_event`]. Enabled by the `apideck-lead` feature.
 
 use super::Event;
+
+#[cfg(feature = "async")]
 use crate::runtime::Delivery;
 
 /// Receives Apideck Lead events, one method per event.
@@ -69,6 +71,7 @@ pub fn dispatch<H: Handler + ?Sized>(handler: &mut H, event: Event<'_>) -> H::Ou
 /// id, the event's catalog row, the headers worth having). Implement the methods with `async fn`;
 /// every one has a default that passes the event on to [`AsyncHandler::on_event`], the one you must
 /// write.
+#[cfg(feature = "async")]
 pub trait AsyncHandler: Send + Sync {
     /// What every method's future gives.
     type Output: Send;
@@ -116,6 +119,7 @@ pub trait AsyncHandler: Send + Sync {
 
 /// Routes an event to its method on an [`AsyncHandler`]: Apideck Lead events to theirs, every other
 /// event to [`AsyncHandler::on_event`]. Fills in [`Delivery::info`] from the event.
+#[cfg(feature = "async")]
 pub async fn dispatch_async<H: AsyncHandler + ?Sized>(
     handler: &H,
     mut delivery: Delivery<'_>,
@@ -125,29 +129,35 @@ pub async fn dispatch_async<H: AsyncHandler + ?Sized>(
     dispatch_ref(handler, &delivery, event).await
 }
 
-/// [`dispatch_async`] with the delivery's context already filled in.
+/// [`dispatch_async`] with the delivery's context already filled in. The method's future is
+/// boxed: one `async fn` awaiting any of the methods' futures would be a state machine with
+/// a state per event, which costs the compiler more than all the rest of the crate.
 #[doc(hidden)]
-pub async fn dispatch_ref<H: AsyncHandler + ?Sized>(
-    handler: &H,
-    delivery: &Delivery<'_>,
-    event: Event<'_>,
-) -> H::Output {
+#[cfg(feature = "async")]
+pub fn dispatch_ref<'a, H: AsyncHandler + ?Sized>(
+    handler: &'a H,
+    delivery: &'a Delivery<'_>,
+    event: Event<'a>,
+) -> ::core::pin::Pin<
+    ::std::boxed::Box<dyn ::core::future::Future<Output = H::Output> + Send + 'a>,
+> {
     match event {
         Event::LeadLeadCreated(payload) => {
-            handler.on_lead_created(delivery, payload).await
+            ::std::boxed::Box::pin(handler.on_lead_created(delivery, payload))
         }
         Event::LeadLeadDeleted(payload) => {
-            handler.on_lead_deleted(delivery, payload).await
+            ::std::boxed::Box::pin(handler.on_lead_deleted(delivery, payload))
         }
         Event::LeadLeadUpdated(payload) => {
-            handler.on_lead_updated(delivery, payload).await
+            ::std::boxed::Box::pin(handler.on_lead_updated(delivery, payload))
         }
-        other => handler.on_event(delivery, other).await,
+        other => ::std::boxed::Box::pin(handler.on_event(delivery, other)),
     }
 }
 
 /// This api's [`AsyncHandler`] behind a trait object, for the provider's `Router`.
 #[doc(hidden)]
+#[cfg(feature = "async")]
 pub trait Erased<O>: Send + Sync {
     /// Dispatches the event.
     fn route<'a>(
@@ -159,6 +169,7 @@ pub trait Erased<O>: Send + Sync {
     >;
 }
 
+#[cfg(feature = "async")]
 impl<O, H: AsyncHandler<Output = O>> Erased<O> for H {
     fn route<'a>(
         &'a self,
@@ -167,6 +178,6 @@ impl<O, H: AsyncHandler<Output = O>> Erased<O> for H {
     ) -> ::core::pin::Pin<
         ::std::boxed::Box<dyn ::core::future::Future<Output = O> + Send + 'a>,
     > {
-        ::std::boxed::Box::pin(dispatch_ref(self, delivery, event))
+        dispatch_ref(self, delivery, event)
     }
 }

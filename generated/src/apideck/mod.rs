@@ -38,7 +38,10 @@ pub mod payloads;
 
 pub mod urls;
 
-pub use dispatch::{dispatch, dispatch_async, AsyncHandler, Handler, Router};
+pub use dispatch::{dispatch, Handler};
+
+#[cfg(feature = "async")]
+pub use dispatch::{dispatch_async, AsyncHandler, Router};
 
 pub use event::Event;
 

@@ -7,6 +7,8 @@
 //! every other event to [`Handler::on_event`]. Enabled by the `apideck-pos` feature.
 
 use super::Event;
+
+#[cfg(feature = "async")]
 use crate::runtime::Delivery;
 
 /// Receives Apideck POS events, one method per event.
@@ -327,6 +329,7 @@ pub fn dispatch<H: Handler + ?Sized>(handler: &mut H, event: Event<'_>) -> H::Ou
 /// borrow the payload. Each method also gets the delivery's context ([`Delivery`]: its id, the
 /// event's catalog row, the headers worth having). Implement the methods with `async fn`; every one
 /// has a default that passes the event on to [`AsyncHandler::on_event`], the one you must write.
+#[cfg(feature = "async")]
 pub trait AsyncHandler: Send + Sync {
     /// What every method's future gives.
     type Output: Send;
@@ -626,6 +629,7 @@ pub trait AsyncHandler: Send + Sync {
 
 /// Routes an event to its method on an [`AsyncHandler`]: Apideck POS events to theirs, every other
 /// event to [`AsyncHandler::on_event`]. Fills in [`Delivery::info`] from the event.
+#[cfg(feature = "async")]
 pub async fn dispatch_async<H: AsyncHandler + ?Sized>(
     handler: &H,
     mut delivery: Delivery<'_>,
@@ -635,92 +639,98 @@ pub async fn dispatch_async<H: AsyncHandler + ?Sized>(
     dispatch_ref(handler, &delivery, event).await
 }
 
-/// [`dispatch_async`] with the delivery's context already filled in.
+/// [`dispatch_async`] with the delivery's context already filled in. The method's future is
+/// boxed: one `async fn` awaiting any of the methods' futures would be a state machine with
+/// a state per event, which costs the compiler more than all the rest of the crate.
 #[doc(hidden)]
-pub async fn dispatch_ref<H: AsyncHandler + ?Sized>(
-    handler: &H,
-    delivery: &Delivery<'_>,
-    event: Event<'_>,
-) -> H::Output {
+#[cfg(feature = "async")]
+pub fn dispatch_ref<'a, H: AsyncHandler + ?Sized>(
+    handler: &'a H,
+    delivery: &'a Delivery<'_>,
+    event: Event<'a>,
+) -> ::core::pin::Pin<
+    ::std::boxed::Box<dyn ::core::future::Future<Output = H::Output> + Send + 'a>,
+> {
     match event {
         Event::PosItemCreated(payload) => {
-            handler.on_item_created(delivery, payload).await
+            ::std::boxed::Box::pin(handler.on_item_created(delivery, payload))
         }
         Event::PosItemDeleted(payload) => {
-            handler.on_item_deleted(delivery, payload).await
+            ::std::boxed::Box::pin(handler.on_item_deleted(delivery, payload))
         }
         Event::PosItemUpdated(payload) => {
-            handler.on_item_updated(delivery, payload).await
+            ::std::boxed::Box::pin(handler.on_item_updated(delivery, payload))
         }
         Event::PosLocationCreated(payload) => {
-            handler.on_location_created(delivery, payload).await
+            ::std::boxed::Box::pin(handler.on_location_created(delivery, payload))
         }
         Event::PosLocationDeleted(payload) => {
-            handler.on_location_deleted(delivery, payload).await
+            ::std::boxed::Box::pin(handler.on_location_deleted(delivery, payload))
         }
         Event::PosLocationUpdated(payload) => {
-            handler.on_location_updated(delivery, payload).await
+            ::std::boxed::Box::pin(handler.on_location_updated(delivery, payload))
         }
         Event::PosMerchantCreated(payload) => {
-            handler.on_merchant_created(delivery, payload).await
+            ::std::boxed::Box::pin(handler.on_merchant_created(delivery, payload))
         }
         Event::PosMerchantDeleted(payload) => {
-            handler.on_merchant_deleted(delivery, payload).await
+            ::std::boxed::Box::pin(handler.on_merchant_deleted(delivery, payload))
         }
         Event::PosMerchantUpdated(payload) => {
-            handler.on_merchant_updated(delivery, payload).await
+            ::std::boxed::Box::pin(handler.on_merchant_updated(delivery, payload))
         }
         Event::PosModifierCreated(payload) => {
-            handler.on_modifier_created(delivery, payload).await
+            ::std::boxed::Box::pin(handler.on_modifier_created(delivery, payload))
         }
         Event::PosModifierDeleted(payload) => {
-            handler.on_modifier_deleted(delivery, payload).await
+            ::std::boxed::Box::pin(handler.on_modifier_deleted(delivery, payload))
         }
         Event::PosModifierUpdated(payload) => {
-            handler.on_modifier_updated(delivery, payload).await
+            ::std::boxed::Box::pin(handler.on_modifier_updated(delivery, payload))
         }
         Event::PosModifierGroupCreated(payload) => {
-            handler.on_modifier_group_created(delivery, payload).await
+            ::std::boxed::Box::pin(handler.on_modifier_group_created(delivery, payload))
         }
         Event::PosModifierGroupDeleted(payload) => {
-            handler.on_modifier_group_deleted(delivery, payload).await
+            ::std::boxed::Box::pin(handler.on_modifier_group_deleted(delivery, payload))
         }
         Event::PosModifierGroupUpdated(payload) => {
-            handler.on_modifier_group_updated(delivery, payload).await
+            ::std::boxed::Box::pin(handler.on_modifier_group_updated(delivery, payload))
         }
         Event::PosOrderCreated(payload) => {
-            handler.on_order_created(delivery, payload).await
+            ::std::boxed::Box::pin(handler.on_order_created(delivery, payload))
         }
         Event::PosOrderDeleted(payload) => {
-            handler.on_order_deleted(delivery, payload).await
+            ::std::boxed::Box::pin(handler.on_order_deleted(delivery, payload))
         }
         Event::PosOrderUpdated(payload) => {
-            handler.on_order_updated(delivery, payload).await
+            ::std::boxed::Box::pin(handler.on_order_updated(delivery, payload))
         }
         Event::PosPaymentCreated(payload) => {
-            handler.on_payment_created(delivery, payload).await
+            ::std::boxed::Box::pin(handler.on_payment_created(delivery, payload))
         }
         Event::PosPaymentDeleted(payload) => {
-            handler.on_payment_deleted(delivery, payload).await
+            ::std::boxed::Box::pin(handler.on_payment_deleted(delivery, payload))
         }
         Event::PosPaymentUpdated(payload) => {
-            handler.on_payment_updated(delivery, payload).await
+            ::std::boxed::Box::pin(handler.on_payment_updated(delivery, payload))
         }
         Event::PosProductCreated(payload) => {
-            handler.on_product_created(delivery, payload).await
+            ::std::boxed::Box::pin(handler.on_product_created(delivery, payload))
         }
         Event::PosProductDeleted(payload) => {
-            handler.on_product_deleted(delivery, payload).await
+            ::std::boxed::Box::pin(handler.on_product_deleted(delivery, payload))
         }
         Event::PosProductUpdated(payload) => {
-            handler.on_product_updated(delivery, payload).await
+            ::std::boxed::Box::pin(handler.on_product_updated(delivery, payload))
         }
-        other => handler.on_event(delivery, other).await,
+        other => ::std::boxed::Box::pin(handler.on_event(delivery, other)),
     }
 }
 
 /// This api's [`AsyncHandler`] behind a trait object, for the provider's `Router`.
 #[doc(hidden)]
+#[cfg(feature = "async")]
 pub trait Erased<O>: Send + Sync {
     /// Dispatches the event.
     fn route<'a>(
@@ -732,6 +742,7 @@ pub trait Erased<O>: Send + Sync {
     >;
 }
 
+#[cfg(feature = "async")]
 impl<O, H: AsyncHandler<Output = O>> Erased<O> for H {
     fn route<'a>(
         &'a self,
@@ -740,6 +751,6 @@ impl<O, H: AsyncHandler<Output = O>> Erased<O> for H {
     ) -> ::core::pin::Pin<
         ::std::boxed::Box<dyn ::core::future::Future<Output = O> + Send + 'a>,
     > {
-        ::std::boxed::Box::pin(dispatch_ref(self, delivery, event))
+        dispatch_ref(self, delivery, event)
     }
 }

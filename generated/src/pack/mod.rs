@@ -36,7 +36,10 @@ pub mod models;
 
 pub mod payloads;
 
-pub use dispatch::{dispatch, dispatch_async, AsyncHandler, Handler, Router};
+pub use dispatch::{dispatch, Handler};
+
+#[cfg(feature = "async")]
+pub use dispatch::{dispatch_async, AsyncHandler, Router};
 
 pub use event::Event;
 

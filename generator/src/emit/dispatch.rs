@@ -51,7 +51,7 @@ fn handler(p: &Provider, events: &[&Event], method: impl Fn(&Event) -> String, g
     });
     let async_arms = events.iter().map(|e| {
         let (cfg, m, v) = (cfg_of(e), ident(&method(e)), ident(&e.variant));
-        quote!(#cfg Event::#v(payload) => handler.#m(delivery, payload).await,)
+        quote!(#cfg Event::#v(payload) => ::std::boxed::Box::pin(handler.#m(delivery, payload)),)
     });
     let async_doc = docs::lines(&format!(
         "Receives {scope} in an async service, one method per event: [`Handler`] with `&self`, so one \
@@ -85,6 +85,7 @@ fn handler(p: &Provider, events: &[&Event], method: impl Fn(&Event) -> String, g
         }
 
         #async_doc
+        #[cfg(feature = "async")]
         pub trait AsyncHandler: Send + Sync {
             /// What every method's future gives.
             type Output: Send;
@@ -96,17 +97,25 @@ fn handler(p: &Provider, events: &[&Event], method: impl Fn(&Event) -> String, g
         }
 
         #async_fn_doc
+        #[cfg(feature = "async")]
         pub async fn dispatch_async<H: AsyncHandler + ?Sized>(handler: &H, mut delivery: Delivery<'_>, event: Event<'_>) -> H::Output {
             delivery.info = event.event_type().info();
             dispatch_ref(handler, &delivery, event).await
         }
 
-        /// [`dispatch_async`] with the delivery's context already filled in.
+        /// [`dispatch_async`] with the delivery's context already filled in. The method's future is
+        /// boxed: one `async fn` awaiting any of the methods' futures would be a state machine with
+        /// a state per event, which costs the compiler more than all the rest of the crate.
         #[doc(hidden)]
-        pub async fn dispatch_ref<H: AsyncHandler + ?Sized>(handler: &H, delivery: &Delivery<'_>, event: Event<'_>) -> H::Output {
+        #[cfg(feature = "async")]
+        pub fn dispatch_ref<'a, H: AsyncHandler + ?Sized>(
+            handler: &'a H,
+            delivery: &'a Delivery<'_>,
+            event: Event<'a>,
+        ) -> ::core::pin::Pin<::std::boxed::Box<dyn ::core::future::Future<Output = H::Output> + Send + 'a>> {
             match event {
                 #(#async_arms)*
-                other => handler.on_event(delivery, other).await,
+                other => ::std::boxed::Box::pin(handler.on_event(delivery, other)),
             }
         }
     }
@@ -118,6 +127,7 @@ pub fn emit_provider(p: &Provider) -> TokenStream {
     let router = router(p);
     quote! {
         use super::Event;
+        #[cfg(feature = "async")]
         use crate::runtime::Delivery;
 
         #body
@@ -181,11 +191,13 @@ fn router(p: &Provider) -> TokenStream {
     ));
     quote! {
         #doc
+        #[cfg(feature = "async")]
         pub struct Router<O> {
             fallback: ::std::boxed::Box<dyn ErasedHandler<O>>,
             #(#fields)*
         }
 
+        #[cfg(feature = "async")]
         impl<O: Send + 'static> Router<O> {
             /// A router sending every event to `fallback` until api handlers are added.
             pub fn new(fallback: impl AsyncHandler<Output = O> + 'static) -> Self {
@@ -195,6 +207,7 @@ fn router(p: &Provider) -> TokenStream {
             #(#builders)*
         }
 
+        #[cfg(feature = "async")]
         impl<O: Send + 'static> AsyncHandler for Router<O> {
             type Output = O;
 
@@ -211,14 +224,16 @@ fn router(p: &Provider) -> TokenStream {
 
         /// An [`AsyncHandler`] behind a trait object.
         #[doc(hidden)]
+        #[cfg(feature = "async")]
         pub trait ErasedHandler<O>: Send + Sync {
             /// Dispatches the event.
             fn route<'a>(&'a self, delivery: &'a Delivery<'_>, event: Event<'a>) -> ::core::pin::Pin<::std::boxed::Box<dyn ::core::future::Future<Output = O> + Send + 'a>>;
         }
 
+        #[cfg(feature = "async")]
         impl<O, H: AsyncHandler<Output = O>> ErasedHandler<O> for H {
             fn route<'a>(&'a self, delivery: &'a Delivery<'_>, event: Event<'a>) -> ::core::pin::Pin<::std::boxed::Box<dyn ::core::future::Future<Output = O> + Send + 'a>> {
-                ::std::boxed::Box::pin(dispatch_ref(self, delivery, event))
+                dispatch_ref(self, delivery, event)
             }
         }
     }
@@ -243,20 +258,23 @@ pub fn emit_api(p: &Provider, api: usize) -> TokenStream {
         #module_doc
 
         use super::Event;
+        #[cfg(feature = "async")]
         use crate::runtime::Delivery;
 
         #body
 
         /// This api's [`AsyncHandler`] behind a trait object, for the provider's `Router`.
         #[doc(hidden)]
+        #[cfg(feature = "async")]
         pub trait Erased<O>: Send + Sync {
             /// Dispatches the event.
             fn route<'a>(&'a self, delivery: &'a Delivery<'_>, event: Event<'a>) -> ::core::pin::Pin<::std::boxed::Box<dyn ::core::future::Future<Output = O> + Send + 'a>>;
         }
 
+        #[cfg(feature = "async")]
         impl<O, H: AsyncHandler<Output = O>> Erased<O> for H {
             fn route<'a>(&'a self, delivery: &'a Delivery<'_>, event: Event<'a>) -> ::core::pin::Pin<::std::boxed::Box<dyn ::core::future::Future<Output = O> + Send + 'a>> {
-                ::std::boxed::Box::pin(dispatch_ref(self, delivery, event))
+                dispatch_ref(self, delivery, event)
             }
         }
     }

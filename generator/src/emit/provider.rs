@@ -93,7 +93,9 @@ pub fn emit(p: &Provider) -> TokenStream {
         pub mod payloads;
         #urls
 
-        pub use dispatch::{dispatch, dispatch_async, AsyncHandler, Handler, Router};
+        pub use dispatch::{dispatch, Handler};
+        #[cfg(feature = "async")]
+        pub use dispatch::{dispatch_async, AsyncHandler, Router};
         pub use event::Event;
         pub use receive::{Verified, Verifier};
         #testing

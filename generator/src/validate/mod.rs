@@ -552,7 +552,7 @@ fn title<T>(file: &SourceFile<T>, text: &str, errors: &mut Vec<Diagnostic>) -> S
 }
 
 /// Cargo features every generated crate has.
-const RESERVED_FEATURES: &[&str] = &["default", "http", "test-util"];
+const RESERVED_FEATURES: &[&str] = &["async", "default", "http", "test-util"];
 
 /// The modules every generated provider module has; an api is never given one of these names.
 const PROVIDER_MODULES: &[&str] =
