@@ -33,6 +33,8 @@ fn cargo_toml(catalog: &Catalog, settings: &Settings, header: &str) -> String {
     }
     s.push_str(&format!("description = {}\npublish = false\n\n", toml_string(&id.description)));
     s.push_str(&format!("[lib]\nname = {}\n\n", toml_string(&id.lib_name())));
+    // docs.rs documents every feature, so the `testing` module and async handlers show.
+    s.push_str("[package.metadata.docs.rs]\nall-features = true\n\n");
     s.push_str(
         "[features]\n# One feature per api, each building alone; an api turns on its provider's feature.\ndefault = [\n    \"async\",\n    \"http\",\n",
     );
