@@ -64,3 +64,34 @@ fn embedded_fixtures_are_the_files() {
         assert_eq!(std::fs::read_to_string(path).unwrap(), *body);
     }
 }
+
+/// Every event can own its text (an `Event<'static>`, sent to another thread here) and reads back
+/// from its own JSON as an equal event; unknown events and the validation request too.
+#[test]
+fn every_event_owns_its_payload_and_reads_back_equal() {
+    let unknown = r#"{"payload":{"event_type":"pos.future.created","nested":{"a":[1,"\u00e9"]}}}"#;
+    let mut bodies: Vec<(&str, &str)> = apideck::fixtures::ALL.to_vec();
+    bodies.push(("pos.future.created", unknown));
+    for (wire, body) in bodies {
+        let event = apideck::Event::parse(body.as_bytes()).unwrap();
+        let owned: apideck::Event<'static> = event.clone().into_owned();
+        assert_eq!(owned, event, "{wire}");
+        let moved = std::thread::spawn(move || owned).join().unwrap();
+        assert_eq!(moved, event, "{wire}");
+        let text = serde_json::to_string(&event).unwrap();
+        let read: apideck::Event<'static> = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{wire}: {e}"));
+        assert_eq!(read, event, "{wire}: does not read back equal");
+    }
+    let validation = apideck::Event::parse_as("apideck.subscription.created", br#"{"message":"Validating delivery URL"}"#).unwrap();
+    assert_eq!(validation.clone().into_owned(), validation);
+    for (wire, body) in pack::fixtures::ALL {
+        let event = pack::Event::parse_as(wire, body.as_bytes()).unwrap();
+        let owned = std::thread::spawn({
+            let owned: pack::Event<'static> = event.clone().into_owned();
+            move || owned
+        })
+        .join()
+        .unwrap();
+        assert_eq!(owned, event, "{wire}");
+    }
+}

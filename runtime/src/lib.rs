@@ -86,23 +86,59 @@ pub use verify::{Headers, KeyError, Scheme, VerifyError};
 pub struct UnknownEvent<'a> {
     /// The event type as received.
     pub event_type: ::std::borrow::Cow<'a, str>,
-    /// The payload as received (inside the envelope, if the provider has one).
-    pub payload: &'a ::serde_json::value::RawValue,
+    /// The payload as received (inside the envelope, if the provider has one): borrowed from the
+    /// body, or owned after [`UnknownEvent::into_owned`].
+    pub payload: ::std::borrow::Cow<'a, ::serde_json::value::RawValue>,
 }
 
-/// The payload of an event whose shape the vendor does not document: the raw JSON, as received.
-#[derive(Clone, Copy, Debug)]
-pub struct RawPayload<'a>(pub &'a ::serde_json::value::RawValue);
+impl UnknownEvent<'_> {
+    /// The same event, owning its text, to send to a task or a queue.
+    pub fn into_owned(self) -> UnknownEvent<'static> {
+        UnknownEvent {
+            event_type: ::std::borrow::Cow::Owned(self.event_type.into_owned()),
+            payload: ::std::borrow::Cow::Owned(self.payload.into_owned()),
+        }
+    }
+}
+
+/// Equal when the type and the payload's text are.
+impl PartialEq for UnknownEvent<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.event_type == other.event_type && self.payload.get() == other.payload.get()
+    }
+}
+
+/// The payload of an event whose shape the vendor does not document: the raw JSON, as received
+/// (borrowed from the body, or owned after [`RawPayload::into_owned`]).
+#[derive(Clone, Debug)]
+pub struct RawPayload<'a>(pub ::std::borrow::Cow<'a, ::serde_json::value::RawValue>);
 
 impl<'a> RawPayload<'a> {
+    /// The payload borrowed from the body.
+    pub fn borrowed(raw: &'a ::serde_json::value::RawValue) -> Self {
+        RawPayload(::std::borrow::Cow::Borrowed(raw))
+    }
+
     /// The JSON text.
-    pub fn get(&self) -> &'a str {
+    pub fn get(&self) -> &str {
         self.0.get()
     }
 
     /// Deserializes the payload into a type of your own.
-    pub fn deserialize<T: ::serde::Deserialize<'a>>(&self) -> Result<T, ::serde_json::Error> {
+    pub fn deserialize<'s, T: ::serde::Deserialize<'s>>(&'s self) -> Result<T, ::serde_json::Error> {
         ::serde_json::from_str(self.0.get())
+    }
+
+    /// The same payload, owning its text, to send to a task or a queue.
+    pub fn into_owned(self) -> RawPayload<'static> {
+        RawPayload(::std::borrow::Cow::Owned(self.0.into_owned()))
+    }
+}
+
+/// Equal when the JSON texts are.
+impl PartialEq for RawPayload<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.get() == other.get()
     }
 }
 

@@ -86,7 +86,9 @@ fn same(body: &str, back: &str, what: &str) {
         // A body that names its event parses as that event without being told.
         let by_body = if p.envelope.event_type_field.is_some() {
             r#"let event = p::Event::parse(body.as_bytes()).unwrap_or_else(|e| panic!("{}: {e}\n{body}", info.event_type));
-        assert_eq!(event.event_type(), event_type, "{} by its body", info.event_type);"#
+        assert_eq!(event.event_type(), event_type, "{} by its body", info.event_type);
+        let read: p::Event<'static> = serde_json::from_str(&serde_json::to_string(&event).unwrap()).unwrap();
+        assert_eq!(read, event, "{} does not read back equal", info.event_type);"#
         } else {
             ""
         };
@@ -104,6 +106,8 @@ fn fixtures_parse_back_{n}() {{
         assert_eq!(event.event_type(), event_type, "{{}}", info.event_type);
         assert!(!matches!(event, p::Event::Unknown(_)), "{{}} parsed as unknown", info.event_type);
         same(body, &serde_json::to_string(&event).unwrap(), info.event_type);
+        let owned: p::Event<'static> = event.clone().into_owned();
+        assert_eq!(owned, event, "{{}}: the owned event differs", info.event_type);
         {by_body}
     }}
 }}

@@ -12,7 +12,7 @@ const WRAPPER: ::core::option::Option<&str> = Some("payload");
 ///
 /// Serializing an event gives back the body it was parsed from (as JSON; key order and spacing are
 /// not kept).
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub enum Event<'a> {
     /// `accounting.bill.created`: Event broadcast when a bill has been created.
@@ -526,7 +526,9 @@ impl<'a> Event<'a> {
         if event_type == "apideck.subscription.created" {
             return Ok(
                 Event::Validation(
-                    crate::runtime::RawPayload(crate::runtime::de::unwrap(body, None)?),
+                    crate::runtime::RawPayload::borrowed(
+                        crate::runtime::de::unwrap(body, None)?,
+                    ),
                 ),
             );
         }
@@ -1489,11 +1491,692 @@ impl<'a> Event<'a> {
                 _ => {
                     Event::Unknown(UnknownEvent {
                         event_type: name,
-                        payload,
+                        payload: Cow::Borrowed(payload),
                     })
                 }
             },
         )
+    }
+
+    /// The same event, owning its payload's text: an `Event<'static>`, to send to a task or
+    /// a queue after the request's body is gone.
+    pub fn into_owned(self) -> Event<'static> {
+        match self {
+            #[cfg(feature = "apideck-accounting")]
+            Event::AccountingBillCreated(payload) => {
+                Event::AccountingBillCreated(payload.into_owned())
+            }
+
+            #[cfg(feature = "apideck-accounting")]
+            Event::AccountingBillDeleted(payload) => {
+                Event::AccountingBillDeleted(payload.into_owned())
+            }
+
+            #[cfg(feature = "apideck-accounting")]
+            Event::AccountingBillUpdated(payload) => {
+                Event::AccountingBillUpdated(payload.into_owned())
+            }
+
+            #[cfg(feature = "apideck-accounting")]
+            Event::AccountingBillPaymentCreated(payload) => {
+                Event::AccountingBillPaymentCreated(payload.into_owned())
+            }
+
+            #[cfg(feature = "apideck-accounting")]
+            Event::AccountingBillPaymentDeleted(payload) => {
+                Event::AccountingBillPaymentDeleted(payload.into_owned())
+            }
+
+            #[cfg(feature = "apideck-accounting")]
+            Event::AccountingBillPaymentUpdated(payload) => {
+                Event::AccountingBillPaymentUpdated(payload.into_owned())
+            }
+
+            #[cfg(feature = "apideck-accounting")]
+            Event::AccountingCreditNoteCreated(payload) => {
+                Event::AccountingCreditNoteCreated(payload.into_owned())
+            }
+
+            #[cfg(feature = "apideck-accounting")]
+            Event::AccountingCreditNoteDeleted(payload) => {
+                Event::AccountingCreditNoteDeleted(payload.into_owned())
+            }
+
+            #[cfg(feature = "apideck-accounting")]
+            Event::AccountingCreditNoteUpdated(payload) => {
+                Event::AccountingCreditNoteUpdated(payload.into_owned())
+            }
+
+            #[cfg(feature = "apideck-accounting")]
+            Event::AccountingCustomerCreated(payload) => {
+                Event::AccountingCustomerCreated(payload.into_owned())
+            }
+
+            #[cfg(feature = "apideck-accounting")]
+            Event::AccountingCustomerDeleted(payload) => {
+                Event::AccountingCustomerDeleted(payload.into_owned())
+            }
+
+            #[cfg(feature = "apideck-accounting")]
+            Event::AccountingCustomerUpdated(payload) => {
+                Event::AccountingCustomerUpdated(payload.into_owned())
+            }
+
+            #[cfg(feature = "apideck-accounting")]
+            Event::AccountingExpenseCreated(payload) => {
+                Event::AccountingExpenseCreated(payload.into_owned())
+            }
+
+            #[cfg(feature = "apideck-accounting")]
+            Event::AccountingExpenseDeleted(payload) => {
+                Event::AccountingExpenseDeleted(payload.into_owned())
+            }
+
+            #[cfg(feature = "apideck-accounting")]
+            Event::AccountingExpenseUpdated(payload) => {
+                Event::AccountingExpenseUpdated(payload.into_owned())
+            }
+
+            #[cfg(feature = "apideck-accounting")]
+            Event::AccountingInvoiceCreated(payload) => {
+                Event::AccountingInvoiceCreated(payload.into_owned())
+            }
+
+            #[cfg(feature = "apideck-accounting")]
+            Event::AccountingInvoiceDeleted(payload) => {
+                Event::AccountingInvoiceDeleted(payload.into_owned())
+            }
+
+            #[cfg(feature = "apideck-accounting")]
+            Event::AccountingInvoiceUpdated(payload) => {
+                Event::AccountingInvoiceUpdated(payload.into_owned())
+            }
+
+            #[cfg(feature = "apideck-accounting")]
+            Event::AccountingInvoiceItemCreated(payload) => {
+                Event::AccountingInvoiceItemCreated(payload.into_owned())
+            }
+
+            #[cfg(feature = "apideck-accounting")]
+            Event::AccountingInvoiceItemDeleted(payload) => {
+                Event::AccountingInvoiceItemDeleted(payload.into_owned())
+            }
+
+            #[cfg(feature = "apideck-accounting")]
+            Event::AccountingInvoiceItemUpdated(payload) => {
+                Event::AccountingInvoiceItemUpdated(payload.into_owned())
+            }
+
+            #[cfg(feature = "apideck-accounting")]
+            Event::AccountingLedgerAccountCreated(payload) => {
+                Event::AccountingLedgerAccountCreated(payload.into_owned())
+            }
+
+            #[cfg(feature = "apideck-accounting")]
+            Event::AccountingLedgerAccountDeleted(payload) => {
+                Event::AccountingLedgerAccountDeleted(payload.into_owned())
+            }
+
+            #[cfg(feature = "apideck-accounting")]
+            Event::AccountingLedgerAccountUpdated(payload) => {
+                Event::AccountingLedgerAccountUpdated(payload.into_owned())
+            }
+
+            #[cfg(feature = "apideck-accounting")]
+            Event::AccountingPaymentCreated(payload) => {
+                Event::AccountingPaymentCreated(payload.into_owned())
+            }
+
+            #[cfg(feature = "apideck-accounting")]
+            Event::AccountingPaymentDeleted(payload) => {
+                Event::AccountingPaymentDeleted(payload.into_owned())
+            }
+
+            #[cfg(feature = "apideck-accounting")]
+            Event::AccountingPaymentUpdated(payload) => {
+                Event::AccountingPaymentUpdated(payload.into_owned())
+            }
+
+            #[cfg(feature = "apideck-accounting")]
+            Event::AccountingProjectCreated(payload) => {
+                Event::AccountingProjectCreated(payload.into_owned())
+            }
+
+            #[cfg(feature = "apideck-accounting")]
+            Event::AccountingProjectDeleted(payload) => {
+                Event::AccountingProjectDeleted(payload.into_owned())
+            }
+
+            #[cfg(feature = "apideck-accounting")]
+            Event::AccountingProjectUpdated(payload) => {
+                Event::AccountingProjectUpdated(payload.into_owned())
+            }
+
+            #[cfg(feature = "apideck-accounting")]
+            Event::AccountingPurchaseOrderCreated(payload) => {
+                Event::AccountingPurchaseOrderCreated(payload.into_owned())
+            }
+
+            #[cfg(feature = "apideck-accounting")]
+            Event::AccountingPurchaseOrderDeleted(payload) => {
+                Event::AccountingPurchaseOrderDeleted(payload.into_owned())
+            }
+
+            #[cfg(feature = "apideck-accounting")]
+            Event::AccountingPurchaseOrderUpdated(payload) => {
+                Event::AccountingPurchaseOrderUpdated(payload.into_owned())
+            }
+
+            #[cfg(feature = "apideck-accounting")]
+            Event::AccountingQuoteCreated(payload) => {
+                Event::AccountingQuoteCreated(payload.into_owned())
+            }
+
+            #[cfg(feature = "apideck-accounting")]
+            Event::AccountingQuoteDeleted(payload) => {
+                Event::AccountingQuoteDeleted(payload.into_owned())
+            }
+
+            #[cfg(feature = "apideck-accounting")]
+            Event::AccountingQuoteUpdated(payload) => {
+                Event::AccountingQuoteUpdated(payload.into_owned())
+            }
+
+            #[cfg(feature = "apideck-accounting")]
+            Event::AccountingSupplierCreated(payload) => {
+                Event::AccountingSupplierCreated(payload.into_owned())
+            }
+
+            #[cfg(feature = "apideck-accounting")]
+            Event::AccountingSupplierDeleted(payload) => {
+                Event::AccountingSupplierDeleted(payload.into_owned())
+            }
+
+            #[cfg(feature = "apideck-accounting")]
+            Event::AccountingSupplierUpdated(payload) => {
+                Event::AccountingSupplierUpdated(payload.into_owned())
+            }
+
+            #[cfg(feature = "apideck-accounting")]
+            Event::AccountingTaxRateCreated(payload) => {
+                Event::AccountingTaxRateCreated(payload.into_owned())
+            }
+
+            #[cfg(feature = "apideck-accounting")]
+            Event::AccountingTaxRateDeleted(payload) => {
+                Event::AccountingTaxRateDeleted(payload.into_owned())
+            }
+
+            #[cfg(feature = "apideck-accounting")]
+            Event::AccountingTaxRateUpdated(payload) => {
+                Event::AccountingTaxRateUpdated(payload.into_owned())
+            }
+
+            #[cfg(feature = "apideck-accounting")]
+            Event::AccountingTrackingCategoryCreated(payload) => {
+                Event::AccountingTrackingCategoryCreated(payload.into_owned())
+            }
+
+            #[cfg(feature = "apideck-accounting")]
+            Event::AccountingTrackingCategoryDeleted(payload) => {
+                Event::AccountingTrackingCategoryDeleted(payload.into_owned())
+            }
+
+            #[cfg(feature = "apideck-accounting")]
+            Event::AccountingTrackingCategoryUpdated(payload) => {
+                Event::AccountingTrackingCategoryUpdated(payload.into_owned())
+            }
+
+            #[cfg(feature = "apideck-ats")]
+            Event::AtsApplicantCreated(payload) => {
+                Event::AtsApplicantCreated(payload.into_owned())
+            }
+
+            #[cfg(feature = "apideck-ats")]
+            Event::AtsApplicantDeleted(payload) => {
+                Event::AtsApplicantDeleted(payload.into_owned())
+            }
+
+            #[cfg(feature = "apideck-ats")]
+            Event::AtsApplicantUpdated(payload) => {
+                Event::AtsApplicantUpdated(payload.into_owned())
+            }
+
+            #[cfg(feature = "apideck-ats")]
+            Event::AtsApplicationCreated(payload) => {
+                Event::AtsApplicationCreated(payload.into_owned())
+            }
+
+            #[cfg(feature = "apideck-ats")]
+            Event::AtsApplicationDeleted(payload) => {
+                Event::AtsApplicationDeleted(payload.into_owned())
+            }
+
+            #[cfg(feature = "apideck-ats")]
+            Event::AtsApplicationUpdated(payload) => {
+                Event::AtsApplicationUpdated(payload.into_owned())
+            }
+
+            #[cfg(feature = "apideck-ats")]
+            Event::AtsJobCreated(payload) => Event::AtsJobCreated(payload.into_owned()),
+            #[cfg(feature = "apideck-ats")]
+            Event::AtsJobDeleted(payload) => Event::AtsJobDeleted(payload.into_owned()),
+            #[cfg(feature = "apideck-ats")]
+            Event::AtsJobUpdated(payload) => Event::AtsJobUpdated(payload.into_owned()),
+            #[cfg(feature = "apideck-crm")]
+            Event::CrmActivityCreated(payload) => {
+                Event::CrmActivityCreated(payload.into_owned())
+            }
+
+            #[cfg(feature = "apideck-crm")]
+            Event::CrmActivityDeleted(payload) => {
+                Event::CrmActivityDeleted(payload.into_owned())
+            }
+
+            #[cfg(feature = "apideck-crm")]
+            Event::CrmActivityUpdated(payload) => {
+                Event::CrmActivityUpdated(payload.into_owned())
+            }
+
+            #[cfg(feature = "apideck-crm")]
+            Event::CrmCompanyCreated(payload) => {
+                Event::CrmCompanyCreated(payload.into_owned())
+            }
+
+            #[cfg(feature = "apideck-crm")]
+            Event::CrmCompanyDeleted(payload) => {
+                Event::CrmCompanyDeleted(payload.into_owned())
+            }
+
+            #[cfg(feature = "apideck-crm")]
+            Event::CrmCompanyUpdated(payload) => {
+                Event::CrmCompanyUpdated(payload.into_owned())
+            }
+
+            #[cfg(feature = "apideck-crm")]
+            Event::CrmContactCreated(payload) => {
+                Event::CrmContactCreated(payload.into_owned())
+            }
+
+            #[cfg(feature = "apideck-crm")]
+            Event::CrmContactDeleted(payload) => {
+                Event::CrmContactDeleted(payload.into_owned())
+            }
+
+            #[cfg(feature = "apideck-crm")]
+            Event::CrmContactUpdated(payload) => {
+                Event::CrmContactUpdated(payload.into_owned())
+            }
+
+            #[cfg(feature = "apideck-crm")]
+            Event::CrmLeadCreated(payload) => Event::CrmLeadCreated(payload.into_owned()),
+            #[cfg(feature = "apideck-crm")]
+            Event::CrmLeadDeleted(payload) => Event::CrmLeadDeleted(payload.into_owned()),
+            #[cfg(feature = "apideck-crm")]
+            Event::CrmLeadUpdated(payload) => Event::CrmLeadUpdated(payload.into_owned()),
+            #[cfg(feature = "apideck-crm")]
+            Event::CrmNoteCreated(payload) => Event::CrmNoteCreated(payload.into_owned()),
+            #[cfg(feature = "apideck-crm")]
+            Event::CrmNoteDeleted(payload) => Event::CrmNoteDeleted(payload.into_owned()),
+            #[cfg(feature = "apideck-crm")]
+            Event::CrmNoteUpdated(payload) => Event::CrmNoteUpdated(payload.into_owned()),
+            #[cfg(feature = "apideck-crm")]
+            Event::CrmOpportunityCreated(payload) => {
+                Event::CrmOpportunityCreated(payload.into_owned())
+            }
+
+            #[cfg(feature = "apideck-crm")]
+            Event::CrmOpportunityDeleted(payload) => {
+                Event::CrmOpportunityDeleted(payload.into_owned())
+            }
+
+            #[cfg(feature = "apideck-crm")]
+            Event::CrmOpportunityUpdated(payload) => {
+                Event::CrmOpportunityUpdated(payload.into_owned())
+            }
+
+            #[cfg(feature = "apideck-ecommerce")]
+            Event::EcommerceCustomerCreated(payload) => {
+                Event::EcommerceCustomerCreated(payload.into_owned())
+            }
+
+            #[cfg(feature = "apideck-ecommerce")]
+            Event::EcommerceCustomerDeleted(payload) => {
+                Event::EcommerceCustomerDeleted(payload.into_owned())
+            }
+
+            #[cfg(feature = "apideck-ecommerce")]
+            Event::EcommerceCustomerUpdated(payload) => {
+                Event::EcommerceCustomerUpdated(payload.into_owned())
+            }
+
+            #[cfg(feature = "apideck-ecommerce")]
+            Event::EcommerceOrderCreated(payload) => {
+                Event::EcommerceOrderCreated(payload.into_owned())
+            }
+
+            #[cfg(feature = "apideck-ecommerce")]
+            Event::EcommerceOrderDeleted(payload) => {
+                Event::EcommerceOrderDeleted(payload.into_owned())
+            }
+
+            #[cfg(feature = "apideck-ecommerce")]
+            Event::EcommerceOrderUpdated(payload) => {
+                Event::EcommerceOrderUpdated(payload.into_owned())
+            }
+
+            #[cfg(feature = "apideck-ecommerce")]
+            Event::EcommerceProductCreated(payload) => {
+                Event::EcommerceProductCreated(payload.into_owned())
+            }
+
+            #[cfg(feature = "apideck-ecommerce")]
+            Event::EcommerceProductDeleted(payload) => {
+                Event::EcommerceProductDeleted(payload.into_owned())
+            }
+
+            #[cfg(feature = "apideck-ecommerce")]
+            Event::EcommerceProductUpdated(payload) => {
+                Event::EcommerceProductUpdated(payload.into_owned())
+            }
+
+            #[cfg(feature = "apideck-file-storage")]
+            Event::FileStorageDriveUpdated(payload) => {
+                Event::FileStorageDriveUpdated(payload.into_owned())
+            }
+
+            #[cfg(feature = "apideck-file-storage")]
+            Event::FileStorageFileCreated(payload) => {
+                Event::FileStorageFileCreated(payload.into_owned())
+            }
+
+            #[cfg(feature = "apideck-file-storage")]
+            Event::FileStorageFileDeleted(payload) => {
+                Event::FileStorageFileDeleted(payload.into_owned())
+            }
+
+            #[cfg(feature = "apideck-file-storage")]
+            Event::FileStorageFileUpdated(payload) => {
+                Event::FileStorageFileUpdated(payload.into_owned())
+            }
+
+            #[cfg(feature = "apideck-hris")]
+            Event::HrisCompanyCreated(payload) => {
+                Event::HrisCompanyCreated(payload.into_owned())
+            }
+
+            #[cfg(feature = "apideck-hris")]
+            Event::HrisCompanyDeleted(payload) => {
+                Event::HrisCompanyDeleted(payload.into_owned())
+            }
+
+            #[cfg(feature = "apideck-hris")]
+            Event::HrisCompanyUpdated(payload) => {
+                Event::HrisCompanyUpdated(payload.into_owned())
+            }
+
+            #[cfg(feature = "apideck-hris")]
+            Event::HrisEmployeeCreated(payload) => {
+                Event::HrisEmployeeCreated(payload.into_owned())
+            }
+
+            #[cfg(feature = "apideck-hris")]
+            Event::HrisEmployeeDeleted(payload) => {
+                Event::HrisEmployeeDeleted(payload.into_owned())
+            }
+
+            #[cfg(feature = "apideck-hris")]
+            Event::HrisEmployeeTerminated(payload) => {
+                Event::HrisEmployeeTerminated(payload.into_owned())
+            }
+
+            #[cfg(feature = "apideck-hris")]
+            Event::HrisEmployeeUpdated(payload) => {
+                Event::HrisEmployeeUpdated(payload.into_owned())
+            }
+
+            #[cfg(feature = "apideck-hris")]
+            Event::HrisTimeOffRequestCreated(payload) => {
+                Event::HrisTimeOffRequestCreated(payload.into_owned())
+            }
+
+            #[cfg(feature = "apideck-hris")]
+            Event::HrisTimeOffRequestDeleted(payload) => {
+                Event::HrisTimeOffRequestDeleted(payload.into_owned())
+            }
+
+            #[cfg(feature = "apideck-hris")]
+            Event::HrisTimeOffRequestUpdated(payload) => {
+                Event::HrisTimeOffRequestUpdated(payload.into_owned())
+            }
+
+            #[cfg(feature = "apideck-issue-tracking")]
+            Event::IssueTrackingTicketCreated(payload) => {
+                Event::IssueTrackingTicketCreated(payload.into_owned())
+            }
+
+            #[cfg(feature = "apideck-issue-tracking")]
+            Event::IssueTrackingTicketDeleted(payload) => {
+                Event::IssueTrackingTicketDeleted(payload.into_owned())
+            }
+
+            #[cfg(feature = "apideck-issue-tracking")]
+            Event::IssueTrackingTicketUpdated(payload) => {
+                Event::IssueTrackingTicketUpdated(payload.into_owned())
+            }
+
+            #[cfg(feature = "apideck-lead")]
+            Event::LeadLeadCreated(payload) => {
+                Event::LeadLeadCreated(payload.into_owned())
+            }
+
+            #[cfg(feature = "apideck-lead")]
+            Event::LeadLeadDeleted(payload) => {
+                Event::LeadLeadDeleted(payload.into_owned())
+            }
+
+            #[cfg(feature = "apideck-lead")]
+            Event::LeadLeadUpdated(payload) => {
+                Event::LeadLeadUpdated(payload.into_owned())
+            }
+
+            #[cfg(feature = "apideck-pos")]
+            Event::PosItemCreated(payload) => Event::PosItemCreated(payload.into_owned()),
+            #[cfg(feature = "apideck-pos")]
+            Event::PosItemDeleted(payload) => Event::PosItemDeleted(payload.into_owned()),
+            #[cfg(feature = "apideck-pos")]
+            Event::PosItemUpdated(payload) => Event::PosItemUpdated(payload.into_owned()),
+            #[cfg(feature = "apideck-pos")]
+            Event::PosLocationCreated(payload) => {
+                Event::PosLocationCreated(payload.into_owned())
+            }
+
+            #[cfg(feature = "apideck-pos")]
+            Event::PosLocationDeleted(payload) => {
+                Event::PosLocationDeleted(payload.into_owned())
+            }
+
+            #[cfg(feature = "apideck-pos")]
+            Event::PosLocationUpdated(payload) => {
+                Event::PosLocationUpdated(payload.into_owned())
+            }
+
+            #[cfg(feature = "apideck-pos")]
+            Event::PosMerchantCreated(payload) => {
+                Event::PosMerchantCreated(payload.into_owned())
+            }
+
+            #[cfg(feature = "apideck-pos")]
+            Event::PosMerchantDeleted(payload) => {
+                Event::PosMerchantDeleted(payload.into_owned())
+            }
+
+            #[cfg(feature = "apideck-pos")]
+            Event::PosMerchantUpdated(payload) => {
+                Event::PosMerchantUpdated(payload.into_owned())
+            }
+
+            #[cfg(feature = "apideck-pos")]
+            Event::PosModifierCreated(payload) => {
+                Event::PosModifierCreated(payload.into_owned())
+            }
+
+            #[cfg(feature = "apideck-pos")]
+            Event::PosModifierDeleted(payload) => {
+                Event::PosModifierDeleted(payload.into_owned())
+            }
+
+            #[cfg(feature = "apideck-pos")]
+            Event::PosModifierUpdated(payload) => {
+                Event::PosModifierUpdated(payload.into_owned())
+            }
+
+            #[cfg(feature = "apideck-pos")]
+            Event::PosModifierGroupCreated(payload) => {
+                Event::PosModifierGroupCreated(payload.into_owned())
+            }
+
+            #[cfg(feature = "apideck-pos")]
+            Event::PosModifierGroupDeleted(payload) => {
+                Event::PosModifierGroupDeleted(payload.into_owned())
+            }
+
+            #[cfg(feature = "apideck-pos")]
+            Event::PosModifierGroupUpdated(payload) => {
+                Event::PosModifierGroupUpdated(payload.into_owned())
+            }
+
+            #[cfg(feature = "apideck-pos")]
+            Event::PosOrderCreated(payload) => {
+                Event::PosOrderCreated(payload.into_owned())
+            }
+
+            #[cfg(feature = "apideck-pos")]
+            Event::PosOrderDeleted(payload) => {
+                Event::PosOrderDeleted(payload.into_owned())
+            }
+
+            #[cfg(feature = "apideck-pos")]
+            Event::PosOrderUpdated(payload) => {
+                Event::PosOrderUpdated(payload.into_owned())
+            }
+
+            #[cfg(feature = "apideck-pos")]
+            Event::PosPaymentCreated(payload) => {
+                Event::PosPaymentCreated(payload.into_owned())
+            }
+
+            #[cfg(feature = "apideck-pos")]
+            Event::PosPaymentDeleted(payload) => {
+                Event::PosPaymentDeleted(payload.into_owned())
+            }
+
+            #[cfg(feature = "apideck-pos")]
+            Event::PosPaymentUpdated(payload) => {
+                Event::PosPaymentUpdated(payload.into_owned())
+            }
+
+            #[cfg(feature = "apideck-pos")]
+            Event::PosProductCreated(payload) => {
+                Event::PosProductCreated(payload.into_owned())
+            }
+
+            #[cfg(feature = "apideck-pos")]
+            Event::PosProductDeleted(payload) => {
+                Event::PosProductDeleted(payload.into_owned())
+            }
+
+            #[cfg(feature = "apideck-pos")]
+            Event::PosProductUpdated(payload) => {
+                Event::PosProductUpdated(payload.into_owned())
+            }
+
+            #[cfg(feature = "apideck-vault")]
+            Event::VaultConnectionCallable(payload) => {
+                Event::VaultConnectionCallable(
+                    ::std::boxed::Box::new((*payload).into_owned()),
+                )
+            }
+
+            #[cfg(feature = "apideck-vault")]
+            Event::VaultConnectionCreated(payload) => {
+                Event::VaultConnectionCreated(
+                    ::std::boxed::Box::new((*payload).into_owned()),
+                )
+            }
+
+            #[cfg(feature = "apideck-vault")]
+            Event::VaultConnectionDeleted(payload) => {
+                Event::VaultConnectionDeleted(
+                    ::std::boxed::Box::new((*payload).into_owned()),
+                )
+            }
+
+            #[cfg(feature = "apideck-vault")]
+            Event::VaultConnectionDisabled(payload) => {
+                Event::VaultConnectionDisabled(
+                    ::std::boxed::Box::new((*payload).into_owned()),
+                )
+            }
+
+            #[cfg(feature = "apideck-vault")]
+            Event::VaultConnectionDownstreamDegraded(payload) => {
+                Event::VaultConnectionDownstreamDegraded(
+                    ::std::boxed::Box::new((*payload).into_owned()),
+                )
+            }
+
+            #[cfg(feature = "apideck-vault")]
+            Event::VaultConnectionDownstreamRecovered(payload) => {
+                Event::VaultConnectionDownstreamRecovered(
+                    ::std::boxed::Box::new((*payload).into_owned()),
+                )
+            }
+
+            #[cfg(feature = "apideck-vault")]
+            Event::VaultConnectionMigrated(payload) => {
+                Event::VaultConnectionMigrated(
+                    ::std::boxed::Box::new((*payload).into_owned()),
+                )
+            }
+
+            #[cfg(feature = "apideck-vault")]
+            Event::VaultConnectionRevoked(payload) => {
+                Event::VaultConnectionRevoked(
+                    ::std::boxed::Box::new((*payload).into_owned()),
+                )
+            }
+
+            #[cfg(feature = "apideck-vault")]
+            Event::VaultConnectionTokenRefreshFailed(payload) => {
+                Event::VaultConnectionTokenRefreshFailed(
+                    ::std::boxed::Box::new((*payload).into_owned()),
+                )
+            }
+
+            #[cfg(feature = "apideck-vault")]
+            Event::VaultConnectionTokenRefreshPending(payload) => {
+                Event::VaultConnectionTokenRefreshPending(
+                    ::std::boxed::Box::new((*payload).into_owned()),
+                )
+            }
+
+            #[cfg(feature = "apideck-vault")]
+            Event::VaultConnectionTokenRefreshRecovered(payload) => {
+                Event::VaultConnectionTokenRefreshRecovered(
+                    ::std::boxed::Box::new((*payload).into_owned()),
+                )
+            }
+
+            #[cfg(feature = "apideck-vault")]
+            Event::VaultConnectionUpdated(payload) => {
+                Event::VaultConnectionUpdated(
+                    ::std::boxed::Box::new((*payload).into_owned()),
+                )
+            }
+            Event::Validation(raw) => Event::Validation(raw.into_owned()),
+            Event::Unknown(unknown) => Event::Unknown(unknown.into_owned()),
+        }
     }
 
     /// The event's type.
@@ -1847,6 +2530,20 @@ impl<'a> Event<'a> {
             }
             Event::Unknown(unknown) => EventType::from_wire(&unknown.event_type),
         }
+    }
+}
+
+/// Reads an event back from the JSON that serializing it wrote (a body, as received):
+/// `serde_json` only, since the payload is kept as raw JSON text. The event owns its
+/// text.
+impl<'de> ::serde::Deserialize<'de> for Event<'_> {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        d: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let body: ::std::boxed::Box<RawValue> = ::serde::Deserialize::deserialize(d)?;
+        Event::parse_str(body.get())
+            .map(Event::into_owned)
+            .map_err(::serde::de::Error::custom)
     }
 }
 
@@ -2542,7 +3239,7 @@ impl ::serde::Serialize for Event<'_> {
             }
             Event::Validation(raw) => raw.serialize(s),
             Event::Unknown(unknown) => {
-                crate::runtime::de::serialize_wrapped(WRAPPER, unknown.payload, s)
+                crate::runtime::de::serialize_wrapped(WRAPPER, &*unknown.payload, s)
             }
         }
     }

@@ -64,6 +64,30 @@ pub struct ConnectionEvent<'a> {
     pub occurred_at: ::core::option::Option<::std::borrow::Cow<'a, str>>,
 }
 
+impl ConnectionEvent<'_> {
+    /// The same value, owning its text, to send to a task or a queue.
+    pub fn into_owned(self) -> ConnectionEvent<'static> {
+        ConnectionEvent {
+            event_type: self
+                .event_type
+                .map(|v| ::std::borrow::Cow::Owned(v.into_owned())),
+            event_id: self.event_id.map(|v| ::std::borrow::Cow::Owned(v.into_owned())),
+            service_id: self
+                .service_id
+                .map(|v| ::std::borrow::Cow::Owned(v.into_owned())),
+            entity_id: self.entity_id.map(|v| ::std::borrow::Cow::Owned(v.into_owned())),
+            entity_type: self
+                .entity_type
+                .map(|v| ::std::borrow::Cow::Owned(v.into_owned())),
+            entity: self.entity.map(|v| v.into_owned()),
+            execution_attempt: self.execution_attempt,
+            occurred_at: self
+                .occurred_at
+                .map(|v| ::std::borrow::Cow::Owned(v.into_owned())),
+        }
+    }
+}
+
 /// A consumer's connection to a service, as Vault reports it.
 #[derive(Clone, Debug, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
 pub struct ConsumerConnection<'a> {
@@ -193,6 +217,47 @@ pub struct ConsumerConnection<'a> {
     pub last_refresh_failed_at: ::core::option::Option<::std::borrow::Cow<'a, str>>,
 }
 
+impl ConsumerConnection<'_> {
+    /// The same value, owning its text, to send to a task or a queue.
+    pub fn into_owned(self) -> ConsumerConnection<'static> {
+        ConsumerConnection {
+            id: self.id.map(|v| ::std::borrow::Cow::Owned(v.into_owned())),
+            name: self.name.map(|v| ::std::borrow::Cow::Owned(v.into_owned())),
+            icon: self.icon.map(|v| ::std::borrow::Cow::Owned(v.into_owned())),
+            logo: self.logo.map(|v| ::std::borrow::Cow::Owned(v.into_owned())),
+            website: self.website.map(|v| ::std::borrow::Cow::Owned(v.into_owned())),
+            tag_line: self.tag_line.map(|v| ::std::borrow::Cow::Owned(v.into_owned())),
+            service_id: self
+                .service_id
+                .map(|v| ::std::borrow::Cow::Owned(v.into_owned())),
+            unified_api: self
+                .unified_api
+                .map(|v| ::std::borrow::Cow::Owned(v.into_owned())),
+            consumer_id: self
+                .consumer_id
+                .map(|v| ::std::borrow::Cow::Owned(v.into_owned())),
+            auth_type: self.auth_type,
+            enabled: self.enabled,
+            settings: self.settings,
+            metadata: self.metadata,
+            created_at: self
+                .created_at
+                .map(|v| ::std::borrow::Cow::Owned(v.into_owned())),
+            updated_at: self
+                .updated_at
+                .map(|v| ::std::borrow::Cow::Owned(v.into_owned())),
+            state: self.state,
+            health: self.health,
+            credentials_expire_at: self
+                .credentials_expire_at
+                .map(|v| ::std::borrow::Cow::Owned(v.into_owned())),
+            last_refresh_failed_at: self
+                .last_refresh_failed_at
+                .map(|v| ::std::borrow::Cow::Owned(v.into_owned())),
+        }
+    }
+}
+
 /// The payload of every unified-api event (everything but Vault).
 #[derive(Clone, Debug, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
 pub struct UnifiedEvent<'a> {
@@ -274,6 +339,38 @@ pub struct UnifiedEvent<'a> {
         skip_serializing_if = "::core::option::Option::is_none"
     )]
     pub occurred_at: ::core::option::Option<::std::borrow::Cow<'a, str>>,
+}
+
+impl UnifiedEvent<'_> {
+    /// The same value, owning its text, to send to a task or a queue.
+    pub fn into_owned(self) -> UnifiedEvent<'static> {
+        UnifiedEvent {
+            event_type: self
+                .event_type
+                .map(|v| ::std::borrow::Cow::Owned(v.into_owned())),
+            event_id: self.event_id.map(|v| ::std::borrow::Cow::Owned(v.into_owned())),
+            unified_api: self
+                .unified_api
+                .map(|v| ::std::borrow::Cow::Owned(v.into_owned())),
+            service_id: self
+                .service_id
+                .map(|v| ::std::borrow::Cow::Owned(v.into_owned())),
+            consumer_id: self
+                .consumer_id
+                .map(|v| ::std::borrow::Cow::Owned(v.into_owned())),
+            entity_id: self.entity_id.map(|v| ::std::borrow::Cow::Owned(v.into_owned())),
+            entity_type: self
+                .entity_type
+                .map(|v| ::std::borrow::Cow::Owned(v.into_owned())),
+            entity_url: self
+                .entity_url
+                .map(|v| ::std::borrow::Cow::Owned(v.into_owned())),
+            execution_attempt: self.execution_attempt,
+            occurred_at: self
+                .occurred_at
+                .map(|v| ::std::borrow::Cow::Owned(v.into_owned())),
+        }
+    }
 }
 
 /// Type of authorization used by the connector.

@@ -12,7 +12,7 @@ const WRAPPER: ::core::option::Option<&str> = None;
 ///
 /// Serializing an event gives back the body it was parsed from (as JSON; key order and spacing are
 /// not kept).
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub enum Event<'a> {
     /// `order.canceled`: Event broadcast when an order has been canceled.
@@ -46,26 +46,40 @@ impl<'a> Event<'a> {
             match EventType::known(&name) {
                 #[cfg(feature = "pack-orders")]
                 Some(EventType::OrderCanceled) => {
-                    Event::OrderCanceled(crate::runtime::RawPayload(payload))
+                    Event::OrderCanceled(crate::runtime::RawPayload::borrowed(payload))
                 }
 
                 #[cfg(feature = "pack-orders")]
                 Some(EventType::OrderCreated) => {
-                    Event::OrderCreated(crate::runtime::RawPayload(payload))
+                    Event::OrderCreated(crate::runtime::RawPayload::borrowed(payload))
                 }
 
                 #[cfg(feature = "pack-orders")]
                 Some(EventType::OrderShipped) => {
-                    Event::OrderShipped(crate::runtime::RawPayload(payload))
+                    Event::OrderShipped(crate::runtime::RawPayload::borrowed(payload))
                 }
                 _ => {
                     Event::Unknown(UnknownEvent {
                         event_type: name,
-                        payload,
+                        payload: Cow::Borrowed(payload),
                     })
                 }
             },
         )
+    }
+
+    /// The same event, owning its payload's text: an `Event<'static>`, to send to a task or
+    /// a queue after the request's body is gone.
+    pub fn into_owned(self) -> Event<'static> {
+        match self {
+            #[cfg(feature = "pack-orders")]
+            Event::OrderCanceled(payload) => Event::OrderCanceled(payload.into_owned()),
+            #[cfg(feature = "pack-orders")]
+            Event::OrderCreated(payload) => Event::OrderCreated(payload.into_owned()),
+            #[cfg(feature = "pack-orders")]
+            Event::OrderShipped(payload) => Event::OrderShipped(payload.into_owned()),
+            Event::Unknown(unknown) => Event::Unknown(unknown.into_owned()),
+        }
     }
 
     /// The event's type.
@@ -103,7 +117,7 @@ impl ::serde::Serialize for Event<'_> {
                 crate::runtime::de::serialize_wrapped(WRAPPER, payload, s)
             }
             Event::Unknown(unknown) => {
-                crate::runtime::de::serialize_wrapped(WRAPPER, unknown.payload, s)
+                crate::runtime::de::serialize_wrapped(WRAPPER, &*unknown.payload, s)
             }
         }
     }

@@ -37,7 +37,7 @@ pub fn emit(p: &Provider) -> TokenStream {
     let parse_arms = p.events.iter().map(|e| {
         let (cfg, v) = (cfg(&p.apis[e.api]), ident(&e.variant));
         let value = match e.payload {
-            Payload::Raw => quote!(crate::runtime::RawPayload(payload)),
+            Payload::Raw => quote!(crate::runtime::RawPayload::borrowed(payload)),
             Payload::Object(i) if p.objects[i].boxed => quote!(::std::boxed::Box::new(crate::runtime::de::payload(payload, &name)?)),
             Payload::Object(_) => quote!(crate::runtime::de::payload(payload, &name)?),
         };
@@ -50,6 +50,31 @@ pub fn emit(p: &Provider) -> TokenStream {
     let ser_arms = p.events.iter().map(|e| {
         let (cfg, v) = (cfg(&p.apis[e.api]), ident(&e.variant));
         quote!(#cfg Event::#v(payload) => crate::runtime::de::serialize_wrapped(WRAPPER, payload, s),)
+    });
+    let owned_arms = p.events.iter().map(|e| {
+        let (cfg, v) = (cfg(&p.apis[e.api]), ident(&e.variant));
+        let owned = match e.payload {
+            Payload::Raw => quote!(payload.into_owned()),
+            Payload::Object(i) if p.objects[i].borrows && p.objects[i].boxed => quote!(::std::boxed::Box::new((*payload).into_owned())),
+            Payload::Object(i) if p.objects[i].borrows => quote!(payload.into_owned()),
+            Payload::Object(_) => quote!(payload),
+        };
+        quote!(#cfg Event::#v(payload) => Event::#v(#owned),)
+    });
+    let validation_owned = p.validation_event.as_ref().map(|_| quote!(Event::Validation(raw) => Event::Validation(raw.into_owned()),));
+    // An event reads back from what serializing it wrote when the body names its event.
+    let deserialize = p.envelope.event_type_field.is_some().then(|| {
+        quote! {
+            /// Reads an event back from the JSON that serializing it wrote (a body, as received):
+            /// `serde_json` only, since the payload is kept as raw JSON text. The event owns its
+            /// text.
+            impl<'de> ::serde::Deserialize<'de> for Event<'_> {
+                fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::core::result::Result<Self, D::Error> {
+                    let body: ::std::boxed::Box<RawValue> = ::serde::Deserialize::deserialize(d)?;
+                    Event::parse_str(body.get()).map(Event::into_owned).map_err(::serde::de::Error::custom)
+                }
+            }
+        }
     });
     let try_fast = super::onepass::has(p).then(|| {
         quote! {
@@ -101,7 +126,7 @@ pub fn emit(p: &Provider) -> TokenStream {
     let validation_parse = validation.as_ref().map(|(v, _)| {
         quote! {
             if event_type == #v {
-                return Ok(Event::Validation(crate::runtime::RawPayload(crate::runtime::de::unwrap(body, None)?)));
+                return Ok(Event::Validation(crate::runtime::RawPayload::borrowed(crate::runtime::de::unwrap(body, None)?)));
             }
         }
     });
@@ -123,7 +148,7 @@ pub fn emit(p: &Provider) -> TokenStream {
         const WRAPPER: ::core::option::Option<&str> = #wrapper;
 
         #enum_doc
-        #[derive(Clone, Debug)]
+        #[derive(Clone, Debug, PartialEq)]
         #[non_exhaustive]
         pub enum Event<'a> {
             #(#variants)*
@@ -145,8 +170,18 @@ pub fn emit(p: &Provider) -> TokenStream {
             fn from_payload(name: Cow<'a, str>, payload: &'a RawValue) -> ::core::result::Result<Self, ParseError> {
                 Ok(match EventType::known(&name) {
                     #(#parse_arms)*
-                    _ => Event::Unknown(UnknownEvent { event_type: name, payload }),
+                    _ => Event::Unknown(UnknownEvent { event_type: name, payload: Cow::Borrowed(payload) }),
                 })
+            }
+
+            /// The same event, owning its payload's text: an `Event<'static>`, to send to a task or
+            /// a queue after the request's body is gone.
+            pub fn into_owned(self) -> Event<'static> {
+                match self {
+                    #(#owned_arms)*
+                    #validation_owned
+                    Event::Unknown(unknown) => Event::Unknown(unknown.into_owned()),
+                }
             }
 
             /// The event's type.
@@ -160,12 +195,14 @@ pub fn emit(p: &Provider) -> TokenStream {
         }
 
 
+        #deserialize
+
         impl ::serde::Serialize for Event<'_> {
             fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::core::result::Result<S::Ok, S::Error> {
                 match self {
                     #(#ser_arms)*
                     #validation_ser
-                    Event::Unknown(unknown) => crate::runtime::de::serialize_wrapped(WRAPPER, unknown.payload, s),
+                    Event::Unknown(unknown) => crate::runtime::de::serialize_wrapped(WRAPPER, &*unknown.payload, s),
                 }
             }
         }

@@ -47,12 +47,37 @@ fn object(o: &Object) -> TokenStream {
     let generics = if o.borrows { quote!(<'a>) } else { quote!() };
     let doc = docs::prose(&o.description);
     let fields = o.fields.iter().map(|f| field(o.kind, f));
+    let into_owned = o.borrows.then(|| {
+        let moves = o.fields.iter().map(|f| {
+            let n = ident(&f.rust);
+            let owned = match &f.ty {
+                Type::String => Some(quote!(::std::borrow::Cow::Owned(v.into_owned()))),
+                Type::Object(_, true) => Some(quote!(v.into_owned())),
+                _ => None,
+            };
+            match (owned, f.required) {
+                (None, _) => quote!(#n: self.#n),
+                (Some(owned), true) => quote!(#n: { let v = self.#n; #owned }),
+                (Some(owned), false) => quote!(#n: self.#n.map(|v| #owned)),
+            }
+        });
+        quote! {
+            impl #name<'_> {
+                /// The same value, owning its text, to send to a task or a queue.
+                pub fn into_owned(self) -> #name<'static> {
+                    #name { #(#moves),* }
+                }
+            }
+        }
+    });
     quote! {
         #doc
         #[derive(Clone, Debug, PartialEq, ::serde::Deserialize, ::serde::Serialize)]
         pub struct #name #generics {
             #(#fields)*
         }
+
+        #into_owned
     }
 }
 
