@@ -62,6 +62,8 @@ impl Catalog {
 pub struct Provider {
     /// The id, e.g. `apideck`.
     pub name: String,
+    /// The generated library's name (`webhook_events`), which doc examples import from.
+    pub lib: String,
     /// The Rust module name.
     pub module: String,
     /// The vendor's name, e.g. `Apideck`.

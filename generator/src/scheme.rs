@@ -33,6 +33,8 @@ pub struct VerifierSpec {
     pub type_path: fn() -> TokenStream,
     /// What the key is, for the `Verifier::new` docs.
     pub key_doc: &'static str,
+    /// A key the scheme accepts, for doc examples.
+    pub example_key: &'static str,
     /// Statements of `testing::sign_as` that bind `headers: Vec<(String, String)>` for `key`,
     /// `body` and `delivery_key` (a `&str` unique to the delivery), signed as the provider signs.
     pub sign: fn() -> TokenStream,
@@ -55,6 +57,7 @@ pub static SCHEMES: &[SchemeSpec] = &[
             runtime_feature: "apideck",
             type_path: || quote!(crate::runtime::verify::apideck::ApideckHmac),
             key_doc: "your Apideck API key (the HMAC key Apideck signs with)",
+            example_key: "sk_test_example",
             sign: || {
                 quote! {
                     let scheme = crate::runtime::verify::apideck::ApideckHmac::new([key], super::SIGNATURE_HEADER)?;
@@ -78,6 +81,7 @@ pub static SCHEMES: &[SchemeSpec] = &[
             runtime_feature: "standard-webhooks",
             type_path: || quote!(crate::runtime::verify::standard::StandardWebhooks),
             key_doc: "the endpoint's `whsec_` secret",
+            example_key: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
             sign: || {
                 quote! {
                     let scheme = crate::runtime::verify::standard::StandardWebhooks::new([key])?;

@@ -11,6 +11,29 @@ use crate::runtime::Delivery;
 /// must write: implement the events you care about and let the rest (including events added to the
 /// catalog later, and unknown ones) fall through to it. `Output` is what your methods return: `()`,
 /// a `Result`, or a future.
+///
+/// # Examples
+///
+/// ```
+/// use webhook_events::apideck::Event;
+/// use webhook_events::apideck::{dispatch, Handler};
+///
+/// /// Counts what it receives.
+/// struct Count(usize);
+///
+/// impl Handler for Count {
+///     type Output = ();
+///     fn on_event(&mut self, _event: Event<'_>) {
+///         self.0 += 1;
+///     }
+/// }
+///
+/// let body = "{\"payload\":{\"event_type\":\"example.not_in_the_catalog\"}}";
+/// let event = Event::parse(body.as_bytes()).unwrap();
+/// let mut count = Count(0);
+/// dispatch(&mut count, event);
+/// assert_eq!(count.0, 1);
+/// ```
 pub trait Handler {
     /// What every method returns.
     type Output;
@@ -1574,6 +1597,29 @@ pub trait Handler {
 
 /// Routes an event to its method on `handler`: Apideck events to theirs, every other event to
 /// [`Handler::on_event`].
+///
+/// # Examples
+///
+/// ```
+/// use webhook_events::apideck::Event;
+/// use webhook_events::apideck::{dispatch, Handler};
+///
+/// /// Counts what it receives.
+/// struct Count(usize);
+///
+/// impl Handler for Count {
+///     type Output = ();
+///     fn on_event(&mut self, _event: Event<'_>) {
+///         self.0 += 1;
+///     }
+/// }
+///
+/// let body = "{\"payload\":{\"event_type\":\"example.not_in_the_catalog\"}}";
+/// let event = Event::parse(body.as_bytes()).unwrap();
+/// let mut count = Count(0);
+/// dispatch(&mut count, event);
+/// assert_eq!(count.0, 1);
+/// ```
 pub fn dispatch<H: Handler + ?Sized>(handler: &mut H, event: Event<'_>) -> H::Output {
     match event {
         #[cfg(feature = "apideck-accounting")]
@@ -2116,6 +2162,31 @@ pub fn dispatch<H: Handler + ?Sized>(handler: &mut H, event: Event<'_>) -> H::Ou
 /// borrow the payload. Each method also gets the delivery's context ([`Delivery`]: its id, the
 /// event's catalog row, the headers worth having). Implement the methods with `async fn`; every one
 /// has a default that passes the event on to [`AsyncHandler::on_event`], the one you must write.
+///
+/// # Examples
+///
+/// ```
+/// use webhook_events::Delivery;
+/// use webhook_events::apideck::Event;
+/// use webhook_events::apideck::{dispatch_async, AsyncHandler};
+///
+/// /// Shared by every request: `&self`, no lock.
+/// struct Log;
+///
+/// impl AsyncHandler for Log {
+///     type Output = Result<(), String>;
+///     async fn on_event(&self, delivery: &Delivery<'_>, event: Event<'_>) -> Result<(), String> {
+///         println!("{} ({})", event.event_type(), delivery.id);
+///         Ok(())
+///     }
+/// }
+///
+/// /// What a request handler awaits.
+/// async fn handle(event: Event<'_>) -> Result<(), String> {
+///     dispatch_async(&Log, Delivery::default(), event).await
+/// }
+/// # let _ = handle;
+/// ```
 #[cfg(feature = "async")]
 pub trait AsyncHandler: Send + Sync {
     /// What every method's future gives.
@@ -3821,6 +3892,31 @@ pub trait AsyncHandler: Send + Sync {
 
 /// Routes an event to its method on an [`AsyncHandler`]: Apideck events to theirs, every other
 /// event to [`AsyncHandler::on_event`]. Fills in [`Delivery::info`] from the event.
+///
+/// # Examples
+///
+/// ```
+/// use webhook_events::Delivery;
+/// use webhook_events::apideck::Event;
+/// use webhook_events::apideck::{dispatch_async, AsyncHandler};
+///
+/// /// Shared by every request: `&self`, no lock.
+/// struct Log;
+///
+/// impl AsyncHandler for Log {
+///     type Output = Result<(), String>;
+///     async fn on_event(&self, delivery: &Delivery<'_>, event: Event<'_>) -> Result<(), String> {
+///         println!("{} ({})", event.event_type(), delivery.id);
+///         Ok(())
+///     }
+/// }
+///
+/// /// What a request handler awaits.
+/// async fn handle(event: Event<'_>) -> Result<(), String> {
+///     dispatch_async(&Log, Delivery::default(), event).await
+/// }
+/// # let _ = handle;
+/// ```
 #[cfg(feature = "async")]
 pub async fn dispatch_async<H: AsyncHandler + ?Sized>(
     handler: &H,
@@ -4683,6 +4779,24 @@ pub fn dispatch_ref<'a, H: AsyncHandler + ?Sized>(
 /// An [`AsyncHandler`] made of one handler per api and a fallback: each api's events go to its
 /// handler (its unknown events too, by the name's first segment); everything else goes to the
 /// fallback. Built once, shared by every request.
+///
+/// # Examples
+///
+/// ```
+/// use webhook_events::Delivery;
+/// use webhook_events::apideck::{AsyncHandler, Event, Router};
+///
+/// struct Fallback;
+///
+/// impl AsyncHandler for Fallback {
+///     type Output = ();
+///     async fn on_event(&self, _: &Delivery<'_>, _: Event<'_>) {}
+/// }
+///
+/// // Once, at start-up; add one handler per api with its `with_` method.
+/// let router: Router<()> = Router::new(Fallback);
+/// # let _ = router;
+/// ```
 #[cfg(feature = "async")]
 pub struct Router<O> {
     fallback: ::std::boxed::Box<dyn ErasedHandler<O>>,

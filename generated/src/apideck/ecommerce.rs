@@ -16,6 +16,29 @@ use crate::runtime::Delivery;
 /// must write: implement the events you care about and let the rest (including events added to the
 /// catalog later, and unknown ones) fall through to it. `Output` is what your methods return: `()`,
 /// a `Result`, or a future.
+///
+/// # Examples
+///
+/// ```
+/// use webhook_events::apideck::Event;
+/// use webhook_events::apideck::ecommerce::{dispatch, Handler};
+///
+/// /// Counts what it receives.
+/// struct Count(usize);
+///
+/// impl Handler for Count {
+///     type Output = ();
+///     fn on_event(&mut self, _event: Event<'_>) {
+///         self.0 += 1;
+///     }
+/// }
+///
+/// let body = "{\"payload\":{\"event_type\":\"example.not_in_the_catalog\"}}";
+/// let event = Event::parse(body.as_bytes()).unwrap();
+/// let mut count = Count(0);
+/// dispatch(&mut count, event);
+/// assert_eq!(count.0, 1);
+/// ```
 pub trait Handler {
     /// What every method returns.
     type Output;
@@ -116,6 +139,29 @@ pub trait Handler {
 
 /// Routes an event to its method on `handler`: Apideck Ecommerce events to theirs, every other
 /// event to [`Handler::on_event`].
+///
+/// # Examples
+///
+/// ```
+/// use webhook_events::apideck::Event;
+/// use webhook_events::apideck::ecommerce::{dispatch, Handler};
+///
+/// /// Counts what it receives.
+/// struct Count(usize);
+///
+/// impl Handler for Count {
+///     type Output = ();
+///     fn on_event(&mut self, _event: Event<'_>) {
+///         self.0 += 1;
+///     }
+/// }
+///
+/// let body = "{\"payload\":{\"event_type\":\"example.not_in_the_catalog\"}}";
+/// let event = Event::parse(body.as_bytes()).unwrap();
+/// let mut count = Count(0);
+/// dispatch(&mut count, event);
+/// assert_eq!(count.0, 1);
+/// ```
 pub fn dispatch<H: Handler + ?Sized>(handler: &mut H, event: Event<'_>) -> H::Output {
     match event {
         Event::EcommerceCustomerCreated(payload) => handler.on_customer_created(payload),
@@ -137,6 +183,31 @@ pub fn dispatch<H: Handler + ?Sized>(handler: &mut H, event: Event<'_>) -> H::Ou
 /// id, the event's catalog row, the headers worth having). Implement the methods with `async fn`;
 /// every one has a default that passes the event on to [`AsyncHandler::on_event`], the one you must
 /// write.
+///
+/// # Examples
+///
+/// ```
+/// use webhook_events::Delivery;
+/// use webhook_events::apideck::Event;
+/// use webhook_events::apideck::ecommerce::{dispatch_async, AsyncHandler};
+///
+/// /// Shared by every request: `&self`, no lock.
+/// struct Log;
+///
+/// impl AsyncHandler for Log {
+///     type Output = Result<(), String>;
+///     async fn on_event(&self, delivery: &Delivery<'_>, event: Event<'_>) -> Result<(), String> {
+///         println!("{} ({})", event.event_type(), delivery.id);
+///         Ok(())
+///     }
+/// }
+///
+/// /// What a request handler awaits.
+/// async fn handle(event: Event<'_>) -> Result<(), String> {
+///     dispatch_async(&Log, Delivery::default(), event).await
+/// }
+/// # let _ = handle;
+/// ```
 #[cfg(feature = "async")]
 pub trait AsyncHandler: Send + Sync {
     /// What every method's future gives.
@@ -251,6 +322,31 @@ pub trait AsyncHandler: Send + Sync {
 
 /// Routes an event to its method on an [`AsyncHandler`]: Apideck Ecommerce events to theirs, every
 /// other event to [`AsyncHandler::on_event`]. Fills in [`Delivery::info`] from the event.
+///
+/// # Examples
+///
+/// ```
+/// use webhook_events::Delivery;
+/// use webhook_events::apideck::Event;
+/// use webhook_events::apideck::ecommerce::{dispatch_async, AsyncHandler};
+///
+/// /// Shared by every request: `&self`, no lock.
+/// struct Log;
+///
+/// impl AsyncHandler for Log {
+///     type Output = Result<(), String>;
+///     async fn on_event(&self, delivery: &Delivery<'_>, event: Event<'_>) -> Result<(), String> {
+///         println!("{} ({})", event.event_type(), delivery.id);
+///         Ok(())
+///     }
+/// }
+///
+/// /// What a request handler awaits.
+/// async fn handle(event: Event<'_>) -> Result<(), String> {
+///     dispatch_async(&Log, Delivery::default(), event).await
+/// }
+/// # let _ = handle;
+/// ```
 #[cfg(feature = "async")]
 pub async fn dispatch_async<H: AsyncHandler + ?Sized>(
     handler: &H,

@@ -12,6 +12,19 @@ const WRAPPER: ::core::option::Option<&str> = Some("payload");
 ///
 /// Serializing an event gives back the body it was parsed from (as JSON; key order and spacing are
 /// not kept).
+///
+/// # Examples
+///
+/// ```
+/// use webhook_events::apideck::Event;
+///
+/// let body = "{\"payload\":{\"event_type\":\"example.not_in_the_catalog\"}}";
+/// let event = Event::parse(body.as_bytes()).unwrap();
+/// assert!(matches!(event, Event::Unknown(_)));
+/// // An event owns its text when it must outlive the body.
+/// let owned: Event<'static> = event.into_owned();
+/// assert!(!owned.event_type().is_known());
+/// ```
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub enum Event<'a> {

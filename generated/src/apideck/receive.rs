@@ -24,13 +24,49 @@ use crate::runtime::ParseError;
 ///
 /// Build it once and share it; it is cheap to clone. `Debug` never shows a key. Its methods are
 /// those of the runtime's [`Verifier`](crate::runtime::receive::Verifier).
+///
+/// # Examples
+///
+/// ```
+/// use webhook_events::apideck::Verifier;
+///
+/// let verifier = Verifier::new("sk_test_example")?; // once, and shared
+/// let headers: Vec<(&str, &str)> = Vec::new();
+/// // A request without its signature never verifies.
+/// assert!(verifier.verify(&headers, b"{}").is_err());
+/// # Ok::<(), webhook_events::KeyError>(())
+/// ```
 pub type Verifier<S = crate::runtime::verify::apideck::ApideckHmac> = crate::runtime::receive::Verifier<
     Spec,
     S,
 >;
 
-/// A request whose signature was verified: the only way to its event. Its methods are those
-/// of the runtime's [`Verified`](crate::runtime::receive::Verified).
+/// A request whose signature was verified: the only way to its event. Its methods are those of the
+/// runtime's [`Verified`](crate::runtime::receive::Verified).
+///
+/// # Examples
+///
+/// ```
+/// use std::borrow::Cow;
+///
+/// use webhook_events::{Headers, Scheme, VerifyError};
+/// use webhook_events::apideck::Verifier;
+///
+/// /// Trusts every body (a real scheme checks a signature in `headers`).
+/// struct TrustAll;
+///
+/// impl Scheme for TrustAll {
+///     fn verify<'b>(&self, _: &dyn Headers, body: &'b [u8]) -> Result<Cow<'b, str>, VerifyError> {
+///         std::str::from_utf8(body).map(Cow::Borrowed).map_err(|_| VerifyError::NotUtf8)
+///     }
+/// }
+///
+/// let verifier = Verifier::with_scheme(TrustAll);
+/// let headers: Vec<(&str, &str)> = Vec::new();
+/// let verified = verifier.verify(&headers, b"{}").unwrap();
+/// assert_eq!(verified.body(), "{}");
+/// let _id = verified.delivery_id(); // from what was verified
+/// ```
 pub type Verified<'a> = crate::runtime::receive::Verified<'a, Spec>;
 
 /// What the runtime's verifier knows of Apideck's deliveries: headers, envelope, events.

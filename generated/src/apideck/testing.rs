@@ -2,6 +2,19 @@
 
 //! Signing requests as Apideck does, to test handlers end to end with real signatures. Enabled by
 //! the `test-util` feature; not for production code.
+//!
+//! # Examples
+//!
+//! ```
+//! use webhook_events::apideck::{testing, EventType, Verifier, EVENTS};
+//!
+//! let key = "sk_test_example";
+//! if let Some(info) = EVENTS.first() {
+//!     let signed = testing::sign_fixture(key, &EventType::from_wire(info.event_type)).unwrap();
+//!     let verified = Verifier::new(key).unwrap().verify(&signed.headers, &signed.body).unwrap();
+//!     assert!(!verified.body().is_empty());
+//! }
+//! ```
 
 use super::EventType;
 

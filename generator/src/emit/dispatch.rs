@@ -10,7 +10,7 @@ use crate::ir::{Event, Provider};
 /// The trait, and the function routing an `Event` to it, for `events`; `method` names each
 /// event's method; `gate` says whether arms need their api's `cfg` (not inside an api module,
 /// which is gated as a whole).
-fn handler(p: &Provider, events: &[&Event], method: impl Fn(&Event) -> String, gate: bool, scope: &str) -> TokenStream {
+fn handler(p: &Provider, api: Option<&str>, events: &[&Event], method: impl Fn(&Event) -> String, gate: bool, scope: &str) -> TokenStream {
     let lt = quote!('_);
     let cfg_of = |e: &Event| if gate { cfg(&p.apis[e.api]) } else { quote!() };
     let methods = events.iter().map(|e| {
@@ -33,10 +33,13 @@ fn handler(p: &Provider, events: &[&Event], method: impl Fn(&Event) -> String, g
         "Receives {scope}, one method per event.\n\nEvery method has a default that passes the event on to \
          [`Handler::on_event`], the one method you must write: implement the events you care about and let \
          the rest (including events added to the catalog later, and unknown ones) fall through to it. \
-         `Output` is what your methods return: `()`, a `Result`, or a future."
+         `Output` is what your methods return: `()`, a `Result`, or a future.\n\n{}",
+        super::examples::handler(p, api)
     ));
-    let fn_doc =
-        docs::lines(&format!("Routes an event to its method on `handler`: {scope} to theirs, every other event to [`Handler::on_event`]."));
+    let fn_doc = docs::lines(&format!(
+        "Routes an event to its method on `handler`: {scope} to theirs, every other event to [`Handler::on_event`].\n\n{}",
+        super::examples::handler(p, api)
+    ));
     let async_methods = events.iter().map(|e| {
         let (cfg, m, v) = (cfg_of(e), ident(&method(e)), ident(&e.variant));
         let ty = payload_type(p, e, &lt);
@@ -58,11 +61,13 @@ fn handler(p: &Provider, events: &[&Event], method: impl Fn(&Event) -> String, g
          value serves every request and task, and methods that return a `Send` future, which may borrow \
          the payload. Each method also gets the delivery's context ([`Delivery`]: its id, the event's \
          catalog row, the headers worth having). Implement the methods with `async fn`; every one has a \
-         default that passes the event on to [`AsyncHandler::on_event`], the one you must write."
+         default that passes the event on to [`AsyncHandler::on_event`], the one you must write.\n\n{}",
+        super::examples::async_handler(p, api)
     ));
     let async_fn_doc = docs::lines(&format!(
         "Routes an event to its method on an [`AsyncHandler`]: {scope} to theirs, every other event to \
-         [`AsyncHandler::on_event`]. Fills in [`Delivery::info`] from the event."
+         [`AsyncHandler::on_event`]. Fills in [`Delivery::info`] from the event.\n\n{}",
+        super::examples::async_handler(p, api)
     ));
     quote! {
         #trait_doc
@@ -123,7 +128,7 @@ fn handler(p: &Provider, events: &[&Event], method: impl Fn(&Event) -> String, g
 
 pub fn emit_provider(p: &Provider) -> TokenStream {
     let events: Vec<&Event> = p.events.iter().collect();
-    let body = handler(p, &events, |e| e.method.clone(), true, &format!("{} events", docs::md(&p.title)));
+    let body = handler(p, None, &events, |e| e.method.clone(), true, &format!("{} events", docs::md(&p.title)));
     let router = router(p);
     quote! {
         use super::Event;
@@ -186,8 +191,9 @@ fn router(p: &Provider) -> TokenStream {
     };
     let doc = docs::lines(&format!(
         "An [`AsyncHandler`] made of one handler per api and a fallback: each api's events go to its \
-         handler{}; everything else goes to the fallback. Built once, shared by every request.",
-        if p.api_prefixed { " (its unknown events too, by the name's first segment)" } else { "" }
+         handler{}; everything else goes to the fallback. Built once, shared by every request.\n\n{}",
+        if p.api_prefixed { " (its unknown events too, by the name's first segment)" } else { "" },
+        super::examples::router(p)
     ));
     quote! {
         #doc
@@ -242,7 +248,14 @@ fn router(p: &Provider) -> TokenStream {
 pub fn emit_api(p: &Provider, api: usize) -> TokenStream {
     let a = &p.apis[api];
     let events: Vec<&Event> = p.events.iter().filter(|e| e.api == api).collect();
-    let body = handler(p, &events, |e| e.api_method.clone(), false, &format!("{} {} events", docs::md(&p.title), docs::md(&a.title)));
+    let body = handler(
+        p,
+        Some(&a.module),
+        &events,
+        |e| e.api_method.clone(),
+        false,
+        &format!("{} {} events", docs::md(&p.title), docs::md(&a.title)),
+    );
     let mut text = format!("{} {}", docs::md(&p.title), docs::md(&a.title));
     if let Some(d) = &a.description {
         text.push_str(&format!(": {}", docs::md(d)));

@@ -134,8 +134,9 @@ pub fn emit(p: &Provider) -> TokenStream {
     let validation_ser = validation.as_ref().map(|_| quote!(Event::Validation(raw) => raw.serialize(s),));
     let enum_doc = docs::lines(&format!(
         "A parsed {} webhook: which event it is, and its payload, typed.\n\nSerializing an event gives back the body it was parsed from (as JSON; \
-         key order and spacing are not kept).",
-        docs::md(&p.title)
+         key order and spacing are not kept).\n\n{}",
+        docs::md(&p.title),
+        super::examples::event(p)
     ));
     quote! {
         use ::std::borrow::Cow;

@@ -8,6 +8,7 @@ mod dispatch;
 mod docs;
 mod event;
 mod event_type;
+mod examples;
 mod fixtures;
 mod onepass;
 mod provider;

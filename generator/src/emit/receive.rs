@@ -64,7 +64,13 @@ pub fn emit(p: &Provider) -> TokenStream {
     let module_doc = docs::inner(&format!("Verifying that a delivery comes from {title}.\n\n{signing_doc}{note}"));
     let verifier_doc = docs::lines(&format!(
         "{verifier_doc}\n\nBuild it once and share it; it is cheap to clone. `Debug` never shows a key. Its methods \
-         are those of the runtime's [`Verifier`](crate::runtime::receive::Verifier)."
+         are those of the runtime's [`Verifier`](crate::runtime::receive::Verifier).\n\n{}",
+        super::examples::verifier(p, verifier(p).map(|v| v.example_key))
+    ));
+    let verified_doc = docs::lines(&format!(
+        "A request whose signature was verified: the only way to its event. Its methods are those of the runtime's \
+         [`Verified`](crate::runtime::receive::Verified).\n\n{}",
+        super::examples::verified(p)
     ));
     let spec_doc = docs::lines(&format!("What the runtime's verifier knows of {title}'s deliveries: headers, envelope, events."));
     quote! {
@@ -76,8 +82,7 @@ pub fn emit(p: &Provider) -> TokenStream {
         #verifier_doc
         pub type Verifier<S = #scheme> = crate::runtime::receive::Verifier<Spec, S>;
 
-        /// A request whose signature was verified: the only way to its event. Its methods are those
-        /// of the runtime's [`Verified`](crate::runtime::receive::Verified).
+        #verified_doc
         pub type Verified<'a> = crate::runtime::receive::Verified<'a, Spec>;
 
         #spec_doc
@@ -177,7 +182,8 @@ pub fn emit_testing(p: &Provider) -> Option<TokenStream> {
     });
     let doc = docs::inner(&format!(
         "Signing requests as {title} does, to test handlers end to end with real signatures. Enabled by the \
-         `test-util` feature; not for production code."
+         `test-util` feature; not for production code.\n\n{}",
+        super::examples::testing(p, v.example_key)
     ));
     let sign_doc = docs::lines(&format!(
         "Signs `body` with `key` as {title} would: {headers}, and the event type header where there is one. Each \

@@ -75,6 +75,9 @@ pub fn validate(spec_dir: &Path, raw: &RawCatalog, overrides: &identity::Overrid
     }
     if errors.is_empty() {
         providers.sort_by(|a, b| a.name.cmp(&b.name));
+        for p in &mut providers {
+            p.lib = identity.lib_name();
+        }
         Ok(Catalog { identity, providers })
     } else {
         Err(errors)
@@ -501,6 +504,7 @@ fn provider(files: &RawProviderFiles, errors: &mut Vec<Diagnostic>) -> Option<Pr
     events.sort_by(|a, b| a.wire.cmp(&b.wire));
     Some(Provider {
         name: raw.provider.clone(),
+        lib: String::new(),
         module: names::value_name(&raw.provider),
         title: title(file, &raw.title, errors),
         article: english::article(&raw.title.to_lowercase()),
