@@ -54,6 +54,14 @@ pub trait Deliveries: Sized + 'static {
     /// The event with a shorter lifetime: `event` itself (events are covariant, which a generic
     /// associated type cannot say).
     fn reborrow<'s, 'a: 's>(event: Self::Event<'a>) -> Self::Event<'s>;
+
+    /// The event's id, read from its parsed payload (the field [`Deliveries::EVENT_ID_FIELD`]
+    /// names), so the delivery id costs no second look at the body; `None` when the event's shape
+    /// has no such field.
+    fn event_id<'e>(event: &'e Self::Event<'_>) -> Option<&'e str> {
+        let _ = event;
+        None
+    }
 }
 
 /// A scheme built from keys alone: what `Verifier::new` and `Verifier::with_keys` build.
@@ -322,6 +330,11 @@ impl<'a, P: Deliveries> Verified<'a, P> {
     pub fn delivery_id(&self) -> Cow<'_, str> {
         if let Some(id) = self.signed_id {
             return Cow::Borrowed(id);
+        }
+        if let Some(Ok(event)) = &self.parsed {
+            if let Some(id) = P::event_id(event) {
+                return Cow::Borrowed(id);
+            }
         }
         if let Some(id) = P::EVENT_ID_FIELD.and_then(|field| crate::de::probe(self.body.as_bytes(), P::WRAPPER, field)) {
             return id;

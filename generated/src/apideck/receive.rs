@@ -138,6 +138,311 @@ impl crate::runtime::receive::Deliveries for Spec {
     fn reborrow<'s, 'a: 's>(event: Event<'a>) -> Event<'s> {
         event
     }
+
+    fn event_id<'e>(event: &'e Event<'_>) -> ::core::option::Option<&'e str> {
+        #[allow(unreachable_patterns)]
+        match event {
+            #[cfg(feature = "apideck-accounting")]
+            Event::AccountingBillCreated(payload) => payload.event_id.as_deref(),
+            #[cfg(feature = "apideck-accounting")]
+            Event::AccountingBillDeleted(payload) => payload.event_id.as_deref(),
+            #[cfg(feature = "apideck-accounting")]
+            Event::AccountingBillUpdated(payload) => payload.event_id.as_deref(),
+            #[cfg(feature = "apideck-accounting")]
+            Event::AccountingBillPaymentCreated(payload) => payload.event_id.as_deref(),
+            #[cfg(feature = "apideck-accounting")]
+            Event::AccountingBillPaymentDeleted(payload) => payload.event_id.as_deref(),
+            #[cfg(feature = "apideck-accounting")]
+            Event::AccountingBillPaymentUpdated(payload) => payload.event_id.as_deref(),
+            #[cfg(feature = "apideck-accounting")]
+            Event::AccountingCreditNoteCreated(payload) => payload.event_id.as_deref(),
+            #[cfg(feature = "apideck-accounting")]
+            Event::AccountingCreditNoteDeleted(payload) => payload.event_id.as_deref(),
+            #[cfg(feature = "apideck-accounting")]
+            Event::AccountingCreditNoteUpdated(payload) => payload.event_id.as_deref(),
+            #[cfg(feature = "apideck-accounting")]
+            Event::AccountingCustomerCreated(payload) => payload.event_id.as_deref(),
+            #[cfg(feature = "apideck-accounting")]
+            Event::AccountingCustomerDeleted(payload) => payload.event_id.as_deref(),
+            #[cfg(feature = "apideck-accounting")]
+            Event::AccountingCustomerUpdated(payload) => payload.event_id.as_deref(),
+            #[cfg(feature = "apideck-accounting")]
+            Event::AccountingExpenseCreated(payload) => payload.event_id.as_deref(),
+            #[cfg(feature = "apideck-accounting")]
+            Event::AccountingExpenseDeleted(payload) => payload.event_id.as_deref(),
+            #[cfg(feature = "apideck-accounting")]
+            Event::AccountingExpenseUpdated(payload) => payload.event_id.as_deref(),
+            #[cfg(feature = "apideck-accounting")]
+            Event::AccountingInvoiceCreated(payload) => payload.event_id.as_deref(),
+            #[cfg(feature = "apideck-accounting")]
+            Event::AccountingInvoiceDeleted(payload) => payload.event_id.as_deref(),
+            #[cfg(feature = "apideck-accounting")]
+            Event::AccountingInvoiceUpdated(payload) => payload.event_id.as_deref(),
+            #[cfg(feature = "apideck-accounting")]
+            Event::AccountingInvoiceItemCreated(payload) => payload.event_id.as_deref(),
+            #[cfg(feature = "apideck-accounting")]
+            Event::AccountingInvoiceItemDeleted(payload) => payload.event_id.as_deref(),
+            #[cfg(feature = "apideck-accounting")]
+            Event::AccountingInvoiceItemUpdated(payload) => payload.event_id.as_deref(),
+            #[cfg(feature = "apideck-accounting")]
+            Event::AccountingLedgerAccountCreated(payload) => payload.event_id.as_deref(),
+            #[cfg(feature = "apideck-accounting")]
+            Event::AccountingLedgerAccountDeleted(payload) => payload.event_id.as_deref(),
+            #[cfg(feature = "apideck-accounting")]
+            Event::AccountingLedgerAccountUpdated(payload) => payload.event_id.as_deref(),
+            #[cfg(feature = "apideck-accounting")]
+            Event::AccountingPaymentCreated(payload) => payload.event_id.as_deref(),
+            #[cfg(feature = "apideck-accounting")]
+            Event::AccountingPaymentDeleted(payload) => payload.event_id.as_deref(),
+            #[cfg(feature = "apideck-accounting")]
+            Event::AccountingPaymentUpdated(payload) => payload.event_id.as_deref(),
+            #[cfg(feature = "apideck-accounting")]
+            Event::AccountingProjectCreated(payload) => payload.event_id.as_deref(),
+            #[cfg(feature = "apideck-accounting")]
+            Event::AccountingProjectDeleted(payload) => payload.event_id.as_deref(),
+            #[cfg(feature = "apideck-accounting")]
+            Event::AccountingProjectUpdated(payload) => payload.event_id.as_deref(),
+            #[cfg(feature = "apideck-accounting")]
+            Event::AccountingPurchaseOrderCreated(payload) => payload.event_id.as_deref(),
+            #[cfg(feature = "apideck-accounting")]
+            Event::AccountingPurchaseOrderDeleted(payload) => payload.event_id.as_deref(),
+            #[cfg(feature = "apideck-accounting")]
+            Event::AccountingPurchaseOrderUpdated(payload) => payload.event_id.as_deref(),
+            #[cfg(feature = "apideck-accounting")]
+            Event::AccountingQuoteCreated(payload) => payload.event_id.as_deref(),
+            #[cfg(feature = "apideck-accounting")]
+            Event::AccountingQuoteDeleted(payload) => payload.event_id.as_deref(),
+            #[cfg(feature = "apideck-accounting")]
+            Event::AccountingQuoteUpdated(payload) => payload.event_id.as_deref(),
+            #[cfg(feature = "apideck-accounting")]
+            Event::AccountingSupplierCreated(payload) => payload.event_id.as_deref(),
+            #[cfg(feature = "apideck-accounting")]
+            Event::AccountingSupplierDeleted(payload) => payload.event_id.as_deref(),
+            #[cfg(feature = "apideck-accounting")]
+            Event::AccountingSupplierUpdated(payload) => payload.event_id.as_deref(),
+            #[cfg(feature = "apideck-accounting")]
+            Event::AccountingTaxRateCreated(payload) => payload.event_id.as_deref(),
+            #[cfg(feature = "apideck-accounting")]
+            Event::AccountingTaxRateDeleted(payload) => payload.event_id.as_deref(),
+            #[cfg(feature = "apideck-accounting")]
+            Event::AccountingTaxRateUpdated(payload) => payload.event_id.as_deref(),
+            #[cfg(feature = "apideck-accounting")]
+            Event::AccountingTrackingCategoryCreated(payload) => {
+                payload.event_id.as_deref()
+            }
+
+            #[cfg(feature = "apideck-accounting")]
+            Event::AccountingTrackingCategoryDeleted(payload) => {
+                payload.event_id.as_deref()
+            }
+
+            #[cfg(feature = "apideck-accounting")]
+            Event::AccountingTrackingCategoryUpdated(payload) => {
+                payload.event_id.as_deref()
+            }
+
+            #[cfg(feature = "apideck-ats")]
+            Event::AtsApplicantCreated(payload) => payload.event_id.as_deref(),
+            #[cfg(feature = "apideck-ats")]
+            Event::AtsApplicantDeleted(payload) => payload.event_id.as_deref(),
+            #[cfg(feature = "apideck-ats")]
+            Event::AtsApplicantUpdated(payload) => payload.event_id.as_deref(),
+            #[cfg(feature = "apideck-ats")]
+            Event::AtsApplicationCreated(payload) => payload.event_id.as_deref(),
+            #[cfg(feature = "apideck-ats")]
+            Event::AtsApplicationDeleted(payload) => payload.event_id.as_deref(),
+            #[cfg(feature = "apideck-ats")]
+            Event::AtsApplicationUpdated(payload) => payload.event_id.as_deref(),
+            #[cfg(feature = "apideck-ats")]
+            Event::AtsJobCreated(payload) => payload.event_id.as_deref(),
+            #[cfg(feature = "apideck-ats")]
+            Event::AtsJobDeleted(payload) => payload.event_id.as_deref(),
+            #[cfg(feature = "apideck-ats")]
+            Event::AtsJobUpdated(payload) => payload.event_id.as_deref(),
+            #[cfg(feature = "apideck-crm")]
+            Event::CrmActivityCreated(payload) => payload.event_id.as_deref(),
+            #[cfg(feature = "apideck-crm")]
+            Event::CrmActivityDeleted(payload) => payload.event_id.as_deref(),
+            #[cfg(feature = "apideck-crm")]
+            Event::CrmActivityUpdated(payload) => payload.event_id.as_deref(),
+            #[cfg(feature = "apideck-crm")]
+            Event::CrmCompanyCreated(payload) => payload.event_id.as_deref(),
+            #[cfg(feature = "apideck-crm")]
+            Event::CrmCompanyDeleted(payload) => payload.event_id.as_deref(),
+            #[cfg(feature = "apideck-crm")]
+            Event::CrmCompanyUpdated(payload) => payload.event_id.as_deref(),
+            #[cfg(feature = "apideck-crm")]
+            Event::CrmContactCreated(payload) => payload.event_id.as_deref(),
+            #[cfg(feature = "apideck-crm")]
+            Event::CrmContactDeleted(payload) => payload.event_id.as_deref(),
+            #[cfg(feature = "apideck-crm")]
+            Event::CrmContactUpdated(payload) => payload.event_id.as_deref(),
+            #[cfg(feature = "apideck-crm")]
+            Event::CrmLeadCreated(payload) => payload.event_id.as_deref(),
+            #[cfg(feature = "apideck-crm")]
+            Event::CrmLeadDeleted(payload) => payload.event_id.as_deref(),
+            #[cfg(feature = "apideck-crm")]
+            Event::CrmLeadUpdated(payload) => payload.event_id.as_deref(),
+            #[cfg(feature = "apideck-crm")]
+            Event::CrmNoteCreated(payload) => payload.event_id.as_deref(),
+            #[cfg(feature = "apideck-crm")]
+            Event::CrmNoteDeleted(payload) => payload.event_id.as_deref(),
+            #[cfg(feature = "apideck-crm")]
+            Event::CrmNoteUpdated(payload) => payload.event_id.as_deref(),
+            #[cfg(feature = "apideck-crm")]
+            Event::CrmOpportunityCreated(payload) => payload.event_id.as_deref(),
+            #[cfg(feature = "apideck-crm")]
+            Event::CrmOpportunityDeleted(payload) => payload.event_id.as_deref(),
+            #[cfg(feature = "apideck-crm")]
+            Event::CrmOpportunityUpdated(payload) => payload.event_id.as_deref(),
+            #[cfg(feature = "apideck-ecommerce")]
+            Event::EcommerceCustomerCreated(payload) => payload.event_id.as_deref(),
+            #[cfg(feature = "apideck-ecommerce")]
+            Event::EcommerceCustomerDeleted(payload) => payload.event_id.as_deref(),
+            #[cfg(feature = "apideck-ecommerce")]
+            Event::EcommerceCustomerUpdated(payload) => payload.event_id.as_deref(),
+            #[cfg(feature = "apideck-ecommerce")]
+            Event::EcommerceOrderCreated(payload) => payload.event_id.as_deref(),
+            #[cfg(feature = "apideck-ecommerce")]
+            Event::EcommerceOrderDeleted(payload) => payload.event_id.as_deref(),
+            #[cfg(feature = "apideck-ecommerce")]
+            Event::EcommerceOrderUpdated(payload) => payload.event_id.as_deref(),
+            #[cfg(feature = "apideck-ecommerce")]
+            Event::EcommerceProductCreated(payload) => payload.event_id.as_deref(),
+            #[cfg(feature = "apideck-ecommerce")]
+            Event::EcommerceProductDeleted(payload) => payload.event_id.as_deref(),
+            #[cfg(feature = "apideck-ecommerce")]
+            Event::EcommerceProductUpdated(payload) => payload.event_id.as_deref(),
+            #[cfg(feature = "apideck-file-storage")]
+            Event::FileStorageDriveUpdated(payload) => payload.event_id.as_deref(),
+            #[cfg(feature = "apideck-file-storage")]
+            Event::FileStorageFileCreated(payload) => payload.event_id.as_deref(),
+            #[cfg(feature = "apideck-file-storage")]
+            Event::FileStorageFileDeleted(payload) => payload.event_id.as_deref(),
+            #[cfg(feature = "apideck-file-storage")]
+            Event::FileStorageFileUpdated(payload) => payload.event_id.as_deref(),
+            #[cfg(feature = "apideck-hris")]
+            Event::HrisCompanyCreated(payload) => payload.event_id.as_deref(),
+            #[cfg(feature = "apideck-hris")]
+            Event::HrisCompanyDeleted(payload) => payload.event_id.as_deref(),
+            #[cfg(feature = "apideck-hris")]
+            Event::HrisCompanyUpdated(payload) => payload.event_id.as_deref(),
+            #[cfg(feature = "apideck-hris")]
+            Event::HrisEmployeeCreated(payload) => payload.event_id.as_deref(),
+            #[cfg(feature = "apideck-hris")]
+            Event::HrisEmployeeDeleted(payload) => payload.event_id.as_deref(),
+            #[cfg(feature = "apideck-hris")]
+            Event::HrisEmployeeTerminated(payload) => payload.event_id.as_deref(),
+            #[cfg(feature = "apideck-hris")]
+            Event::HrisEmployeeUpdated(payload) => payload.event_id.as_deref(),
+            #[cfg(feature = "apideck-hris")]
+            Event::HrisTimeOffRequestCreated(payload) => payload.event_id.as_deref(),
+            #[cfg(feature = "apideck-hris")]
+            Event::HrisTimeOffRequestDeleted(payload) => payload.event_id.as_deref(),
+            #[cfg(feature = "apideck-hris")]
+            Event::HrisTimeOffRequestUpdated(payload) => payload.event_id.as_deref(),
+            #[cfg(feature = "apideck-issue-tracking")]
+            Event::IssueTrackingTicketCreated(payload) => payload.event_id.as_deref(),
+            #[cfg(feature = "apideck-issue-tracking")]
+            Event::IssueTrackingTicketDeleted(payload) => payload.event_id.as_deref(),
+            #[cfg(feature = "apideck-issue-tracking")]
+            Event::IssueTrackingTicketUpdated(payload) => payload.event_id.as_deref(),
+            #[cfg(feature = "apideck-lead")]
+            Event::LeadLeadCreated(payload) => payload.event_id.as_deref(),
+            #[cfg(feature = "apideck-lead")]
+            Event::LeadLeadDeleted(payload) => payload.event_id.as_deref(),
+            #[cfg(feature = "apideck-lead")]
+            Event::LeadLeadUpdated(payload) => payload.event_id.as_deref(),
+            #[cfg(feature = "apideck-pos")]
+            Event::PosItemCreated(payload) => payload.event_id.as_deref(),
+            #[cfg(feature = "apideck-pos")]
+            Event::PosItemDeleted(payload) => payload.event_id.as_deref(),
+            #[cfg(feature = "apideck-pos")]
+            Event::PosItemUpdated(payload) => payload.event_id.as_deref(),
+            #[cfg(feature = "apideck-pos")]
+            Event::PosLocationCreated(payload) => payload.event_id.as_deref(),
+            #[cfg(feature = "apideck-pos")]
+            Event::PosLocationDeleted(payload) => payload.event_id.as_deref(),
+            #[cfg(feature = "apideck-pos")]
+            Event::PosLocationUpdated(payload) => payload.event_id.as_deref(),
+            #[cfg(feature = "apideck-pos")]
+            Event::PosMerchantCreated(payload) => payload.event_id.as_deref(),
+            #[cfg(feature = "apideck-pos")]
+            Event::PosMerchantDeleted(payload) => payload.event_id.as_deref(),
+            #[cfg(feature = "apideck-pos")]
+            Event::PosMerchantUpdated(payload) => payload.event_id.as_deref(),
+            #[cfg(feature = "apideck-pos")]
+            Event::PosModifierCreated(payload) => payload.event_id.as_deref(),
+            #[cfg(feature = "apideck-pos")]
+            Event::PosModifierDeleted(payload) => payload.event_id.as_deref(),
+            #[cfg(feature = "apideck-pos")]
+            Event::PosModifierUpdated(payload) => payload.event_id.as_deref(),
+            #[cfg(feature = "apideck-pos")]
+            Event::PosModifierGroupCreated(payload) => payload.event_id.as_deref(),
+            #[cfg(feature = "apideck-pos")]
+            Event::PosModifierGroupDeleted(payload) => payload.event_id.as_deref(),
+            #[cfg(feature = "apideck-pos")]
+            Event::PosModifierGroupUpdated(payload) => payload.event_id.as_deref(),
+            #[cfg(feature = "apideck-pos")]
+            Event::PosOrderCreated(payload) => payload.event_id.as_deref(),
+            #[cfg(feature = "apideck-pos")]
+            Event::PosOrderDeleted(payload) => payload.event_id.as_deref(),
+            #[cfg(feature = "apideck-pos")]
+            Event::PosOrderUpdated(payload) => payload.event_id.as_deref(),
+            #[cfg(feature = "apideck-pos")]
+            Event::PosPaymentCreated(payload) => payload.event_id.as_deref(),
+            #[cfg(feature = "apideck-pos")]
+            Event::PosPaymentDeleted(payload) => payload.event_id.as_deref(),
+            #[cfg(feature = "apideck-pos")]
+            Event::PosPaymentUpdated(payload) => payload.event_id.as_deref(),
+            #[cfg(feature = "apideck-pos")]
+            Event::PosProductCreated(payload) => payload.event_id.as_deref(),
+            #[cfg(feature = "apideck-pos")]
+            Event::PosProductDeleted(payload) => payload.event_id.as_deref(),
+            #[cfg(feature = "apideck-pos")]
+            Event::PosProductUpdated(payload) => payload.event_id.as_deref(),
+            #[cfg(feature = "apideck-vault")]
+            Event::VaultConnectionCallable(payload) => payload.event_id.as_deref(),
+            #[cfg(feature = "apideck-vault")]
+            Event::VaultConnectionCreated(payload) => payload.event_id.as_deref(),
+            #[cfg(feature = "apideck-vault")]
+            Event::VaultConnectionDeleted(payload) => payload.event_id.as_deref(),
+            #[cfg(feature = "apideck-vault")]
+            Event::VaultConnectionDisabled(payload) => payload.event_id.as_deref(),
+            #[cfg(feature = "apideck-vault")]
+            Event::VaultConnectionDownstreamDegraded(payload) => {
+                payload.event_id.as_deref()
+            }
+
+            #[cfg(feature = "apideck-vault")]
+            Event::VaultConnectionDownstreamRecovered(payload) => {
+                payload.event_id.as_deref()
+            }
+
+            #[cfg(feature = "apideck-vault")]
+            Event::VaultConnectionMigrated(payload) => payload.event_id.as_deref(),
+            #[cfg(feature = "apideck-vault")]
+            Event::VaultConnectionRevoked(payload) => payload.event_id.as_deref(),
+            #[cfg(feature = "apideck-vault")]
+            Event::VaultConnectionTokenRefreshFailed(payload) => {
+                payload.event_id.as_deref()
+            }
+
+            #[cfg(feature = "apideck-vault")]
+            Event::VaultConnectionTokenRefreshPending(payload) => {
+                payload.event_id.as_deref()
+            }
+
+            #[cfg(feature = "apideck-vault")]
+            Event::VaultConnectionTokenRefreshRecovered(payload) => {
+                payload.event_id.as_deref()
+            }
+
+            #[cfg(feature = "apideck-vault")]
+            Event::VaultConnectionUpdated(payload) => payload.event_id.as_deref(),
+            _ => None,
+        }
+    }
 }
 
 impl<H: super::Handler + ?Sized> crate::runtime::receive::DispatchTo<H> for Spec {

@@ -25,6 +25,7 @@ pub fn emit(p: &Provider) -> TokenStream {
     let (wrapper, event_type_field) = (opt(&p.envelope.wrapper), opt(&p.envelope.event_type_field));
     let (event_id_field, validation_event) = (opt(&p.envelope.event_id_field), opt(&p.validation_event));
     let validation_body = opt(&p.validation_body);
+    let event_id = event_id(p);
     let signature_header = p.headers.signature.clone().unwrap_or_default();
     let scheme = match verifier(p) {
         Some(v) => (v.type_path)(),
@@ -126,6 +127,8 @@ pub fn emit(p: &Provider) -> TokenStream {
             fn reborrow<'s, 'a: 's>(event: Event<'a>) -> Event<'s> {
                 event
             }
+
+            #event_id
         }
 
         impl<H: super::Handler + ?Sized> crate::runtime::receive::DispatchTo<H> for Spec {
@@ -136,6 +139,35 @@ pub fn emit(p: &Provider) -> TokenStream {
             }
         }
     }
+}
+
+/// `Deliveries::event_id`: the event id read from the parsed payload, for the events whose shape
+/// has the envelope's `event_id_field` as a string; none for a provider without one.
+fn event_id(p: &Provider) -> Option<TokenStream> {
+    let field = p.envelope.event_id_field.as_ref()?;
+    let arms: Vec<TokenStream> = p
+        .events
+        .iter()
+        .filter_map(|e| {
+            let crate::ir::Payload::Object(i) = e.payload else { return None };
+            let f = p.objects[i].fields.iter().find(|f| &f.wire == field && f.ty == crate::ir::Type::String)?;
+            let (cfg, v, name) = (super::cfg(&p.apis[e.api]), super::ident(&e.variant), super::ident(&f.rust));
+            let value = if f.required { quote!(Some(&*payload.#name)) } else { quote!(payload.#name.as_deref()) };
+            Some(quote!(#cfg Event::#v(payload) => #value,))
+        })
+        .collect();
+    if arms.is_empty() {
+        return None;
+    }
+    Some(quote! {
+        fn event_id<'e>(event: &'e Event<'_>) -> ::core::option::Option<&'e str> {
+            #[allow(unreachable_patterns)] // with every api feature off, only the fallback is left
+            match event {
+                #(#arms)*
+                _ => None,
+            }
+        }
+    })
 }
 
 /// `testing.rs`: sign any body or fixture as the provider would, for end-to-end handler tests.
