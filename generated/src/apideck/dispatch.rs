@@ -4776,6 +4776,34 @@ pub fn dispatch_ref<'a, H: AsyncHandler + ?Sized>(
     }
 }
 
+/// An [`AsyncHandler`] behind a trait object, for the provider's `Router` (an
+/// `AsyncHandler` returns `impl Future`, which no trait object can).
+#[doc(hidden)]
+#[cfg(feature = "async")]
+pub trait Erased<O>: Send + Sync {
+    /// Dispatches the event.
+    fn route<'a>(
+        &'a self,
+        delivery: &'a Delivery<'_>,
+        event: Event<'a>,
+    ) -> ::core::pin::Pin<
+        ::std::boxed::Box<dyn ::core::future::Future<Output = O> + Send + 'a>,
+    >;
+}
+
+#[cfg(feature = "async")]
+impl<O, H: AsyncHandler<Output = O>> Erased<O> for H {
+    fn route<'a>(
+        &'a self,
+        delivery: &'a Delivery<'_>,
+        event: Event<'a>,
+    ) -> ::core::pin::Pin<
+        ::std::boxed::Box<dyn ::core::future::Future<Output = O> + Send + 'a>,
+    > {
+        dispatch_ref(self, delivery, event)
+    }
+}
+
 /// An [`AsyncHandler`] made of one handler per api and a fallback: each api's events go to its
 /// handler (its unknown events too, by the name's first segment); everything else goes to the
 /// fallback. Built once, shared by every request.
@@ -4799,7 +4827,7 @@ pub fn dispatch_ref<'a, H: AsyncHandler + ?Sized>(
 /// ```
 #[cfg(feature = "async")]
 pub struct Router<O> {
-    fallback: ::std::boxed::Box<dyn ErasedHandler<O>>,
+    fallback: ::std::boxed::Box<dyn Erased<O>>,
     #[cfg(feature = "apideck-accounting")]
     api_accounting: ::core::option::Option<
         ::std::boxed::Box<dyn super::accounting::Erased<O>>,
@@ -5058,32 +5086,5 @@ impl<O: Send + 'static> AsyncHandler for Router<O> {
             _ => {}
         }
         self.fallback.route(delivery, event).await
-    }
-}
-
-/// An [`AsyncHandler`] behind a trait object.
-#[doc(hidden)]
-#[cfg(feature = "async")]
-pub trait ErasedHandler<O>: Send + Sync {
-    /// Dispatches the event.
-    fn route<'a>(
-        &'a self,
-        delivery: &'a Delivery<'_>,
-        event: Event<'a>,
-    ) -> ::core::pin::Pin<
-        ::std::boxed::Box<dyn ::core::future::Future<Output = O> + Send + 'a>,
-    >;
-}
-
-#[cfg(feature = "async")]
-impl<O, H: AsyncHandler<Output = O>> ErasedHandler<O> for H {
-    fn route<'a>(
-        &'a self,
-        delivery: &'a Delivery<'_>,
-        event: Event<'a>,
-    ) -> ::core::pin::Pin<
-        ::std::boxed::Box<dyn ::core::future::Future<Output = O> + Send + 'a>,
-    > {
-        dispatch_ref(self, delivery, event)
     }
 }

@@ -251,7 +251,8 @@ pub fn dispatch_ref<'a, H: AsyncHandler + ?Sized>(
     }
 }
 
-/// This api's [`AsyncHandler`] behind a trait object, for the provider's `Router`.
+/// An [`AsyncHandler`] behind a trait object, for the provider's `Router` (an
+/// `AsyncHandler` returns `impl Future`, which no trait object can).
 #[doc(hidden)]
 #[cfg(feature = "async")]
 pub trait Erased<O>: Send + Sync {

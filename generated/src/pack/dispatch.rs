@@ -259,6 +259,34 @@ pub fn dispatch_ref<'a, H: AsyncHandler + ?Sized>(
     }
 }
 
+/// An [`AsyncHandler`] behind a trait object, for the provider's `Router` (an
+/// `AsyncHandler` returns `impl Future`, which no trait object can).
+#[doc(hidden)]
+#[cfg(feature = "async")]
+pub trait Erased<O>: Send + Sync {
+    /// Dispatches the event.
+    fn route<'a>(
+        &'a self,
+        delivery: &'a Delivery<'_>,
+        event: Event<'a>,
+    ) -> ::core::pin::Pin<
+        ::std::boxed::Box<dyn ::core::future::Future<Output = O> + Send + 'a>,
+    >;
+}
+
+#[cfg(feature = "async")]
+impl<O, H: AsyncHandler<Output = O>> Erased<O> for H {
+    fn route<'a>(
+        &'a self,
+        delivery: &'a Delivery<'_>,
+        event: Event<'a>,
+    ) -> ::core::pin::Pin<
+        ::std::boxed::Box<dyn ::core::future::Future<Output = O> + Send + 'a>,
+    > {
+        dispatch_ref(self, delivery, event)
+    }
+}
+
 /// An [`AsyncHandler`] made of one handler per api and a fallback: each api's events go to its
 /// handler; everything else goes to the fallback. Built once, shared by every request.
 ///
@@ -281,7 +309,7 @@ pub fn dispatch_ref<'a, H: AsyncHandler + ?Sized>(
 /// ```
 #[cfg(feature = "async")]
 pub struct Router<O> {
-    fallback: ::std::boxed::Box<dyn ErasedHandler<O>>,
+    fallback: ::std::boxed::Box<dyn Erased<O>>,
     #[cfg(feature = "pack-orders")]
     api_orders: ::core::option::Option<::std::boxed::Box<dyn super::orders::Erased<O>>>,
 }
@@ -326,32 +354,5 @@ impl<O: Send + 'static> AsyncHandler for Router<O> {
             _ => {}
         }
         self.fallback.route(delivery, event).await
-    }
-}
-
-/// An [`AsyncHandler`] behind a trait object.
-#[doc(hidden)]
-#[cfg(feature = "async")]
-pub trait ErasedHandler<O>: Send + Sync {
-    /// Dispatches the event.
-    fn route<'a>(
-        &'a self,
-        delivery: &'a Delivery<'_>,
-        event: Event<'a>,
-    ) -> ::core::pin::Pin<
-        ::std::boxed::Box<dyn ::core::future::Future<Output = O> + Send + 'a>,
-    >;
-}
-
-#[cfg(feature = "async")]
-impl<O, H: AsyncHandler<Output = O>> ErasedHandler<O> for H {
-    fn route<'a>(
-        &'a self,
-        delivery: &'a Delivery<'_>,
-        event: Event<'a>,
-    ) -> ::core::pin::Pin<
-        ::std::boxed::Box<dyn ::core::future::Future<Output = O> + Send + 'a>,
-    > {
-        dispatch_ref(self, delivery, event)
     }
 }

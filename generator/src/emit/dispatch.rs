@@ -123,6 +123,22 @@ fn handler(p: &Provider, api: Option<&str>, events: &[&Event], method: impl Fn(&
                 other => ::std::boxed::Box::pin(handler.on_event(delivery, other)),
             }
         }
+
+        /// An [`AsyncHandler`] behind a trait object, for the provider's `Router` (an
+        /// `AsyncHandler` returns `impl Future`, which no trait object can).
+        #[doc(hidden)]
+        #[cfg(feature = "async")]
+        pub trait Erased<O>: Send + Sync {
+            /// Dispatches the event.
+            fn route<'a>(&'a self, delivery: &'a Delivery<'_>, event: Event<'a>) -> ::core::pin::Pin<::std::boxed::Box<dyn ::core::future::Future<Output = O> + Send + 'a>>;
+        }
+
+        #[cfg(feature = "async")]
+        impl<O, H: AsyncHandler<Output = O>> Erased<O> for H {
+            fn route<'a>(&'a self, delivery: &'a Delivery<'_>, event: Event<'a>) -> ::core::pin::Pin<::std::boxed::Box<dyn ::core::future::Future<Output = O> + Send + 'a>> {
+                dispatch_ref(self, delivery, event)
+            }
+        }
     }
 }
 
@@ -145,16 +161,18 @@ pub fn emit_provider(p: &Provider) -> TokenStream {
 /// Each api's handler is boxed behind its module's `Erased` trait (an `AsyncHandler` returns an
 /// `impl Future`, which no trait object can), which costs one allocation per routed event.
 fn router(p: &Provider) -> TokenStream {
+    // An api's handler field: `api_` and its module (`_2fa` is `api_2fa`, not `api__2fa`).
+    let field_of = |a: &crate::ir::Api| ident(&format!("api_{}", a.module.trim_start_matches('_')));
     let fields = p.apis.iter().map(|a| {
-        let (cfg, field, module) = (cfg(a), ident(&format!("api_{}", a.module.trim_start_matches('_'))), ident(&a.module));
+        let (cfg, field, module) = (cfg(a), field_of(a), ident(&a.module));
         quote!(#cfg #field: ::core::option::Option<::std::boxed::Box<dyn super::#module::Erased<O>>>,)
     });
     let nones = p.apis.iter().map(|a| {
-        let (cfg, field) = (cfg(a), ident(&format!("api_{}", a.module.trim_start_matches('_'))));
+        let (cfg, field) = (cfg(a), field_of(a));
         quote!(#cfg #field: None,)
     });
     let builders = p.apis.iter().map(|a| {
-        let (cfg, field, module) = (cfg(a), ident(&format!("api_{}", a.module.trim_start_matches('_'))), ident(&a.module));
+        let (cfg, field, module) = (cfg(a), field_of(a), ident(&a.module));
         let method = ident(&format!("with_{}", a.module.trim_start_matches('_')));
         let doc = docs::lines(&format!(
             "Sends the {} events, and unknown events named under `{}.`, to `handler` ([`{}::AsyncHandler`](super::{})).",
@@ -173,7 +191,7 @@ fn router(p: &Provider) -> TokenStream {
         }
     });
     let routes = p.apis.iter().map(|a| {
-        let (cfg, field, variant) = (cfg(a), ident(&format!("api_{}", a.module.trim_start_matches('_'))), ident(&a.variant));
+        let (cfg, field, variant) = (cfg(a), field_of(a), ident(&a.variant));
         quote! {
             #cfg
             Some(super::Api::#variant) => {
@@ -199,7 +217,7 @@ fn router(p: &Provider) -> TokenStream {
         #doc
         #[cfg(feature = "async")]
         pub struct Router<O> {
-            fallback: ::std::boxed::Box<dyn ErasedHandler<O>>,
+            fallback: ::std::boxed::Box<dyn Erased<O>>,
             #(#fields)*
         }
 
@@ -228,20 +246,6 @@ fn router(p: &Provider) -> TokenStream {
             }
         }
 
-        /// An [`AsyncHandler`] behind a trait object.
-        #[doc(hidden)]
-        #[cfg(feature = "async")]
-        pub trait ErasedHandler<O>: Send + Sync {
-            /// Dispatches the event.
-            fn route<'a>(&'a self, delivery: &'a Delivery<'_>, event: Event<'a>) -> ::core::pin::Pin<::std::boxed::Box<dyn ::core::future::Future<Output = O> + Send + 'a>>;
-        }
-
-        #[cfg(feature = "async")]
-        impl<O, H: AsyncHandler<Output = O>> ErasedHandler<O> for H {
-            fn route<'a>(&'a self, delivery: &'a Delivery<'_>, event: Event<'a>) -> ::core::pin::Pin<::std::boxed::Box<dyn ::core::future::Future<Output = O> + Send + 'a>> {
-                dispatch_ref(self, delivery, event)
-            }
-        }
     }
 }
 
@@ -276,19 +280,5 @@ pub fn emit_api(p: &Provider, api: usize) -> TokenStream {
 
         #body
 
-        /// This api's [`AsyncHandler`] behind a trait object, for the provider's `Router`.
-        #[doc(hidden)]
-        #[cfg(feature = "async")]
-        pub trait Erased<O>: Send + Sync {
-            /// Dispatches the event.
-            fn route<'a>(&'a self, delivery: &'a Delivery<'_>, event: Event<'a>) -> ::core::pin::Pin<::std::boxed::Box<dyn ::core::future::Future<Output = O> + Send + 'a>>;
-        }
-
-        #[cfg(feature = "async")]
-        impl<O, H: AsyncHandler<Output = O>> Erased<O> for H {
-            fn route<'a>(&'a self, delivery: &'a Delivery<'_>, event: Event<'a>) -> ::core::pin::Pin<::std::boxed::Box<dyn ::core::future::Future<Output = O> + Send + 'a>> {
-                dispatch_ref(self, delivery, event)
-            }
-        }
     }
 }

@@ -508,7 +508,7 @@ fn provider(files: &RawProviderFiles, errors: &mut Vec<Diagnostic>) -> Option<Pr
         module: names::value_name(&raw.provider),
         title: title(file, &raw.title, errors),
         article: english::article(&raw.title.to_lowercase()),
-        description: text(&Some(raw.description.clone())).unwrap_or_else(|| format!("The webhook events of {}.", raw.title.trim())),
+        description: written(&raw.description).unwrap_or_else(|| format!("The webhook events of {}.", raw.title.trim())),
         docs: raw.docs.clone(),
         envelope: Envelope {
             wrapper: raw.envelope.wrapper.clone(),
@@ -540,7 +540,12 @@ fn provider(files: &RawProviderFiles, errors: &mut Vec<Diagnostic>) -> Option<Pr
 /// Catalog prose, or `None` when it is blank: an empty `description: ""` is no description, so
 /// the generated item gets the derived or default one rather than empty docs.
 pub(crate) fn text(prose: &Option<String>) -> Option<String> {
-    prose.as_ref().filter(|t| !t.trim().is_empty()).cloned()
+    prose.as_deref().and_then(written)
+}
+
+/// Catalog prose that is required, or `None` when it is blank (see [`text`]).
+pub(crate) fn written(prose: &str) -> Option<String> {
+    (!prose.trim().is_empty()).then(|| prose.to_string())
 }
 
 /// A title, trimmed: one line, since it is used inside sentences and headings.

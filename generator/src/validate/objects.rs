@@ -77,7 +77,7 @@ pub fn resolve(file: &SourceFile<RawProvider>, errors: &mut Vec<Diagnostic>) -> 
             }
             values.push((value.clone(), variant));
         }
-        let description = super::text(&Some(e.description.clone())).unwrap_or_else(|| format!("The values of `{name}`."));
+        let description = super::written(&e.description).unwrap_or_else(|| format!("The values of `{name}`."));
         enums.push(Enum { name: name.clone(), rust, description, values });
     }
 
@@ -137,7 +137,7 @@ pub fn resolve(file: &SourceFile<RawProvider>, errors: &mut Vec<Diagnostic>) -> 
                 continue;
             }
             match parse_type(&f.ty, *kind, &declared, &raw.enums) {
-                Ok(ty) => fields.push(Field { wire: wire.clone(), rust: rust_field, description: super::text(&Some(f.description.clone())).unwrap_or_else(|| format!("The `{wire}` member.")),
+                Ok(ty) => fields.push(Field { wire: wire.clone(), rust: rust_field, description: super::written(&f.description).unwrap_or_else(|| format!("The `{wire}` member.")),
                     ty,
                     required: f.required,
                 }),
@@ -155,8 +155,7 @@ pub fn resolve(file: &SourceFile<RawProvider>, errors: &mut Vec<Diagnostic>) -> 
             resolved: Object {
                 name: name.to_string(),
                 rust,
-                description: super::text(&Some(obj.description.clone()))
-                    .unwrap_or_else(|| format!("The `{name}` {}.", &section[..section.len() - 1])),
+                description: super::written(&obj.description).unwrap_or_else(|| format!("The `{name}` {}.", &section[..section.len() - 1])),
                 fields,
                 kind: *kind,
                 borrows: false,
