@@ -88,9 +88,8 @@ impl ApideckHmac {
 
 /// Whether `text` is one JSON text as JavaScript's `JSON.parse` reads it (lone surrogates in
 /// escapes accepted, duplicate keys allowed, nesting up to [`MAX_DEPTH`](super::canonical::MAX_DEPTH)):
-/// exactly what the canonical form accepts, so the canonical parsers decide. A receiver rarely
-/// asks (its own parse of the body proves it JSON); when it does, the body is almost always
-/// already canonical, which the rearranging path confirms in one scan that writes nothing.
+/// exactly what the canonical form accepts. The rearranging scan decides in one pass that writes
+/// nothing; only a body it refuses goes through the exact parse, for the error's offset and reason.
 fn is_json(text: &str) -> Result<(), CanonicalError> {
     if super::canonical::rearrange::handles(text) {
         return Ok(());

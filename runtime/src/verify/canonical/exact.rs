@@ -3,6 +3,7 @@
 
 use ::std::collections::HashMap;
 
+use super::js_string::{push_char, push_unit_escape};
 use super::{CanonicalError, MAX_DEPTH};
 
 /// The canonical form of `body`, which must be one JSON text.
@@ -391,29 +392,13 @@ fn write_string(out: &mut String, s: &JsString<'_>) {
         JsString::Units(units) => {
             for unit in char::decode_utf16(units.iter().copied()) {
                 match unit {
-                    Ok('"') => out.push_str("\\\""),
-                    Ok('\\') => out.push_str("\\\\"),
-                    Ok('\u{8}') => out.push_str("\\b"),
-                    Ok('\u{c}') => out.push_str("\\f"),
-                    Ok('\n') => out.push_str("\\n"),
-                    Ok('\r') => out.push_str("\\r"),
-                    Ok('\t') => out.push_str("\\t"),
-                    Ok(c) if (c as u32) < 0x20 => push_unit_escape(out, c as u16),
-                    Ok(c) => out.push(c),
+                    Ok(c) => push_char(out, c),
                     Err(lone) => push_unit_escape(out, lone.unpaired_surrogate()),
                 }
             }
         }
     }
     out.push('"');
-}
-
-fn push_unit_escape(out: &mut String, unit: u16) {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    out.push_str("\\u");
-    for shift in [12, 8, 4, 0] {
-        out.push(HEX[usize::from((unit >> shift) & 0xf)] as char);
-    }
 }
 
 #[cfg(test)]

@@ -1,61 +1,113 @@
-//! The canonical form of a common body without building a tree: when every string is free of
-//! escapes, every number a short integer and every key plain ASCII, JavaScript prints each scalar
-//! exactly as it was written, so the canonical form is the body's own text with whitespace
-//! dropped and object members moved into key order. One pass copies the text in runs (a body
-//! without whitespace is one run); an object whose members were out of order is rewritten once
-//! from a copy.
+//! The canonical form without building a tree. One pass copies the body's text to the output in
+//! runs (a canonical body is one run), drops whitespace, and rewrites only what JavaScript would
+//! print differently:
 //!
-//! Keys that are array indices (`"7"`) are moved first, in numeric order, as JavaScript
-//! enumerates them. Anything else (an escape, a fraction, `-0`, a long integer, a key that is
-//! non-ASCII, repeated or `__proto__`, malformed JSON, nesting past [`MAX_DEPTH`]) is declined
-//! with `None`, and [`super::exact`] decides. Declining is always safe; the conditions above are what
-//! make accepting exact, and the differential tests hold the two implementations to one answer.
+//! - a string with escapes is printed again as `JSON.stringify` prints it (see
+//!   [`super::js_string`]), straight from its escaped text;
+//! - a number that is not a short integer goes through `f64` and `ryu-js`, as the exact path's do;
+//! - an object whose members are out of order, repeated (the last value wins) or `__proto__` (lost
+//!   to the sort's assignment) is written once more from a copy of its members' output.
+//!
+//! Keys are compared as JavaScript sorts them, by UTF-16 code unit: plain ASCII keys as the body's
+//! bytes, any other key decoded once into a buffer of code units. Array indices (`"7"`) enumerate
+//! first, in numeric order. So every JSON text is taken, at a cost linear in its size (times the
+//! logarithm of an object's member count where one is out of order); `None` means malformed JSON
+//! or nesting past [`MAX_DEPTH`], and [`super::exact`] then says where. The differential tests hold
+//! the two implementations, and Node, to one answer.
 
+use ::std::cmp::Ordering;
+
+use super::entries::{self, Entry};
+use super::js_string::requote;
 use super::MAX_DEPTH;
 use crate::scan::{number_end, string_end};
 
-/// The canonical form of `body`, or `None` if it is not a body this handles.
+/// The canonical form of `body`, or `None` if it is not one JSON text (or nests too deep).
 pub fn rearrange(body: &str) -> Option<String> {
     let mut writer = Writer::new(body, false);
     writer.all()?;
     Some(writer.out)
 }
 
-/// Whether this path handles `body` (and so whether it is JSON), without writing its canonical
-/// form: the same scan, with nothing copied. `false` says nothing; the exact path decides.
+/// Whether `body` is one JSON text this path takes (and so whether it is JSON, to
+/// [`MAX_DEPTH`]), by the same scan with nothing written.
 pub fn handles(body: &str) -> bool {
     Writer::new(body, true).all().is_some()
 }
 
-/// A member of an object being written: its key (a span of the body, without quotes; `prefix`
-/// is its first eight bytes, big-endian and zero-padded, which decides most comparisons) and
-/// where its `"key":value` text is in the output.
+/// A span of the body, the output or [`Writer::units`], in `u32`s to keep a [`Member`] small (a
+/// sort moves members); a text with a position past `u32::MAX` is declined, and the exact path
+/// takes it.
+#[derive(Clone, Copy)]
+struct Span {
+    from: u32,
+    to: u32,
+}
+
+impl Span {
+    fn of(from: usize, to: usize) -> Option<Span> {
+        Some(Span { from: u32::try_from(from).ok()?, to: u32::try_from(to).ok()? })
+    }
+
+    fn range(self) -> ::std::ops::Range<usize> {
+        self.from as usize..self.to as usize
+    }
+
+    fn len(self) -> usize {
+        (self.to - self.from) as usize
+    }
+}
+
+/// A key, as its UTF-16 code units are found: a plain ASCII key is a span of the body (its bytes
+/// are its code units); any other is a span of [`Writer::units`].
+#[derive(Clone, Copy)]
+enum Key {
+    Text(Span),
+    Units(Span),
+}
+
+/// The rank of a key that is not an array index (no index is `u32::MAX`).
+const NOT_INDEX: u32 = u32::MAX;
+
+/// A member of an object being written.
 struct Member {
     /// Where JavaScript enumerates it: an array index (`"7"`) by its value, first; any other key
-    /// after them all (`u64::MAX`).
-    rank: u64,
+    /// after them all ([`NOT_INDEX`]).
+    rank: u32,
+    /// Decides most comparisons: see [`prefix`].
     prefix: u64,
-    key: (usize, usize),
-    out: (usize, usize),
+    key: Key,
+    /// Where its `"key":value` text is in the output.
+    out: Span,
+    /// Left out when the object is written again: `__proto__` in a sorted object, or a repeated
+    /// key whose value JavaScript keeps elsewhere.
+    dropped: bool,
 }
 
 struct Writer<'s> {
     text: &'s str,
     /// Where reading is.
     pos: usize,
-    /// The body's text before this is in `out` (or was dropped); after it, up to `pos`, it is
-    /// still to be copied. Copying in runs rather than token by token is most of the speed.
+    /// The body's text before this is in `out` (or was dropped or rewritten); after it, up to
+    /// `pos`, it is still to be copied. Copying in runs rather than token by token is most of the
+    /// speed.
     copied: usize,
     out: String,
     /// The members of the objects being written, innermost last (a stack shared by all levels,
     /// so nesting costs no allocation per object).
     members: Vec<Member>,
-    /// Where an object's members are copied to when they must be written again in order.
+    /// The code units of the keys in `members` that are not plain ASCII (a stack, like it).
+    units: Vec<u16>,
+    /// Where an object's members are copied to when they must be written again.
     copy: String,
-    /// Keys of an object being checked for repeats, sorted (reused between objects).
-    keys: Vec<(u64, usize, usize)>,
-    /// Only checking: nothing is written.
+    /// An object's members (by position) in the order they are written in, or checked for
+    /// repeats in; reused.
+    order: Vec<Entry>,
+    /// Scratch space for sorting `order`.
+    spare: Vec<Entry>,
+    /// Only checking: nothing is written (escaped strings are printed here, to check them).
     check: bool,
+    scratch: String,
 }
 
 impl<'s> Writer<'s> {
@@ -66,9 +118,12 @@ impl<'s> Writer<'s> {
             copied: 0,
             out: if check { String::new() } else { String::with_capacity(text.len()) },
             members: Vec::with_capacity(if check { 0 } else { 32 }),
+            units: Vec::new(),
             copy: String::new(),
-            keys: Vec::new(),
+            order: Vec::new(),
+            spare: Vec::new(),
             check,
+            scratch: String::new(),
         }
     }
 
@@ -126,14 +181,29 @@ impl<'s> Writer<'s> {
         let start = self.pos;
         match self.byte()? {
             b'"' => {
-                self.string()?;
+                let (end, escaped) = string_end(self.text.as_bytes(), start)?;
+                if escaped {
+                    self.requote(end, false)?;
+                }
+                self.pos = end;
             }
             b'-' | b'0'..=b'9' => {
                 let number = number_end(self.text.as_bytes(), start)?;
+                let text = &self.text[start..number.end];
                 // Integers of up to 15 digits are exact doubles that JavaScript prints digit for
-                // digit; `-0` prints as `0`.
-                if number.integer_digits.is_none_or(|digits| digits > 15) || &self.text[start..number.end] == "-0" {
-                    return None;
+                // digit; `-0` prints as `0`. Any other number is printed again.
+                if number.integer_digits.is_none_or(|digits| digits > 15) || text == "-0" {
+                    // Rust's float parsing rounds correctly, as ECMAScript's does; overflow gives
+                    // infinity, which JavaScript prints as `null`.
+                    let n: f64 = text.parse().ok()?;
+                    self.flush();
+                    if !self.check {
+                        match n.is_finite() {
+                            true => self.out.push_str(ryu_js::Buffer::new().format_finite(n)),
+                            false => self.out.push_str("null"),
+                        }
+                    }
+                    self.copied = number.end;
                 }
                 self.pos = number.end;
             }
@@ -148,15 +218,23 @@ impl<'s> Writer<'s> {
         Some(())
     }
 
-    /// Skips a string without escapes, returning its content's span.
-    fn string(&mut self) -> Option<(usize, usize)> {
-        let (end, escaped) = string_end(self.text.as_bytes(), self.pos)?;
-        if escaped {
-            return None;
+    /// Prints the string with escapes that starts at `pos` and ends at `end` again, as
+    /// `JSON.stringify` would; `None` if an escape is malformed.
+    /// A key's code units are also appended to [`Writer::units`].
+    fn requote(&mut self, end: usize, key: bool) -> Option<()> {
+        let content = &self.text[self.pos + 1..end - 1];
+        if self.check {
+            self.scratch.clear();
+            requote(content, &mut self.scratch, key.then_some(&mut self.units))?;
+        } else {
+            self.flush();
+            let units = key.then_some(&mut self.units);
+            self.out.push('"');
+            requote(content, &mut self.out, units)?;
+            self.out.push('"');
         }
-        let span = (self.pos + 1, end - 1);
-        self.pos = end;
-        Some(span)
+        self.copied = end;
+        Some(())
     }
 
     fn array(&mut self, depth: usize) -> Option<()> {
@@ -183,7 +261,7 @@ impl<'s> Writer<'s> {
 
     fn object(&mut self, depth: usize, sorted: bool) -> Option<()> {
         self.pos += 1;
-        let base = self.members.len();
+        let (base, units_base) = (self.members.len(), self.units.len());
         let body_start = self.out_pos();
         self.ws();
         if self.byte()? == b'}' {
@@ -196,17 +274,16 @@ impl<'s> Writer<'s> {
                 return None;
             }
             let out_start = self.out_pos();
-            let key = self.string()?;
-            let name = &self.text.as_bytes()[key.0..key.1];
-            // `__proto__` is dropped by the sort's assignment, and non-ASCII keys sort by UTF-16:
-            // both for the exact path. Array indices enumerate first, by value.
-            if !name.is_ascii() || (sorted && name == b"__proto__") {
-                return None;
-            }
-            let rank = array_index(name).map_or(u64::MAX, u64::from);
-            let mut prefix = [0u8; 8];
-            let n = name.len().min(8);
-            prefix[..n].copy_from_slice(&name[..n]);
+            let key = self.key()?;
+            let units = key_units(self.text.as_bytes(), &self.units, key);
+            let rank = array_index(units.clone()).unwrap_or(NOT_INDEX);
+            let prefix = prefix(self.text.as_bytes(), &self.units, key);
+            // `__proto__` is lost to the assignment that rebuilds a sorted object.
+            let dropped = sorted
+                && match key {
+                    Key::Text(span) => &self.text.as_bytes()[span.range()] == b"__proto__",
+                    Key::Units(_) => units.eq("__proto__".encode_utf16()),
+                };
             self.ws();
             if self.byte()? != b':' {
                 return None;
@@ -214,7 +291,8 @@ impl<'s> Writer<'s> {
             self.pos += 1;
             self.ws();
             self.value(depth + 1, sorted)?;
-            self.members.push(Member { rank, prefix: u64::from_be_bytes(prefix), key, out: (out_start, self.out_pos()) });
+            let out = Span::of(out_start, self.out_pos())?;
+            self.members.push(Member { rank, prefix, key, out, dropped });
             self.ws();
             match self.byte()? {
                 b',' => self.pos += 1,
@@ -222,50 +300,116 @@ impl<'s> Writer<'s> {
                 _ => return None,
             }
         }
-        self.finish_object(base, body_start, sorted)?;
+        self.finish_object(base, body_start, sorted);
         self.members.truncate(base);
+        self.units.truncate(units_base);
         self.pos += 1; // the closing brace
         Some(())
     }
 
-    /// Checks the members written since `base` for repeated keys (JavaScript would keep the last
-    /// value: the exact path's job) and puts them in JavaScript's order: array indices first, by
-    /// value; then, in a sorted object, the other keys by code unit (ASCII here, so by byte), or
-    /// else in document order.
-    fn finish_object(&mut self, base: usize, body_start: usize, sorted: bool) -> Option<()> {
-        let text: &[u8] = self.text.as_bytes();
-        let by_key = |a: &Member, b: &Member| a.prefix.cmp(&b.prefix).then_with(|| text[a.key.0..a.key.1].cmp(&text[b.key.0..b.key.1]));
-        let order =
-            |a: &Member, b: &Member| a.rank.cmp(&b.rank).then_with(|| if sorted { by_key(a, b) } else { ::std::cmp::Ordering::Equal });
-        let members = &mut self.members[base..];
-        if sorted {
-            if members.windows(2).all(|w| order(&w[0], &w[1]).is_lt()) {
-                return Some(()); // already in order, with no repeats: copied as it is
+    /// Reads (and writes) a key.
+    fn key(&mut self) -> Option<Key> {
+        let (end, escaped) = string_end(self.text.as_bytes(), self.pos)?;
+        let (from, to) = (self.pos + 1, end - 1);
+        let name = &self.text[from..to];
+        let key = if escaped || !name.is_ascii() {
+            let start = self.units.len();
+            if escaped {
+                self.requote(end, true)?;
+            } else {
+                self.units.extend(name.encode_utf16());
             }
-            members.sort_unstable_by(order);
-            if members.windows(2).any(|w| order(&w[0], &w[1]).is_eq()) {
-                return None;
+            Key::Units(Span::of(start, self.units.len())?)
+        } else {
+            Key::Text(Span::of(from, to)?)
+        };
+        self.pos = end;
+        Some(key)
+    }
+
+    /// Puts the members written since `base` in JavaScript's order and drops what it loses:
+    /// array indices first, by value; then, in a sorted object, the other keys by code unit, or
+    /// else in document order; a repeated key once, with its last value (where its first
+    /// appearance was, in an object not sorted); no `__proto__` in a sorted object. Writes the
+    /// object again only if that changed anything.
+    ///
+    /// A small object's members are sorted in place. A big one's stay in document order, and
+    /// what is sorted is [`Writer::order`], a small entry per member (a word that decides most
+    /// comparisons, and the member's position), by radix.
+    fn finish_object(&mut self, base: usize, body_start: usize, sorted: bool) {
+        let (text, units) = (self.text.as_bytes(), &self.units[..]);
+        let members = &mut self.members[base..];
+        let by_key = |a: &Member, b: &Member| a.prefix.cmp(&b.prefix).then_with(|| cmp_past_prefix(text, units, a.key, b.key));
+        let by_order = |a: &Member, b: &Member| a.rank.cmp(&b.rank).then_with(|| by_key(a, b));
+        let order = &mut self.order;
+        order.clear();
+        // Small objects are sorted in place, big ones through `order`.
+        let mut in_place = false;
+        if sorted {
+            if !members.iter().any(|m| m.dropped) && members.windows(2).all(|w| by_order(&w[0], &w[1]).is_lt()) {
+                return; // in order, with no repeats: copied as it is
+            }
+            // Of a repeated key, the last value (last in document order) is kept.
+            if members.len() < entries::RADIX_FROM {
+                members.sort_unstable_by(|a, b| by_order(a, b).then_with(|| a.out.from.cmp(&b.out.from)));
+                for i in 1..members.len() {
+                    if by_order(&members[i - 1], &members[i]).is_eq() {
+                        members[i - 1].dropped = true;
+                    }
+                }
+                in_place = true;
+            } else {
+                order.extend(members.iter().enumerate().map(|(i, m)| (sort_word(m), i)));
+                entries::sort(order, &mut self.spare, |a, b| by_order(&members[a], &members[b]));
+                for w in order.windows(2) {
+                    if by_order(&members[w[0].1], &members[w[1].1]).is_eq() {
+                        members[w[0].1].dropped = true;
+                    }
+                }
             }
         } else {
-            // Repeats: pair by pair in a small object, through a sorted copy of the keys in a big one.
-            let repeated = if members.len() <= 16 {
-                members.iter().enumerate().any(|(i, a)| members[..i].iter().any(|b| by_key(a, b).is_eq()))
+            // A repeat moves its value to the key's first member, and is dropped; array indices
+            // move to the front, by value; the other keys keep document order.
+            if members.windows(2).all(|w| by_order(&w[0], &w[1]).is_lt()) {
+                return; // no repeats, no array index out of its place: document order stands
+            }
+            if members.len() <= 16 {
+                // Pair by pair, then by rank.
+                let mut repeated = false;
+                for i in 1..members.len() {
+                    if let Some(first) = (0..i).find(|&j| !members[j].dropped && by_key(&members[j], &members[i]).is_eq()) {
+                        members[first].out = members[i].out;
+                        members[i].dropped = true;
+                        repeated = true;
+                    }
+                }
+                if !repeated && members.windows(2).all(|w| w[0].rank <= w[1].rank) {
+                    return;
+                }
+                members.sort_by_key(|m| m.rank); // stable, and with no allocation this small
+                in_place = true;
             } else {
-                self.keys.clear();
-                self.keys.extend(members.iter().map(|m| (m.prefix, m.key.0, m.key.1)));
-                self.keys.sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| text[a.1..a.2].cmp(&text[b.1..b.2])));
-                self.keys.windows(2).any(|w| w[0].0 == w[1].0 && text[w[0].1..w[0].2] == text[w[1].1..w[1].2])
-            };
-            if repeated {
-                return None;
+                // Sorted as a sorted object is, which puts repeats side by side and the array
+                // indices in their final order; then the other keys back in document order.
+                order.extend(members.iter().enumerate().map(|(i, m)| (sort_word(m), i)));
+                entries::sort(order, &mut self.spare, |a, b| by_order(&members[a], &members[b]));
+                let mut first = 0;
+                for n in 1..=order.len() {
+                    if n < order.len() && by_order(&members[order[first].1], &members[order[n].1]).is_eq() {
+                        members[order[n].1].dropped = true;
+                        continue;
+                    }
+                    if n - first > 1 {
+                        members[order[first].1].out = members[order[n - 1].1].out;
+                    }
+                    first = n;
+                }
+                let indices = order.partition_point(|&(_, i)| members[i].rank != NOT_INDEX);
+                order[indices..].sort_unstable_by_key(|&(_, i)| i);
             }
-            if members.windows(2).all(|w| order(&w[0], &w[1]).is_le()) {
-                return Some(()); // no array index out of its place: document order stands
-            }
-            members.sort_by(order); // stable: the other keys keep document order
         }
         if self.check {
-            return Some(());
+            return;
         }
         // Write the members again, in order, from a copy of what was written (flushed first).
         self.out.push_str(&self.text[self.copied..self.pos]);
@@ -273,23 +417,129 @@ impl<'s> Writer<'s> {
         self.copy.clear();
         self.copy.push_str(&self.out[body_start..]);
         self.out.truncate(body_start);
-        for (i, member) in members.iter().enumerate() {
-            if i > 0 {
-                self.out.push(',');
-            }
-            self.out.push_str(&self.copy[member.out.0 - body_start..member.out.1 - body_start]);
+        let members = &self.members[base..];
+        if in_place {
+            write_members(&mut self.out, &self.copy, body_start, members.iter());
+        } else {
+            write_members(&mut self.out, &self.copy, body_start, self.order.iter().map(|&(_, i)| &members[i]));
         }
-        Some(())
+    }
+}
+
+/// Writes `members` that are not dropped, comma-separated, from `copy`, the output from
+/// `body_start` on as it was.
+fn write_members<'m>(out: &mut String, copy: &str, body_start: usize, members: impl Iterator<Item = &'m Member>) {
+    for (n, member) in members.filter(|m| !m.dropped).enumerate() {
+        if n > 0 {
+            out.push(',');
+        }
+        let span = member.out.range();
+        out.push_str(&copy[span.start - body_start..span.end - body_start]);
+    }
+}
+
+/// A key's UTF-16 code units.
+#[derive(Clone)]
+enum KeyUnits<'a> {
+    Ascii(::std::slice::Iter<'a, u8>),
+    Units(::std::slice::Iter<'a, u16>),
+}
+
+impl Iterator for KeyUnits<'_> {
+    type Item = u16;
+
+    fn next(&mut self) -> Option<u16> {
+        match self {
+            KeyUnits::Ascii(bytes) => bytes.next().map(|&b| u16::from(b)),
+            KeyUnits::Units(units) => units.next().copied(),
+        }
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        match self {
+            KeyUnits::Ascii(bytes) => bytes.size_hint(),
+            KeyUnits::Units(units) => units.size_hint(),
+        }
+    }
+}
+
+impl ExactSizeIterator for KeyUnits<'_> {}
+
+#[inline]
+fn key_units<'a>(text: &'a [u8], units: &'a [u16], key: Key) -> KeyUnits<'a> {
+    match key {
+        Key::Text(span) => KeyUnits::Ascii(text[span.range()].iter()),
+        Key::Units(span) => KeyUnits::Units(units[span.range()].iter()),
+    }
+}
+
+/// `Array.prototype.sort`'s default order, by UTF-16 code unit (for ASCII, by byte), of two
+/// keys whose [`prefix`]es are equal.
+#[inline]
+fn cmp_past_prefix(text: &[u8], units: &[u16], a: Key, b: Key) -> Ordering {
+    match (a, b) {
+        // A plain key holds no NUL, so an equal prefix of keys of up to eight bytes is an equal key.
+        (Key::Text(a), Key::Text(b)) if a.len() <= 8 && b.len() <= 8 => Ordering::Equal,
+        (Key::Text(a), Key::Text(b)) => text[a.range()].cmp(&text[b.range()]),
+        _ => key_units(text, units, a).cmp(key_units(text, units, b)),
+    }
+}
+
+/// A word whose order agrees with JavaScript's (ties are decided by the members): an array
+/// index's value, below `2^32`; any other key's [`prefix`], raised to at least `2^32`.
+fn sort_word(member: &Member) -> u64 {
+    match member.rank {
+        NOT_INDEX => member.prefix.max(1 << 32),
+        index => u64::from(index),
+    }
+}
+
+/// The key's first eight code units as bytes, big-endian and zero-padded, up to the first unit
+/// above `0xff`, which counts as `0xff` and ends the prefix: so if one key sorts before another,
+/// its prefix is never above the other's (equal prefixes are decided by the whole keys). For an
+/// ASCII key this is its first eight bytes.
+#[inline]
+fn prefix(text: &[u8], units: &[u16], key: Key) -> u64 {
+    match key {
+        Key::Text(span) => {
+            let (from, len) = (span.from as usize, span.len());
+            match text.get(from..from + 8) {
+                // Eight bytes from the key's start (past its end when it is shorter), the rest
+                // masked off.
+                Some(eight) => {
+                    let p = u64::from_be_bytes(eight.try_into().expect("eight bytes"));
+                    if len >= 8 {
+                        p
+                    } else {
+                        p & !(u64::MAX >> (8 * len))
+                    }
+                }
+                None => text[span.range()].iter().take(8).enumerate().fold(0, |p, (i, &b)| p | u64::from(b) << (56 - 8 * i)),
+            }
+        }
+        Key::Units(span) => {
+            let mut p = [0u8; 8];
+            for (byte, &unit) in p.iter_mut().zip(&units[span.range()]) {
+                *byte = u8::try_from(unit).unwrap_or(0xff);
+                if unit > 0xff {
+                    break;
+                }
+            }
+            u64::from_be_bytes(p)
+        }
     }
 }
 
 /// The array index a key names (`"0"`, `"7"`, not `"07"` nor `"4294967295"`): JavaScript
 /// enumerates such keys first, in numeric order.
-fn array_index(name: &[u8]) -> Option<u32> {
-    if name.is_empty() || name.len() > 10 || (name.len() > 1 && name[0] == b'0') || !name.iter().all(u8::is_ascii_digit) {
+#[inline]
+fn array_index(key: KeyUnits<'_>) -> Option<u32> {
+    let digit = |unit: u16| u8::try_from(unit).ok().filter(u8::is_ascii_digit).map(|d| u64::from(d - b'0'));
+    let (len, first) = (key.len(), digit(key.clone().next()?)?);
+    if len > 10 || (len > 1 && first == 0) {
         return None;
     }
-    let n = name.iter().fold(0u64, |n, d| n * 10 + u64::from(d - b'0'));
+    let n = key.skip(1).try_fold(first, |n, unit| Some(n * 10 + digit(unit)?))?;
     u32::try_from(n).ok().filter(|&n| n != u32::MAX)
 }
 
@@ -309,12 +559,13 @@ mod tests {
     #[test]
     fn puts_array_indices_first_in_numeric_order() {
         let twenty: Vec<String> = (0..20).map(|i| format!(r#""k{i}":{i}"#)).collect();
-        let big_repeat = format!("[{{{},\"k3\":0}}]", twenty.join(","));
+        let big_repeat = format!("[{{{},\"k3\":\"last\"}}]", twenty.join(","));
+        let big_repeat_kept = format!("[{{{}}}]", twenty.join(",").replace(r#""k3":3"#, r#""k3":"last""#));
         for (body, expected) in [
             (r#"{"10":1,"9":2,"b":0,"01":3,"4294967295":4}"#, Some(r#"{"9":2,"10":1,"01":3,"4294967295":4,"b":0}"#)),
             (r#"[{"b":1,"10":2,"a":3,"9":4}]"#, Some(r#"[{"9":4,"10":2,"b":1,"a":3}]"#)),
-            (r#"{"1":1,"1":2}"#, None),
-            (&big_repeat, None),
+            (r#"{"1":1,"1":2}"#, Some(r#"{"1":2}"#)),
+            (&big_repeat, Some(&big_repeat_kept)),
         ] {
             assert_eq!(rearrange(body).as_deref(), expected, "{body}");
             if let Some(expected) = expected {
@@ -330,26 +581,29 @@ mod tests {
     }
 
     #[test]
-    fn declines_what_only_the_exact_path_gets_right() {
-        for body in [
-            r#"{"a":"\n"}"#,             // an escape
-            r#"{"a\u0062":1}"#,          // an escaped key
-            r#"{"a":1.5}"#,              // a fraction
-            r#"{"a":1e2}"#,              // an exponent
-            r#"{"a":-0}"#,               // negative zero
-            r#"{"a":1234567890123456}"#, // sixteen digits
-            r#"{"é":1}"#,                // a non-ASCII key
-            r#"{"a":1,"a":2}"#,          // a repeated key
-            r#"{"b":1,"a":2,"b":3}"#,    // a repeated key, out of order
-            r#"[{"a":1,"a":2}]"#,        // a repeated key inside an array
-            r#"{"__proto__":1}"#,        // dropped by the sort
-            r#"{"a":1"#,                 // malformed
-            r#"{"a":1} x"#,              // trailing text
-            r#"{"a":tru}"#,
+    fn prints_again_what_javascript_prints_differently() {
+        for (body, expected) in [
+            (r#"{"a":"\u0041\n\/"}"#, r#"{"a":"A\n/"}"#),           // escapes
+            (r#"{"b\u0061":1,"ba":2,"a":3}"#, r#"{"a":3,"ba":2}"#), // an escaped key, repeated
+            (r#"{"\u0031":1,"0":2}"#, r#"{"0":2,"1":1}"#),          // an escaped array index
+            (r#"[1.50,1e2,-0,1234567890123456789,1e400]"#, r#"[1.5,100,0,1234567890123456800,null]"#),
+            ("{\"\u{1F600}\":1,\"\u{FF61}\":2,\"z\":3}", "{\"z\":3,\"\u{1F600}\":1,\"\u{FF61}\":2}"), // by UTF-16 unit
+            (r#"{"b":1,"a":2,"b":3}"#, r#"{"a":2,"b":3}"#),                                           // the last value wins
+            (r#"[{"b":1,"a":2,"b":3}]"#, r#"[{"b":3,"a":2}]"#),                                       // where the key first was
+            (r#"{"__proto__":{"x":1},"\u005f_proto__":2,"a":1}"#, r#"{"a":1}"#),
+            (r#"[{"__proto__":1}]"#, r#"[{"__proto__":1}]"#),
         ] {
-            assert_eq!(rearrange(body), None, "{body}");
+            assert_eq!(rearrange(body).as_deref(), Some(expected), "{body}");
+            assert_eq!(exact::canonicalize(body).unwrap(), expected, "{body}");
         }
-        assert_eq!(rearrange(r#"[{"__proto__":1}]"#).as_deref(), Some(r#"[{"__proto__":1}]"#));
+    }
+
+    #[test]
+    fn declines_only_what_is_not_json() {
+        for body in [r#"{"a":1"#, r#"{"a":1} x"#, r#"{"a":tru}"#, r#"{"a":"\x"}"#, r#"{"\u12":1}"#, r#"{"a":1,}"#, r#"[01]"#, ""] {
+            assert_eq!(rearrange(body), None, "{body}");
+            assert!(exact::canonicalize(body).is_err(), "{body}");
+        }
         let deep = format!("{}1{}", "[".repeat(super::MAX_DEPTH + 2), "]".repeat(super::MAX_DEPTH + 2));
         assert_eq!(rearrange(&deep), None);
     }
