@@ -56,17 +56,19 @@ impl apideck::pos::AsyncHandler for PosOnly {
     }
 }
 
-/// What an HTTP handler does with a request: verify, then dispatch to the shared handler.
-async fn receive(verifier: &Verifier, service: &Service, headers: Vec<(String, String)>, body: Vec<u8>) -> u16 {
-    let verified = match verifier.verify(&headers, &body) {
-        Ok(v) => v,
-        Err(e) => return e.status_code(),
-    };
-    if verified.is_validation() {
+/// What an HTTP handler does with a request, written as code generic over providers (a receiver
+/// crate) writes it: verify, then dispatch to the shared handler through the runtime's
+/// `DispatchAsync`, never naming a provider.
+async fn receive_any<P, H>(provider: &P, handler: &H, headers: &[(String, String)], body: &[u8]) -> u16
+where
+    P: webhook_events::runtime::Provider + webhook_events::runtime::DispatchAsync<H, Output = Result<(), String>>,
+{
+    let Ok(verified) = provider.verify(&headers, body) else { return 401 };
+    if P::is_validation(&verified) {
         return 200;
     }
-    let Ok(event) = verified.event() else { return 400 };
-    match apideck::dispatch_async(service, verified.delivery(), event).await {
+    let Ok(event) = provider.event(&verified) else { return 400 };
+    match P::dispatch_async(handler, P::delivery(&verified), event).await {
         Ok(()) => 200,
         Err(_) => 500,
     }
@@ -83,9 +85,11 @@ async fn one_shared_handler_serves_every_task_of_a_multi_threaded_runtime() {
             let (verifier, service) = (Arc::clone(&verifier), Arc::clone(&service));
             // `tokio::spawn` needs the whole request future to be `Send`: the dispatch future with
             // it, borrowed payload and all.
-            tasks.push(tokio::spawn(async move { (round, receive(&verifier, &service, signed.headers, signed.body).await) }));
+            tasks.push(tokio::spawn(async move { (round, receive_any(&*verifier, &*service, &signed.headers, &signed.body).await) }));
         }
     }
+    let forged = testing::sign("sk_test_someone_else", br#"{"payload":{}}"#).unwrap();
+    assert_eq!(receive_any(&*verifier, &*service, &forged.headers, &forged.body).await, 401);
     for task in tasks {
         let (_, status) = task.await.unwrap();
         assert_eq!(status, 200);

@@ -76,7 +76,7 @@ macro_rules! open_enum_strings {
     };
 }
 pub use info::{EventInfo, Status};
-pub use provider::{Dispatch, Provider};
+pub use provider::{BoxFuture, Dispatch, DispatchAsync, Provider};
 pub use secret::Secret;
 pub use verify::{Headers, KeyError, Scheme, VerifyError};
 

@@ -7,7 +7,7 @@ use ::std::fmt;
 use ::std::hash::Hash;
 
 use crate::verify::{Headers, VerifyError};
-use crate::ParseError;
+use crate::{Delivery, ParseError};
 
 /// A provider, as configured to receive its webhooks: each generated provider's `Verifier`
 /// implements it (keys and limits are what make a provider receivable).
@@ -71,6 +71,10 @@ pub trait Provider: Send + Sync {
     /// header.
     fn delivery_id<'v>(verified: &'v Self::Verified<'_>) -> Cow<'v, str>;
 
+    /// The delivery's context for an asynchronous handler: its [`delivery_id`](Provider::delivery_id)
+    /// and the headers worth having.
+    fn delivery<'v>(verified: &'v Self::Verified<'_>) -> Delivery<'v>;
+
     /// The event, parsed from exactly the text that was verified.
     fn event<'v>(&'v self, verified: &'v Self::Verified<'_>) -> Result<Self::Event<'v>, ParseError>;
 
@@ -89,4 +93,42 @@ pub trait Dispatch<H: ?Sized>: Provider {
 
     /// Calls the handler's method for the event.
     fn dispatch(handler: &mut H, event: Self::Event<'_>) -> Self::Output;
+}
+
+/// A boxed future that is `Send`: what [`DispatchAsync::dispatch_async`] returns, so that code
+/// generic over providers can hold it without naming each handler's future.
+pub type BoxFuture<'a, T> = ::std::pin::Pin<Box<dyn ::std::future::Future<Output = T> + Send + 'a>>;
+
+/// Dispatching a provider's events to an asynchronous handler of type `H` (`&self` methods whose
+/// futures are `Send`): each generated provider implements it, with its crate's `async` feature,
+/// for every type implementing its `AsyncHandler` trait (its `Router` included).
+///
+/// ```
+/// use webhook_runtime::verify::Headers;
+/// use webhook_runtime::{DispatchAsync, Provider};
+///
+/// /// Verifies a request and runs its handler: for any provider, and any handler it dispatches
+/// /// to whose methods give a `Result`.
+/// async fn receive<P, H, E>(provider: &P, handler: &H, headers: &dyn Headers, body: &[u8]) -> u16
+/// where
+///     P: Provider + DispatchAsync<H, Output = Result<(), E>>,
+/// {
+///     let Ok(verified) = provider.verify(headers, body) else { return 401 };
+///     if P::is_validation(&verified) {
+///         return 200;
+///     }
+///     let Ok(event) = provider.event(&verified) else { return 400 };
+///     match P::dispatch_async(handler, P::delivery(&verified), event).await {
+///         Ok(()) => 200,
+///         Err(_) => 500, // the provider retries
+///     }
+/// }
+/// ```
+pub trait DispatchAsync<H: ?Sized>: Provider {
+    /// What the handler's futures give.
+    type Output;
+
+    /// Calls the handler's method for the event, with the event's catalog row added to
+    /// `delivery`; the future borrows the handler, the delivery and the event.
+    fn dispatch_async<'a>(handler: &'a H, delivery: Delivery<'a>, event: Self::Event<'a>) -> BoxFuture<'a, Self::Output>;
 }

@@ -371,6 +371,10 @@ impl<P: Deliveries, S: Scheme + Send + Sync> Provider for Verifier<P, S> {
         verified.delivery_id()
     }
 
+    fn delivery<'v>(verified: &'v Verified<'_, P>) -> crate::Delivery<'v> {
+        verified.delivery()
+    }
+
     fn event<'v>(&'v self, verified: &'v Verified<'_, P>) -> Result<P::Event<'v>, ParseError> {
         match P::EVENT_TYPE_FIELD {
             Some(_) => verified.event(),
@@ -406,6 +410,24 @@ impl<P: DispatchTo<H>, S: Scheme + Send + Sync, H: ?Sized> Dispatch<H> for Verif
 
     fn dispatch(handler: &mut H, event: P::Event<'_>) -> P::Output {
         P::dispatch(handler, event)
+    }
+}
+
+/// Dispatching a provider's events to an asynchronous handler: implemented by each provider's
+/// unit type for every type implementing its `AsyncHandler` trait (the crate's `async` feature).
+#[doc(hidden)]
+pub trait DispatchAsyncTo<H: ?Sized>: Deliveries {
+    /// What the handler's futures give.
+    type Output;
+    /// The handler's method for the event, with the event's catalog row added to `delivery`.
+    fn dispatch_async<'a>(handler: &'a H, delivery: crate::Delivery<'a>, event: Self::Event<'a>) -> crate::BoxFuture<'a, Self::Output>;
+}
+
+impl<P: DispatchAsyncTo<H>, S: Scheme + Send + Sync, H: ?Sized> crate::DispatchAsync<H> for Verifier<P, S> {
+    type Output = P::Output;
+
+    fn dispatch_async<'a>(handler: &'a H, delivery: crate::Delivery<'a>, event: P::Event<'a>) -> crate::BoxFuture<'a, P::Output> {
+        P::dispatch_async(handler, delivery, event)
     }
 }
 

@@ -452,3 +452,17 @@ impl<H: super::Handler + ?Sized> crate::runtime::receive::DispatchTo<H> for Spec
         super::dispatch(handler, event)
     }
 }
+
+#[cfg(feature = "async")]
+impl<H: super::AsyncHandler + ?Sized> crate::runtime::receive::DispatchAsyncTo<H>
+for Spec {
+    type Output = H::Output;
+
+    fn dispatch_async<'a>(
+        handler: &'a H,
+        delivery: crate::runtime::Delivery<'a>,
+        event: Event<'a>,
+    ) -> crate::runtime::BoxFuture<'a, H::Output> {
+        ::std::boxed::Box::pin(super::dispatch_async(handler, delivery, event))
+    }
+}
