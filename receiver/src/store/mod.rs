@@ -51,6 +51,11 @@ pub struct Lease {
 }
 
 impl Lease {
+    /// A lease no store recorded (for [`NoStore`](crate::NoStore)).
+    pub(crate) fn unrecorded(key: DeliveryKey<'_>) -> Lease {
+        Lease { provider: key.provider.to_owned(), delivery_id: key.delivery_id.to_owned(), holder: String::new() }
+    }
+
     /// The delivery this claim is for.
     pub fn key(&self) -> DeliveryKey<'_> {
         DeliveryKey { provider: &self.provider, delivery_id: &self.delivery_id }

@@ -1,0 +1,222 @@
+//! [`Endpoint`]: one provider's webhook endpoint, independent of the HTTP framework: verify,
+//! answer the validation request, claim the delivery, dispatch to the handler, record the outcome.
+
+use ::std::fmt::Display;
+use ::std::sync::Arc;
+use ::std::time::Duration;
+
+use ::tracing::{field, Instrument};
+use ::webhook_runtime::verify::{Headers, DEFAULT_MAX_BODY_BYTES};
+use ::webhook_runtime::{DispatchAsync, Provider};
+
+use crate::outcome::{Accepted, Rejection};
+use crate::store::{Claim, DeliveryKey, DeliveryStore, DEFAULT_LEASE};
+
+/// How long a handler may run before it counts as failed: 50 seconds, inside Apideck's 60-second
+/// delivery timeout (an answer after it is lost, and the delivery retried) and far inside the
+/// claim's lease.
+pub const DEFAULT_HANDLER_TIMEOUT: Duration = Duration::from_secs(50);
+
+/// A store that keeps nothing: every delivery runs, duplicates included. For an endpoint whose
+/// handler is idempotent on its own, and as the benchmark's "no store" case.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct NoStore;
+
+impl DeliveryStore for NoStore {
+    async fn claim(&self, key: DeliveryKey<'_>, _: Duration) -> Result<Claim, crate::store::StoreError> {
+        Ok(Claim::Acquired(crate::store::Lease::unrecorded(key)))
+    }
+
+    async fn complete(&self, _: &crate::store::Lease) -> Result<(), crate::store::StoreError> {
+        Ok(())
+    }
+
+    async fn release(&self, _: &crate::store::Lease) -> Result<(), crate::store::StoreError> {
+        Ok(())
+    }
+
+    async fn purge(&self) -> Result<u64, crate::store::StoreError> {
+        Ok(0)
+    }
+}
+
+/// One provider's endpoint: `P` verifies and parses, `H` handles events (any handler `P`
+/// dispatches to whose futures give `Result<(), E>`), `S` remembers deliveries.
+///
+/// ```
+/// use webhook_receiver::{Endpoint, NoStore};
+/// # use webhook_runtime::{BoxFuture, Delivery, DispatchAsync, ParseError, Provider, VerifyError};
+/// # use webhook_runtime::verify::Headers;
+/// # /// A stand-in provider; a generated crate's `Verifier` is the real one.
+/// # struct P;
+/// # impl Provider for P {
+/// #     const NAME: &'static str = "p";
+/// #     type EventType = String;
+/// #     type Event<'a> = &'a str;
+/// #     type Verified<'a> = &'a str;
+/// #     fn verify<'a>(&self, _: &'a dyn Headers, b: &'a [u8]) -> Result<&'a str, VerifyError> { std::str::from_utf8(b).map_err(|_| VerifyError::NotUtf8) }
+/// #     fn verified_text<'v>(v: &'v &str) -> &'v str { v }
+/// #     fn is_validation(_: &&str) -> bool { false }
+/// #     fn delivery_id<'v>(v: &'v &str) -> std::borrow::Cow<'v, str> { (*v).into() }
+/// #     fn delivery<'v>(v: &'v &str) -> Delivery<'v> { Delivery { id: (*v).into(), ..Default::default() } }
+/// #     fn event<'v>(&'v self, v: &'v &str) -> Result<&'v str, ParseError> { Ok(v) }
+/// #     fn parse<'t>(&'t self, t: &'t str) -> Result<&'t str, ParseError> { Ok(t) }
+/// #     fn event_type(e: &&str) -> String { e.to_string() }
+/// # }
+/// # struct Log;
+/// # impl DispatchAsync<Log> for P {
+/// #     type Output = Result<(), String>;
+/// #     fn dispatch_async<'a>(_: &'a Log, _: Delivery<'a>, _: &'a str) -> BoxFuture<'a, Result<(), String>> { Box::pin(async { Ok(()) }) }
+/// # }
+/// // With a generated crate: `Endpoint::new(apideck::Verifier::new(key)?, handler)`.
+/// let endpoint = Endpoint::new(P, Log).with_store(NoStore);
+/// let app: axum::Router = endpoint.router("/webhooks/p");
+/// # let _ = app;
+/// ```
+pub struct Endpoint<P, H, S = NoStore> {
+    pub(crate) provider: P,
+    pub(crate) handler: H,
+    pub(crate) store: S,
+    pub(crate) max_body_bytes: usize,
+    pub(crate) handler_timeout: Duration,
+    pub(crate) lease: Duration,
+}
+
+impl<P, H> Endpoint<P, H, NoStore> {
+    /// An endpoint for `provider`'s deliveries, dispatched to `handler`, with no store (add one
+    /// with [`Endpoint::with_store`]).
+    pub fn new(provider: P, handler: H) -> Self {
+        Endpoint {
+            provider,
+            handler,
+            store: NoStore,
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            handler_timeout: DEFAULT_HANDLER_TIMEOUT,
+            lease: DEFAULT_LEASE,
+        }
+    }
+}
+
+impl<P, H, S> Endpoint<P, H, S> {
+    /// The same endpoint, deduplicating through `store`.
+    pub fn with_store<T>(self, store: T) -> Endpoint<P, H, T> {
+        Endpoint {
+            provider: self.provider,
+            handler: self.handler,
+            store,
+            max_body_bytes: self.max_body_bytes,
+            handler_timeout: self.handler_timeout,
+            lease: self.lease,
+        }
+    }
+
+    /// Reads bodies of at most `limit` bytes (413 beyond); default
+    /// [`DEFAULT_MAX_BODY_BYTES`]. Keep it at or under the verifier's own limit.
+    pub fn max_body_bytes(mut self, limit: usize) -> Self {
+        self.max_body_bytes = limit;
+        self
+    }
+
+    /// Counts a handler still running after `timeout` as failed; default
+    /// [`DEFAULT_HANDLER_TIMEOUT`]. The claim's lease is kept at least twice as long.
+    pub fn handler_timeout(mut self, timeout: Duration) -> Self {
+        self.handler_timeout = timeout;
+        self.lease = self.lease.max(timeout.saturating_mul(2));
+        self
+    }
+
+    /// The store the endpoint deduplicates through.
+    pub fn store(&self) -> &S {
+        &self.store
+    }
+}
+
+impl<P, H, S, E> Endpoint<P, H, S>
+where
+    P: Provider + DispatchAsync<H, Output = Result<(), E>> + 'static,
+    H: Send + Sync + 'static,
+    S: DeliveryStore,
+    E: Display + 'static,
+{
+    /// Receives one request: `headers` and `body` exactly as they arrived. Records a span with
+    /// the provider, delivery id, event type and outcome, and logs rejections with their reason.
+    pub async fn receive(&self, headers: &(dyn Headers + Sync), body: &[u8]) -> Result<Accepted, Rejection> {
+        let span = ::tracing::info_span!(
+            "webhook",
+            provider = P::NAME,
+            delivery_id = field::Empty,
+            event_type = field::Empty,
+            outcome = field::Empty
+        );
+        let result = self.receive_in(&span, headers, body).instrument(span.clone()).await;
+        let _entered = span.enter();
+        match &result {
+            Ok(accepted) => {
+                span.record("outcome", accepted.name());
+                ::tracing::info!("accepted");
+            }
+            Err(rejection) => {
+                span.record("outcome", rejection.name());
+                if rejection.status().is_server_error() {
+                    ::tracing::error!(reason = %rejection, "failed");
+                } else {
+                    ::tracing::warn!(reason = %rejection, "rejected");
+                }
+            }
+        }
+        result
+    }
+
+    async fn receive_in(&self, span: &::tracing::Span, headers: &(dyn Headers + Sync), body: &[u8]) -> Result<Accepted, Rejection> {
+        if body.len() > self.max_body_bytes {
+            return Err(Rejection::TooLarge { limit: self.max_body_bytes });
+        }
+        let verified = self.provider.verify(headers, body).map_err(Rejection::Unverified)?;
+        if P::is_validation(&verified) {
+            return Ok(Accepted::Validation);
+        }
+        let event = self.provider.event(&verified).map_err(Rejection::Unparseable)?;
+        let delivery = P::delivery(&verified);
+        span.record("delivery_id", &*delivery.id);
+        span.record("event_type", field::display(P::event_type(&event)));
+        let key = DeliveryKey { provider: P::NAME, delivery_id: &delivery.id };
+        let lease = match self.store.claim(key, self.lease).await.map_err(Rejection::Store)? {
+            Claim::Acquired(lease) => lease,
+            Claim::Completed => return Ok(Accepted::Duplicate),
+            Claim::Running => return Err(Rejection::InProgress),
+        };
+        // The handler's outcome, read into a `Rejection` (which is `Send`; the handler's error
+        // need not be) in a block of its own, so nothing of it lives across the next await.
+        let failure = {
+            let outcome = ::tokio::time::timeout(self.handler_timeout, P::dispatch_async(&self.handler, delivery.clone(), event)).await;
+            match outcome {
+                Ok(Ok(())) => None,
+                Ok(Err(e)) => Some(Rejection::Handler(e.to_string())),
+                Err(_) => Some(Rejection::HandlerTimedOut),
+            }
+        };
+        match failure {
+            None => {
+                self.store.complete(&lease).await.map_err(Rejection::Store)?;
+                Ok(Accepted::Processed)
+            }
+            Some(rejection) => {
+                self.release(&lease).await;
+                Err(rejection)
+            }
+        }
+    }
+
+    /// Gives a failed delivery's claim up; if that fails too, the lease expires on its own.
+    async fn release(&self, lease: &crate::store::Lease) {
+        if let Err(e) = self.store.release(lease).await {
+            ::tracing::error!(reason = %e, "could not release the claim; it expires with its lease");
+        }
+    }
+
+    /// The endpoint as an axum router answering `POST path`, bodies read up to the endpoint's
+    /// limit.
+    pub fn router(self, path: &str) -> ::axum::Router {
+        crate::http::router(Arc::new(self), path)
+    }
+}
