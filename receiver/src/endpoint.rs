@@ -2,12 +2,13 @@
 //! answer the validation request, claim the delivery, dispatch to the handler, record the outcome.
 
 use ::std::fmt::Display;
+use ::std::future::Future;
 use ::std::sync::Arc;
 use ::std::time::Duration;
 
-use ::tracing::{field, Instrument};
+use ::tracing::{field, Instrument, Span};
 use ::webhook_runtime::verify::{Headers, DEFAULT_MAX_BODY_BYTES};
-use ::webhook_runtime::{DispatchAsync, Provider};
+use ::webhook_runtime::{Delivery, DispatchAsync, Provider};
 
 use crate::outcome::{Accepted, Rejection};
 use crate::store::{Claim, DeliveryKey, DeliveryStore, DEFAULT_LEASE};
@@ -131,6 +132,24 @@ impl<P, H, S> Endpoint<P, H, S> {
     }
 }
 
+impl<P, H, S, E> Receive for Endpoint<P, H, S>
+where
+    P: Provider + DispatchAsync<H, Output = Result<(), E>> + 'static,
+    H: Send + Sync + 'static,
+    S: DeliveryStore,
+    E: Display + 'static,
+{
+    const PROVIDER: &'static str = P::NAME;
+
+    fn max_body_bytes(&self) -> usize {
+        self.max_body_bytes
+    }
+
+    async fn receive(&self, headers: &(dyn Headers + Sync), body: &[u8]) -> Result<Accepted, Rejection> {
+        traced(P::NAME, |span| self.receive_in(span, headers, body)).await
+    }
+}
+
 impl<P, H, S, E> Endpoint<P, H, S>
 where
     P: Provider + DispatchAsync<H, Output = Result<(), E>> + 'static,
@@ -138,64 +157,20 @@ where
     S: DeliveryStore,
     E: Display + 'static,
 {
-    /// Receives one request: `headers` and `body` exactly as they arrived. Records a span with
-    /// the provider, delivery id, event type and outcome, and logs rejections with their reason.
-    pub async fn receive(&self, headers: &(dyn Headers + Sync), body: &[u8]) -> Result<Accepted, Rejection> {
-        let span = ::tracing::info_span!(
-            "webhook",
-            provider = P::NAME,
-            delivery_id = field::Empty,
-            event_type = field::Empty,
-            outcome = field::Empty
-        );
-        let result = self.receive_in(&span, headers, body).instrument(span.clone()).await;
-        let _entered = span.enter();
-        match &result {
-            Ok(accepted) => {
-                span.record("outcome", accepted.name());
-                ::tracing::info!("accepted");
-            }
-            Err(rejection) => {
-                span.record("outcome", rejection.name());
-                if rejection.status().is_server_error() {
-                    ::tracing::error!(reason = %rejection, "failed");
-                } else {
-                    ::tracing::warn!(reason = %rejection, "rejected");
-                }
-            }
-        }
-        result
-    }
-
-    async fn receive_in(&self, span: &::tracing::Span, headers: &(dyn Headers + Sync), body: &[u8]) -> Result<Accepted, Rejection> {
-        if body.len() > self.max_body_bytes {
-            return Err(Rejection::TooLarge { limit: self.max_body_bytes });
-        }
-        let verified = self.provider.verify(headers, body).map_err(Rejection::Unverified)?;
-        if P::is_validation(&verified) {
+    async fn receive_in(&self, span: Span, headers: &(dyn Headers + Sync), body: &[u8]) -> Result<Accepted, Rejection> {
+        let Some(verified) = verify(&self.provider, self.max_body_bytes, headers, body)? else {
             return Ok(Accepted::Validation);
-        }
+        };
         let event = self.provider.event(&verified).map_err(Rejection::Unparseable)?;
         let delivery = P::delivery(&verified);
-        span.record("delivery_id", &*delivery.id);
-        span.record("event_type", field::display(P::event_type(&event)));
+        record(&span, &delivery.id, &P::event_type(&event));
         let key = DeliveryKey { provider: P::NAME, delivery_id: &delivery.id };
         let lease = match self.store.claim(key, self.lease).await.map_err(Rejection::Store)? {
             Claim::Acquired(lease) => lease,
             Claim::Completed => return Ok(Accepted::Duplicate),
             Claim::Running => return Err(Rejection::InProgress),
         };
-        // The handler's outcome, read into a `Rejection` (which is `Send`; the handler's error
-        // need not be) in a block of its own, so nothing of it lives across the next await.
-        let failure = {
-            let outcome = ::tokio::time::timeout(self.handler_timeout, P::dispatch_async(&self.handler, delivery.clone(), event)).await;
-            match outcome {
-                Ok(Ok(())) => None,
-                Ok(Err(e)) => Some(Rejection::Handler(e.to_string())),
-                Err(_) => Some(Rejection::HandlerTimedOut),
-            }
-        };
-        match failure {
+        match run::<P, H, E>(&self.handler, self.handler_timeout, delivery.clone(), event).await {
             None => {
                 self.store.complete(&lease).await.map_err(Rejection::Store)?;
                 Ok(Accepted::Processed)
@@ -218,5 +193,81 @@ where
     /// limit.
     pub fn router(self, path: &str) -> ::axum::Router {
         crate::http::router(Arc::new(self), path)
+    }
+}
+
+/// What an HTTP endpoint does with one request; [`Endpoint`] (inline) and
+/// [`InboxEndpoint`](crate::inbox::InboxEndpoint) implement it, and the axum router serves either.
+pub trait Receive: Send + Sync + 'static {
+    /// The provider's name, for logs.
+    const PROVIDER: &'static str;
+
+    /// The largest body read (413 beyond).
+    fn max_body_bytes(&self) -> usize;
+
+    /// Receives one request: `headers` and `body` exactly as they arrived. Records a span with
+    /// the provider, delivery id, event type and outcome, and logs rejections with their reason.
+    fn receive(&self, headers: &(dyn Headers + Sync), body: &[u8]) -> impl Future<Output = Result<Accepted, Rejection>> + Send;
+}
+
+/// The steps every mode takes first: the size limit, the signature, the validation request
+/// (`None`).
+pub(crate) fn verify<'a, P: Provider>(
+    provider: &P,
+    limit: usize,
+    headers: &'a (dyn Headers + Sync),
+    body: &'a [u8],
+) -> Result<Option<P::Verified<'a>>, Rejection> {
+    if body.len() > limit {
+        return Err(Rejection::TooLarge { limit });
+    }
+    let verified = provider.verify(headers, body).map_err(Rejection::Unverified)?;
+    Ok((!P::is_validation(&verified)).then_some(verified))
+}
+
+/// Names the delivery and its event in the request's span.
+pub(crate) fn record(span: &Span, delivery_id: &str, event_type: &dyn Display) {
+    span.record("delivery_id", delivery_id);
+    span.record("event_type", field::display(event_type));
+}
+
+/// Runs `receive` in a span for one request, then records its outcome and logs it: accepted at
+/// `info`, rejected at `warn`, failed on the server at `error`, each with its reason.
+pub(crate) async fn traced<F, Fut>(provider: &'static str, receive: F) -> Result<Accepted, Rejection>
+where
+    F: FnOnce(Span) -> Fut,
+    Fut: Future<Output = Result<Accepted, Rejection>>,
+{
+    let span = ::tracing::info_span!("webhook", provider, delivery_id = field::Empty, event_type = field::Empty, outcome = field::Empty);
+    let result = receive(span.clone()).instrument(span.clone()).await;
+    let _entered = span.enter();
+    match &result {
+        Ok(accepted) => {
+            span.record("outcome", accepted.name());
+            ::tracing::info!("accepted");
+        }
+        Err(rejection) => {
+            span.record("outcome", rejection.name());
+            if rejection.status().is_server_error() {
+                ::tracing::error!(reason = %rejection, "failed");
+            } else {
+                ::tracing::warn!(reason = %rejection, "rejected");
+            }
+        }
+    }
+    result
+}
+
+/// Runs the handler for one event, within `timeout`: `None` if it succeeded, else why not. (A
+/// `Rejection` is `Send`; the handler's error need not be, so nothing of it outlives this.)
+pub(crate) async fn run<'a, P, H, E>(handler: &'a H, timeout: Duration, delivery: Delivery<'a>, event: P::Event<'a>) -> Option<Rejection>
+where
+    P: Provider + DispatchAsync<H, Output = Result<(), E>>,
+    E: Display,
+{
+    match ::tokio::time::timeout(timeout, P::dispatch_async(handler, delivery, event)).await {
+        Ok(Ok(())) => None,
+        Ok(Err(e)) => Some(Rejection::Handler(e.to_string())),
+        Err(_) => Some(Rejection::HandlerTimedOut),
     }
 }

@@ -2,48 +2,32 @@
 //! outcome answered with its status. A server error's reason stays in the log; the response
 //! says only what the sender can act on.
 
-use ::std::fmt::Display;
 use ::std::sync::Arc;
 
+use crate::endpoint::Receive;
+use crate::outcome::{Accepted, Rejection};
 use ::axum::body::Body;
 use ::axum::extract::State;
 use ::axum::http::{header, HeaderMap, StatusCode};
 use ::axum::response::{IntoResponse, Response};
 use ::axum::routing::post;
-use ::webhook_runtime::{DispatchAsync, Provider};
-
-use crate::endpoint::Endpoint;
-use crate::outcome::{Accepted, Rejection};
-use crate::store::DeliveryStore;
 
 /// How long a provider should wait before retrying a delivery that is still running, in seconds.
 const RETRY_AFTER_SECONDS: &str = "30";
 
-pub(crate) fn router<P, H, S, E>(endpoint: Arc<Endpoint<P, H, S>>, path: &str) -> ::axum::Router
-where
-    P: Provider + DispatchAsync<H, Output = Result<(), E>> + 'static,
-    H: Send + Sync + 'static,
-    S: DeliveryStore,
-    E: Display + 'static,
-{
-    ::axum::Router::new().route(path, post(receive::<P, H, S, E>)).with_state(endpoint)
+pub(crate) fn router<R: Receive>(endpoint: Arc<R>, path: &str) -> ::axum::Router {
+    ::axum::Router::new().route(path, post(receive::<R>)).with_state(endpoint)
 }
 
-async fn receive<P, H, S, E>(State(endpoint): State<Arc<Endpoint<P, H, S>>>, headers: HeaderMap, body: Body) -> Response
-where
-    P: Provider + DispatchAsync<H, Output = Result<(), E>> + 'static,
-    H: Send + Sync + 'static,
-    S: DeliveryStore,
-    E: Display + 'static,
-{
-    let limit = endpoint.max_body_bytes;
+async fn receive<R: Receive>(State(endpoint): State<Arc<R>>, headers: HeaderMap, body: Body) -> Response {
+    let limit = endpoint.max_body_bytes();
     let bytes = match ::axum::body::to_bytes(body, limit).await {
         Ok(bytes) => bytes,
         Err(e) => {
             // `to_bytes` fails for a body over the limit, or a connection that broke mid-body.
             let too_large = ::std::error::Error::source(&e).is_some_and(|s| s.is::<::http_body_util::LengthLimitError>());
             let rejection = if too_large { Rejection::TooLarge { limit } } else { Rejection::UnreadableBody };
-            ::tracing::warn!(provider = P::NAME, outcome = rejection.name(), reason = %rejection, "rejected");
+            ::tracing::warn!(provider = R::PROVIDER, outcome = rejection.name(), reason = %rejection, "rejected");
             return rejection.into_response();
         }
     };

@@ -8,10 +8,11 @@
 //! 409 so the provider retries later); run the handler; complete the claim, or release it when
 //! the handler fails (500) so the provider's retry runs it.
 
+mod db;
 mod endpoint;
 mod http;
 mod outcome;
 pub mod store;
 
-pub use endpoint::{Endpoint, NoStore, DEFAULT_HANDLER_TIMEOUT};
+pub use endpoint::{Endpoint, NoStore, Receive, DEFAULT_HANDLER_TIMEOUT};
 pub use outcome::{Accepted, Rejection};

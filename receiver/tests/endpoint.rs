@@ -24,6 +24,8 @@ const PATH: &str = "/webhooks/apideck";
 struct Recorder {
     ran: Mutex<Vec<(String, String)>>,
     fail: Mutex<Vec<String>>,
+    /// Notified when a handler starts, which then waits for `wait`.
+    started: Arc<tokio::sync::Notify>,
     wait: Option<Arc<tokio::sync::Notify>>,
 }
 
@@ -43,6 +45,7 @@ impl apideck::AsyncHandler for Handler {
         let recorder = &self.0;
         let event_type = event.event_type().to_string();
         if let Some(wait) = &recorder.wait {
+            recorder.started.notify_one();
             wait.notified().await;
         }
         recorder.ran.lock().unwrap().push((delivery.id.to_string(), event_type.clone()));
@@ -190,14 +193,10 @@ async fn a_copy_arriving_while_the_first_runs_is_told_to_retry_later() {
             let (app, signed) = (app.clone(), signed.clone());
             async move { send(&app, &signed).await }
         });
-        // The first holds the claim (its handler waits); a copy is refused with Retry-After.
-        let copy = loop {
-            let response = app.clone().oneshot(request(&signed)).await.unwrap();
-            if response.status() == StatusCode::CONFLICT {
-                break response;
-            }
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        };
+        // Once the first holds the claim (its handler waits), a copy is refused with Retry-After.
+        handler.started.notified().await;
+        let copy = app.clone().oneshot(request(&signed)).await.unwrap();
+        assert_eq!(copy.status(), StatusCode::CONFLICT);
         assert_eq!(copy.headers()["retry-after"], "30");
         wait.notify_one();
         assert_eq!(first.await.unwrap(), (StatusCode::OK, "processed".into()), "{}", store.kind());

@@ -18,7 +18,7 @@ mod sql;
 
 use ::std::fmt;
 use ::std::future::Future;
-use ::std::time::{Duration, SystemTime, UNIX_EPOCH};
+use ::std::time::Duration;
 
 pub use sql::SqlStore;
 
@@ -82,7 +82,7 @@ pub struct StoreError {
 }
 
 impl StoreError {
-    fn new(action: &'static str, source: impl Into<Box<dyn ::std::error::Error + Send + Sync>>) -> Self {
+    pub(crate) fn new(action: &'static str, source: impl Into<Box<dyn ::std::error::Error + Send + Sync>>) -> Self {
         StoreError { action, source: source.into() }
     }
 }
@@ -128,14 +128,3 @@ impl fmt::Display for LeaseLost {
 }
 
 impl ::std::error::Error for LeaseLost {}
-
-/// Milliseconds since the Unix epoch, saturating (a clock before 1970 reads as 0).
-fn unix_ms(t: SystemTime) -> i64 {
-    let ms = t.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis());
-    i64::try_from(ms).unwrap_or(i64::MAX)
-}
-
-/// `d` in milliseconds, saturating.
-fn ms(d: Duration) -> i64 {
-    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
-}

@@ -1,70 +1,13 @@
 //! [`SqlStore`]: deliveries in SQLite (one file, the default) or PostgreSQL (several receiver
-//! instances sharing one database), through `sqlx`, with the schema migrated on open.
-//!
-//! Every statement is written once, with `$n` parameters (which both databases read), and run on
-//! whichever pool the store opened; the claim is one `INSERT … ON CONFLICT DO UPDATE … WHERE`,
+//! instances sharing one database). The claim is one `INSERT … ON CONFLICT DO UPDATE … WHERE`,
 //! atomic in both.
 
-use ::std::str::FromStr;
 use ::std::time::{Duration, SystemTime};
 
-use ::sqlx::postgres::{PgPool, PgPoolOptions};
-use ::sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 use ::sqlx::Row;
 
-use super::{ms, unix_ms, Claim, DeliveryKey, DeliveryStore, Lease, LeaseLost, StoreError, DEFAULT_RETENTION};
-
-/// The two databases, each with its pool.
-#[derive(Clone, Debug)]
-pub(crate) enum Backend {
-    Sqlite(SqlitePool),
-    Postgres(PgPool),
-}
-
-/// Runs `$body` with `$pool` bound to whichever pool `$backend` holds: the same code, compiled
-/// for each database.
-macro_rules! on_pool {
-    ($backend:expr, $pool:ident => $body:expr) => {
-        match $backend {
-            crate::store::sql::Backend::Sqlite($pool) => $body,
-            crate::store::sql::Backend::Postgres($pool) => $body,
-        }
-    };
-}
-
-impl Backend {
-    /// Connects to `url` (`sqlite:path`, `sqlite://path` or `postgres://…`) and migrates it.
-    pub(crate) async fn open(url: &str) -> Result<Backend, StoreError> {
-        let backend = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            let pool =
-                PgPoolOptions::new().max_connections(16).connect(url).await.map_err(|e| StoreError::new("connect to PostgreSQL", e))?;
-            ::sqlx::migrate!("./migrations").run(&pool).await.map_err(|e| StoreError::new("migrate PostgreSQL", e))?;
-            Backend::Postgres(pool)
-        } else if url.starts_with("sqlite:") {
-            // Durable commits: the write-ahead log, synced at every commit.
-            let options = SqliteConnectOptions::from_str(url)
-                .map_err(|e| StoreError::new("read the SQLite URL", e))?
-                .create_if_missing(true)
-                .journal_mode(SqliteJournalMode::Wal)
-                .synchronous(SqliteSynchronous::Full)
-                .busy_timeout(Duration::from_secs(30));
-            let pool =
-                SqlitePoolOptions::new().max_connections(4).connect_with(options).await.map_err(|e| StoreError::new("open SQLite", e))?;
-            ::sqlx::migrate!("./migrations").run(&pool).await.map_err(|e| StoreError::new("migrate SQLite", e))?;
-            Backend::Sqlite(pool)
-        } else {
-            return Err(StoreError::new("open the database", format!("`{url}` is neither a `sqlite:` nor a `postgres://` URL")));
-        };
-        Ok(backend)
-    }
-
-    pub(crate) fn kind(&self) -> &'static str {
-        match self {
-            Backend::Sqlite(_) => "sqlite",
-            Backend::Postgres(_) => "postgres",
-        }
-    }
-}
+use super::{Claim, DeliveryKey, DeliveryStore, Lease, LeaseLost, StoreError, DEFAULT_RETENTION};
+use crate::db::{ms, on_pool, unix_ms, Backend};
 
 /// Deliveries in SQLite or PostgreSQL.
 ///
