@@ -11,6 +11,7 @@
 mod db;
 mod endpoint;
 mod http;
+pub mod inbox;
 mod outcome;
 pub mod store;
 

@@ -13,14 +13,15 @@ pub struct Database {
 /// The environment variable naming the PostgreSQL database the tests use.
 pub const POSTGRES_URL: &str = "WEBHOOK_TEST_POSTGRES_URL";
 
-/// SQLite (a fresh file), and PostgreSQL when `WEBHOOK_TEST_POSTGRES_URL` names one. Under
-/// `CI=true` PostgreSQL is required; elsewhere its absence is said once, loudly.
+/// A database of each kind for one test, each new and empty: SQLite (a file in a new
+/// directory), and PostgreSQL (a new database on the server `WEBHOOK_TEST_POSTGRES_URL` names).
+/// Under `CI` PostgreSQL is required; elsewhere its absence is said once, loudly.
 pub async fn databases() -> Vec<Database> {
     let dir = tempfile::tempdir().unwrap();
     let sqlite = Database { url: format!("sqlite://{}", dir.path().join("deliveries.db").display()), _dir: Some(dir) };
     let mut all = vec![sqlite];
     match std::env::var(POSTGRES_URL) {
-        Ok(url) if !url.is_empty() => all.push(Database { url, _dir: None }),
+        Ok(url) if !url.is_empty() => all.push(Database { url: fresh_postgres(&url).await, _dir: None }),
         _ if std::env::var_os("CI").is_some() => {
             panic!("{POSTGRES_URL} is not set: under CI=true the PostgreSQL tests are required (.ci/run starts a server)")
         }
@@ -50,4 +51,15 @@ fn uuid_like() -> String {
     let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let t = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_nanos();
     format!("{t:x}-{}-{n}", std::process::id())
+}
+
+/// A new database on the PostgreSQL server of `url`, and its URL.
+async fn fresh_postgres(url: &str) -> String {
+    use sqlx::Executor;
+    let name = unique("test").replace('-', "_");
+    let (server, _) = url.rsplit_once('/').expect("a PostgreSQL URL ends in its database");
+    let admin = sqlx::PgPool::connect(url).await.unwrap();
+    admin.execute(format!("CREATE DATABASE {name}").as_str()).await.unwrap();
+    admin.close().await;
+    format!("{server}/{name}")
 }
