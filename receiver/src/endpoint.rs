@@ -126,6 +126,13 @@ impl<P, H, S> Endpoint<P, H, S> {
         self
     }
 
+    /// Holds a claim for `lease` (default [`DEFAULT_LEASE`]): how long a delivery whose process
+    /// died mid-handler waits before a copy runs it. Kept at least twice the handler timeout.
+    pub fn lease(mut self, lease: Duration) -> Self {
+        self.lease = lease.max(self.handler_timeout.saturating_mul(2));
+        self
+    }
+
     /// The store the endpoint deduplicates through.
     pub fn store(&self) -> &S {
         &self.store

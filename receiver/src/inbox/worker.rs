@@ -46,6 +46,13 @@ where
         self
     }
 
+    /// Holds a delivery for `lease` (default [`DEFAULT_LEASE`]): how long one whose worker died
+    /// waits before another takes it. Kept at least twice the handler timeout.
+    pub fn lease(mut self, lease: Duration) -> Self {
+        self.lease = lease.max(self.handler_timeout.saturating_mul(2));
+        self
+    }
+
     /// Looks for work every `poll` when idle.
     pub fn poll(mut self, poll: Duration) -> Self {
         self.poll = poll;
