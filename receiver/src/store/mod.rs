@@ -14,6 +14,7 @@
 //! A claim whose holder died (the process was killed mid-handler) expires after its lease, and
 //! the next copy takes it over.
 
+mod batch;
 mod sql;
 
 use ::std::fmt;

@@ -1,12 +1,13 @@
 //! [`SqlStore`]: deliveries in SQLite (one file, the default) or PostgreSQL (several receiver
 //! instances sharing one database). The claim is one `INSERT … ON CONFLICT DO UPDATE … WHERE`,
-//! atomic in both.
+//! atomic in both; writes are committed in groups by [`super::batch`].
 
 use ::std::time::{Duration, SystemTime};
 
 use ::sqlx::Row;
 
-use super::{Claim, DeliveryKey, DeliveryStore, Lease, LeaseLost, StoreError, DEFAULT_RETENTION};
+use super::batch::Writer;
+use super::{Claim, DeliveryKey, DeliveryStore, Lease, StoreError, DEFAULT_RETENTION};
 use crate::db::{ms, on_pool, unix_ms, Backend};
 
 /// Deliveries in SQLite or PostgreSQL.
@@ -30,30 +31,10 @@ use crate::db::{ms, on_pool, unix_ms, Backend};
 #[derive(Clone, Debug)]
 pub struct SqlStore {
     backend: Backend,
+    /// Claims, completions and releases, committed in groups (see [`super::batch`]).
+    writer: Writer,
     retention: Duration,
 }
-
-const CLAIM: &str = "\
-INSERT INTO deliveries (provider, delivery_id, state, holder, lease_until, updated_at, runs)
-VALUES ($1, $2, 'running', $3, $4, $5, 1)
-ON CONFLICT (provider, delivery_id) DO UPDATE
-SET state = 'running', holder = excluded.holder, lease_until = excluded.lease_until,
-    updated_at = excluded.updated_at, runs = deliveries.runs + 1
-WHERE (deliveries.state = 'running' AND deliveries.lease_until <= $5)
-   OR (deliveries.state = 'done' AND deliveries.updated_at <= $6)
-RETURNING holder";
-
-const STATE: &str = "SELECT state FROM deliveries WHERE provider = $1 AND delivery_id = $2";
-
-const COMPLETE: &str = "\
-UPDATE deliveries SET state = 'done', updated_at = $4
-WHERE provider = $1 AND delivery_id = $2 AND holder = $3 AND state = 'running'";
-
-// A released claim is left running with its lease over, so the next copy takes it over (and
-// its run count shows the retry).
-const RELEASE: &str = "\
-UPDATE deliveries SET lease_until = 0, updated_at = $4
-WHERE provider = $1 AND delivery_id = $2 AND holder = $3 AND state = 'running'";
 
 const PURGE: &str = "DELETE FROM deliveries WHERE state = 'done' AND updated_at <= $1";
 
@@ -61,7 +42,8 @@ impl SqlStore {
     /// Opens the database at `url` and migrates it: `sqlite://path/to/file.db` (created if
     /// missing; write-ahead log, every commit synced) or `postgres://user@host/db`.
     pub async fn open(url: &str) -> Result<SqlStore, StoreError> {
-        Ok(SqlStore { backend: Backend::open(url).await?, retention: DEFAULT_RETENTION })
+        let backend = Backend::open(url).await?;
+        Ok(SqlStore { writer: Writer::start(backend.clone()), backend, retention: DEFAULT_RETENTION })
     }
 
     /// The same store, remembering completed deliveries for `retention` instead of
@@ -102,46 +84,15 @@ impl SqlStore {
 
 impl DeliveryStore for SqlStore {
     async fn claim(&self, key: DeliveryKey<'_>, lease: Duration) -> Result<Claim, StoreError> {
-        let holder = ::uuid::Uuid::new_v4().to_string();
-        // A row deleted by a purge between the two statements is claimed again.
-        for _ in 0..3 {
-            let now = SystemTime::now();
-            let (now_ms, until, forgotten) =
-                (unix_ms(now), unix_ms(now).saturating_add(ms(lease)), unix_ms(now).saturating_sub(ms(self.retention)));
-            let won: Option<String> = on_pool!(&self.backend, pool => {
-                let row = ::sqlx::query(CLAIM)
-                    .bind(key.provider)
-                    .bind(key.delivery_id)
-                    .bind(&holder)
-                    .bind(until)
-                    .bind(now_ms)
-                    .bind(forgotten)
-                    .fetch_optional(pool)
-                    .await;
-                row.and_then(|row| row.map(|r| r.try_get::<String, _>(0)).transpose()).map_err(|e| StoreError::new("claim a delivery", e))?
-            });
-            if won.as_deref() == Some(holder.as_str()) {
-                return Ok(Claim::Acquired(Lease { provider: key.provider.to_owned(), delivery_id: key.delivery_id.to_owned(), holder }));
-            }
-            let state: Option<String> = on_pool!(&self.backend, pool => {
-                let row = ::sqlx::query(STATE).bind(key.provider).bind(key.delivery_id).fetch_optional(pool).await;
-                row.and_then(|row| row.map(|r| r.try_get::<String, _>(0)).transpose()).map_err(|e| StoreError::new("read a delivery", e))?
-            });
-            match state.as_deref() {
-                Some("done") => return Ok(Claim::Completed),
-                Some(_) => return Ok(Claim::Running),
-                None => continue,
-            }
-        }
-        Err(StoreError::new("claim a delivery", "the delivery's row kept disappearing (purged while claimed)"))
+        self.writer.claim(key, lease, self.retention).await
     }
 
     async fn complete(&self, lease: &Lease) -> Result<(), StoreError> {
-        self.finish(COMPLETE, lease, "complete a delivery").await
+        self.writer.complete(lease).await
     }
 
     async fn release(&self, lease: &Lease) -> Result<(), StoreError> {
-        self.finish(RELEASE, lease, "release a delivery").await
+        self.writer.release(lease).await
     }
 
     async fn purge(&self) -> Result<u64, StoreError> {
@@ -150,20 +101,5 @@ impl DeliveryStore for SqlStore {
             let done = ::sqlx::query(PURGE).bind(forgotten).execute(pool).await;
             done.map(|d| d.rows_affected()).map_err(|e| StoreError::new("purge deliveries", e))
         })
-    }
-}
-
-impl SqlStore {
-    /// Runs `sql` (complete or release) on the lease's row, which must still be this holder's.
-    async fn finish(&self, sql: &'static str, lease: &Lease, action: &'static str) -> Result<(), StoreError> {
-        let now = unix_ms(SystemTime::now());
-        let affected = on_pool!(&self.backend, pool => {
-            let done = ::sqlx::query(sql).bind(&lease.provider).bind(&lease.delivery_id).bind(&lease.holder).bind(now).execute(pool).await;
-            done.map(|d| d.rows_affected()).map_err(|e| StoreError::new(action, e))?
-        });
-        match affected {
-            0 => Err(StoreError::new(action, LeaseLost)),
-            _ => Ok(()),
-        }
     }
 }
