@@ -309,3 +309,35 @@ fn two_instances_on_one_postgresql_run_each_delivery_once() {
         assert_eq!(store.runs(DeliveryKey { provider: "apideck", delivery_id: "load-00000" }).await.unwrap(), Some(1));
     });
 }
+
+#[test]
+fn sigterm_stops_the_service_gracefully() {
+    let dir = tempfile::tempdir().unwrap();
+    let database = sqlite(&dir);
+    let mut service = Service::start(&database, &["--mode", "inbox"]);
+    for i in 0..20 {
+        assert_eq!(post(service.address, &delivery(i)), Some(200));
+    }
+    let pid = service.child.id().to_string();
+    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let status = loop {
+        if let Some(status) = service.child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "the service did not stop on SIGTERM");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(status.success(), "{status}");
+    // Everything acknowledged is in the inbox, and restarting drains it.
+    let restarted = Service::start(&database, &["--mode", "inbox"]);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    block_on(async {
+        let inbox = Inbox::open(&database).await.unwrap();
+        while inbox.counts().await.unwrap().done < 20 {
+            assert!(Instant::now() < deadline, "{:?}", inbox.counts().await.unwrap());
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    });
+    drop(restarted);
+}

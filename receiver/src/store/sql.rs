@@ -1,6 +1,6 @@
 //! [`SqlStore`]: deliveries in SQLite (one file, the default) or PostgreSQL (several receiver
 //! instances sharing one database). The claim is one `INSERT … ON CONFLICT DO UPDATE … WHERE`,
-//! atomic in both; writes are committed in groups by [`super::batch`].
+//! atomic in both; writes are committed in groups by `batch`.
 
 use ::std::time::{Duration, SystemTime};
 
@@ -31,7 +31,7 @@ use crate::db::{ms, on_pool, unix_ms, Backend};
 #[derive(Clone, Debug)]
 pub struct SqlStore {
     backend: Backend,
-    /// Claims, completions and releases, committed in groups (see [`super::batch`]).
+    /// Claims, completions and releases, committed in groups (see `batch`).
     writer: Writer,
     retention: Duration,
 }

@@ -3,7 +3,7 @@
 //! print differently:
 //!
 //! - a string with escapes is printed again as `JSON.stringify` prints it (see
-//!   [`super::js_string`]), straight from its escaped text;
+//!   `js_string`), straight from its escaped text;
 //! - a number that is not a short integer goes through `f64` and `ryu-js`, as the exact path's do;
 //! - an object whose members are out of order, repeated (the last value wins) or `__proto__` (lost
 //!   to the sort's assignment) is written once more from a copy of its members' output.
