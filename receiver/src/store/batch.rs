@@ -16,27 +16,24 @@ use crate::db::{ms, unix_ms, Backend};
 /// The most operations one transaction holds.
 const MAX_BATCH: usize = 256;
 
-const CLAIM: &str = "\
-INSERT INTO deliveries (provider, delivery_id, state, holder, lease_until, updated_at, runs)
-VALUES ($1, $2, 'running', $3, $4, $5, 1)
+/// The claims' upsert, around its rows (`$1` now, `$2` the retention's horizon, then four
+/// parameters a row): a row is taken over when its holder's lease is over, or it was completed
+/// before the horizon; the rows returned are the claims won.
+const CLAIM_INTO: &str = "INSERT INTO deliveries (provider, delivery_id, state, holder, lease_until, updated_at, runs)";
+const CLAIM_CONFLICT: &str = "\
 ON CONFLICT (provider, delivery_id) DO UPDATE
 SET state = 'running', holder = excluded.holder, lease_until = excluded.lease_until,
     updated_at = excluded.updated_at, runs = deliveries.runs + 1
-WHERE (deliveries.state = 'running' AND deliveries.lease_until <= $5)
-   OR (deliveries.state = 'done' AND deliveries.updated_at <= $6)
-RETURNING holder";
+WHERE (deliveries.state = 'running' AND deliveries.lease_until <= $1)
+   OR (deliveries.state = 'done' AND deliveries.updated_at <= $2)
+RETURNING provider, delivery_id, holder";
 
-const STATE: &str = "SELECT state FROM deliveries WHERE provider = $1 AND delivery_id = $2";
+/// A completion (`$1` now), before its `WHERE`.
+const COMPLETE: &str = "UPDATE deliveries SET state = 'done', updated_at = $1";
 
-const COMPLETE: &str = "\
-UPDATE deliveries SET state = 'done', updated_at = $4
-WHERE provider = $1 AND delivery_id = $2 AND holder = $3 AND state = 'running'";
-
-// A released claim is left running with its lease over, so the next copy takes it over (and
-// its run count shows the retry).
-const RELEASE: &str = "\
-UPDATE deliveries SET lease_until = 0, updated_at = $4
-WHERE provider = $1 AND delivery_id = $2 AND holder = $3 AND state = 'running'";
+/// A release (`$1` now): left running with its lease over, so the next copy takes it over (and
+/// its run count shows the retry).
+const RELEASE: &str = "UPDATE deliveries SET lease_until = 0, updated_at = $1";
 
 /// One write, and where its answer goes.
 enum Op {
@@ -143,57 +140,111 @@ impl Op {
 }
 
 /// Runs `batch` in one transaction: each operation's answer, or the transaction's error.
+///
+/// A statement per kind of write, not per write: the claims are one multi-row upsert (each key
+/// once; a second claim of a key in the same batch answers as the first's loser would), one read
+/// of the states of those it did not win, and the completions and releases one update each.
+/// Per-statement cost, not the sync, is what bounds a batch once commits are shared.
 async fn execute(backend: &Backend, batch: &[Op]) -> Result<Vec<Answer>, ::sqlx::Error> {
-    let mut answers = Vec::with_capacity(batch.len());
+    let now = unix_ms(SystemTime::now());
+    // The claims to write: the first of each key (the batch is sorted by key), with its holder.
+    let mut first_of_key: Vec<Option<usize>> = vec![None; batch.len()];
+    let mut claims: Vec<(usize, String)> = Vec::new();
+    for (i, op) in batch.iter().enumerate() {
+        if let Op::Claim { .. } = op {
+            match claims.last() {
+                Some(&(j, _)) if batch[j].key() == op.key() => first_of_key[i] = Some(j),
+                _ => claims.push((i, ::uuid::Uuid::new_v4().to_string())),
+            }
+        }
+    }
+    let mut won: ::std::collections::HashSet<(String, String, String)> = Default::default();
+    let mut states: ::std::collections::HashMap<(String, String), String> = Default::default();
+    let mut finished: ::std::collections::HashSet<(&'static str, String, String, String)> = Default::default();
     crate::db::on_pool!(backend, pool => {
         let mut connection = pool.acquire().await?;
         let mut tx = connection.begin().await?;
-        for op in batch {
-            let now = SystemTime::now();
-            match op {
-                Op::Claim { provider, delivery_id, lease, retention, .. } => {
-                    let holder = ::uuid::Uuid::new_v4().to_string();
-                    let (now_ms, until, forgotten) =
-                        (unix_ms(now), unix_ms(now).saturating_add(ms(*lease)), unix_ms(now).saturating_sub(ms(*retention)));
-                    let won: Option<String> = ::sqlx::query(CLAIM)
-                        .bind(provider)
-                        .bind(delivery_id)
-                        .bind(&holder)
-                        .bind(until)
-                        .bind(now_ms)
-                        .bind(forgotten)
-                        .fetch_optional(&mut *tx)
-                        .await?
-                        .map(|r| r.try_get(0))
-                        .transpose()?;
-                    let claim = if won.as_deref() == Some(holder.as_str()) {
-                        Claim::Acquired(Lease { provider: provider.clone(), delivery_id: delivery_id.clone(), holder })
-                    } else {
-                        let state: Option<String> =
-                            ::sqlx::query(STATE).bind(provider).bind(delivery_id).fetch_optional(&mut *tx).await?.map(|r| r.try_get(0)).transpose()?;
-                        match state.as_deref() {
-                            Some("done") => Claim::Completed,
-                            _ => Claim::Running,
-                        }
-                    };
-                    answers.push(Answer::Claim(Ok(claim)));
-                }
-                Op::Finish { sql, action, lease, .. } => {
-                    let done = ::sqlx::query(sql)
-                        .bind(&lease.provider)
-                        .bind(&lease.delivery_id)
-                        .bind(&lease.holder)
-                        .bind(unix_ms(now))
-                        .execute(&mut *tx)
-                        .await?;
-                    answers.push(Answer::Finish(match done.rows_affected() {
-                        0 => Err(StoreError::new(action, LeaseLost)),
-                        _ => Ok(()),
-                    }));
-                }
+        // Claims, grouped by retention (one group: a store has one).
+        let mut retentions: Vec<Duration> = claims.iter().filter_map(|(i, _)| match &batch[*i] { Op::Claim { retention, .. } => Some(*retention), _ => None }).collect();
+        retentions.sort();
+        retentions.dedup();
+        for retention in retentions {
+            let group: Vec<&(usize, String)> = claims.iter().filter(|(i, _)| matches!(&batch[*i], Op::Claim { retention: r, .. } if *r == retention)).collect();
+            let rows: Vec<String> = (0..group.len()).map(|n| format!("(${}, ${}, 'running', ${}, ${}, $1, 1)", 4 * n + 3, 4 * n + 4, 4 * n + 5, 4 * n + 6)).collect();
+            let sql = format!("{CLAIM_INTO}\nVALUES {}\n{CLAIM_CONFLICT}", rows.join(", "));
+            let mut query = ::sqlx::query(&sql).bind(now).bind(now.saturating_sub(ms(retention)));
+            for (i, holder) in &group {
+                let Op::Claim { provider, delivery_id, lease, .. } = &batch[*i] else { unreachable!("grouped from claims") };
+                query = query.bind(provider).bind(delivery_id).bind(holder).bind(now.saturating_add(ms(*lease)));
+            }
+            for row in query.fetch_all(&mut *tx).await? {
+                won.insert((row.try_get(0)?, row.try_get(1)?, row.try_get(2)?));
+            }
+        }
+        // The states of the keys claimed and not won.
+        let lost: Vec<(&str, &str)> = claims
+            .iter()
+            .filter(|(i, holder)| { let (p, d) = batch[*i].key(); !won.contains(&(p.to_owned(), d.to_owned(), holder.clone())) })
+            .map(|(i, _)| batch[*i].key())
+            .collect();
+        if !lost.is_empty() {
+            let keys: Vec<String> = (0..lost.len()).map(|n| format!("(${}, ${})", 2 * n + 1, 2 * n + 2)).collect();
+            let sql = format!("SELECT provider, delivery_id, state FROM deliveries WHERE (provider, delivery_id) IN (VALUES {})", keys.join(", "));
+            let mut query = ::sqlx::query(&sql);
+            for (p, d) in &lost {
+                query = query.bind(*p).bind(*d);
+            }
+            for row in query.fetch_all(&mut *tx).await? {
+                states.insert((row.try_get(0)?, row.try_get(1)?), row.try_get(2)?);
+            }
+        }
+        // Completions, then releases.
+        for sql in [COMPLETE, RELEASE] {
+            let leases: Vec<&Lease> = batch.iter().filter_map(|op| match op { Op::Finish { sql: s, lease, .. } if *s == sql => Some(lease), _ => None }).collect();
+            if leases.is_empty() {
+                continue;
+            }
+            let keys: Vec<String> = (0..leases.len()).map(|n| format!("(${}, ${}, ${})", 3 * n + 2, 3 * n + 3, 3 * n + 4)).collect();
+            let statement = format!("{sql}\nWHERE state = 'running' AND (provider, delivery_id, holder) IN (VALUES {})\nRETURNING provider, delivery_id, holder", keys.join(", "));
+            let mut query = ::sqlx::query(&statement).bind(now);
+            for lease in &leases {
+                query = query.bind(&lease.provider).bind(&lease.delivery_id).bind(&lease.holder);
+            }
+            for row in query.fetch_all(&mut *tx).await? {
+                finished.insert((sql, row.try_get(0)?, row.try_get(1)?, row.try_get(2)?));
             }
         }
         tx.commit().await?;
     });
-    Ok(answers)
+    // Each operation's answer, from what the statements returned.
+    let holder_of: ::std::collections::HashMap<usize, &String> = claims.iter().map(|(i, h)| (*i, h)).collect();
+    let claim_of = |i: usize| -> Claim {
+        let (p, d) = batch[i].key();
+        let holder = holder_of[&i];
+        if won.contains(&(p.to_owned(), d.to_owned(), holder.clone())) {
+            return Claim::Acquired(Lease { provider: p.to_owned(), delivery_id: d.to_owned(), holder: holder.clone() });
+        }
+        match states.get(&(p.to_owned(), d.to_owned())).map(String::as_str) {
+            Some("done") => Claim::Completed,
+            _ => Claim::Running,
+        }
+    };
+    Ok(batch
+        .iter()
+        .enumerate()
+        .map(|(i, op)| match op {
+            Op::Claim { .. } => Answer::Claim(Ok(match first_of_key[i] {
+                // A second claim of a key in one batch: the first one's loser.
+                Some(first) => match claim_of(first) {
+                    Claim::Acquired(_) => Claim::Running,
+                    other => other,
+                },
+                None => claim_of(i),
+            })),
+            Op::Finish { sql, action, lease, .. } => {
+                let key = (*sql, lease.provider.clone(), lease.delivery_id.clone(), lease.holder.clone());
+                Answer::Finish(if finished.contains(&key) { Ok(()) } else { Err(StoreError::new(action, LeaseLost)) })
+            }
+        })
+        .collect())
 }
