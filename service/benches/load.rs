@@ -5,7 +5,7 @@
 //!
 //! `cargo bench -p webhook-receiver-service --bench load` (PostgreSQL too with
 //! `WEBHOOK_TEST_POSTGRES_URL` set: `eval "$(.ci/postgres)"`). `LOAD_REQUESTS` and
-//! `LOAD_CONNECTIONS` change the load (default 6,000 requests over 32 keep-alive connections).
+//! `LOAD_CONNECTIONS` change the load (default 20,000 requests over 32 keep-alive connections).
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -147,7 +147,7 @@ async fn main() {
     if std::env::args().any(|a| a == "--list") {
         return;
     }
-    let n: usize = std::env::var("LOAD_REQUESTS").ok().and_then(|v| v.parse().ok()).unwrap_or(6_000);
+    let n: usize = std::env::var("LOAD_REQUESTS").ok().and_then(|v| v.parse().ok()).unwrap_or(20_000);
     let connections: usize = std::env::var("LOAD_CONNECTIONS").ok().and_then(|v| v.parse().ok()).unwrap_or(32);
     let dir = tempfile::tempdir().unwrap();
     let verifier = Verifier::new(KEY).unwrap();
