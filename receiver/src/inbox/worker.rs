@@ -61,8 +61,7 @@ where
 
     /// Runs deliveries until `shutdown` completes; a delivery being run then is finished first.
     pub async fn run(&self, shutdown: impl Future<Output = ()>) {
-        let shutdown = ::std::pin::pin!(shutdown);
-        let mut shutdown = shutdown;
+        let mut shutdown = ::std::pin::pin!(shutdown);
         loop {
             let idle = match self.run_once().await {
                 Ok(ran) => !ran,
