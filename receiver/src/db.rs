@@ -76,3 +76,16 @@ pub(crate) fn unix_ms(t: SystemTime) -> i64 {
 pub(crate) fn ms(d: Duration) -> i64 {
     i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
 }
+
+/// The steps of SQLite's plan for `sql`, on a freshly migrated database: with no statistics the
+/// planner takes every table to be big, so a step that reads one whole (`SCAN table`) is one the
+/// statement would take on a big table too.
+#[cfg(test)]
+pub(crate) async fn sqlite_plan(sql: &str) -> Vec<String> {
+    use ::sqlx::Row;
+    let dir = ::tempfile::tempdir().expect("a temporary directory");
+    let url = format!("sqlite://{}", dir.path().join("plan.db").display());
+    let Ok(Backend::Sqlite(pool)) = Backend::open(&url).await else { panic!("cannot open {url}") };
+    let rows = ::sqlx::query(&format!("EXPLAIN QUERY PLAN {sql}")).fetch_all(&pool).await.expect("a plan");
+    rows.iter().map(|row| row.get::<String, _>("detail")).collect()
+}

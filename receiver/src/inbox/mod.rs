@@ -158,15 +158,19 @@ INSERT INTO inbox (provider, delivery_id, event_type, body, event_type_header, i
 VALUES ($1, $2, $3, $4, $5, $6, 'pending', 0, $7, $7, $7)
 ON CONFLICT (provider, delivery_id) DO NOTHING";
 
-/// Takes the pending delivery that has waited longest (or one whose worker's lease ran out).
-/// PostgreSQL appends `FOR UPDATE SKIP LOCKED` to the inner select.
+/// Takes the delivery a subquery picks (`$1` holder, `$2` lease end, `$3` now); PostgreSQL
+/// appends `FOR UPDATE SKIP LOCKED` to the subquery, then each closes it with `)` and [`TAKEN`].
 const TAKE: &str = "\
 UPDATE inbox SET state = 'running', holder = $1, lease_until = $2, attempts = attempts + 1, updated_at = $3
-WHERE (provider, delivery_id) = (
-    SELECT provider, delivery_id FROM inbox
-    WHERE (state = 'pending' AND next_at <= $3) OR (state = 'running' AND lease_until <= $3)
-    ORDER BY next_at, received_at
-    LIMIT 1";
+WHERE (provider, delivery_id) = (";
+
+/// What [`TAKE`] picks, in turn: the running delivery whose lease ran out longest ago (its worker
+/// died), else the pending delivery whose turn came first. Two lookups, each down an index
+/// (`inbox_leases`, `inbox_ready`), where one with `OR` would read the whole table.
+const PICKS: [&str; 2] = [
+    "SELECT provider, delivery_id FROM inbox WHERE state = 'running' AND lease_until <= $3 ORDER BY lease_until LIMIT 1",
+    "SELECT provider, delivery_id FROM inbox WHERE state = 'pending' AND next_at <= $3 ORDER BY next_at LIMIT 1",
+];
 
 const TAKEN: &str = "RETURNING provider, delivery_id, body, event_type_header, idempotency_key, attempts";
 
@@ -255,19 +259,24 @@ impl Inbox {
         let holder = ::uuid::Uuid::new_v4().to_string();
         let now = unix_ms(SystemTime::now());
         let until = now.saturating_add(ms(lease));
-        let row = match &self.backend {
-            Backend::Sqlite(pool) => {
-                let sql = format!("{TAKE})\n{TAKEN}");
-                let row = ::sqlx::query(&sql).bind(&holder).bind(until).bind(now).fetch_optional(pool).await;
-                row.map_err(|e| StoreError::new("take a delivery", e))?.map(|r| taken(&r, &holder)).transpose()
+        for pick in PICKS {
+            let row = match &self.backend {
+                Backend::Sqlite(pool) => {
+                    let sql = format!("{TAKE}{pick})\n{TAKEN}");
+                    let row = ::sqlx::query(&sql).bind(&holder).bind(until).bind(now).fetch_optional(pool).await;
+                    row.map_err(|e| StoreError::new("take a delivery", e))?.map(|r| taken(&r, &holder)).transpose()
+                }
+                Backend::Postgres(pool) => {
+                    let sql = format!("{TAKE}{pick} FOR UPDATE SKIP LOCKED)\n{TAKEN}");
+                    let row = ::sqlx::query(&sql).bind(&holder).bind(until).bind(now).fetch_optional(pool).await;
+                    row.map_err(|e| StoreError::new("take a delivery", e))?.map(|r| taken(&r, &holder)).transpose()
+                }
+            };
+            if let Some(taken) = row.map_err(|e| StoreError::new("read a taken delivery", e))? {
+                return Ok(Some(taken));
             }
-            Backend::Postgres(pool) => {
-                let sql = format!("{TAKE} FOR UPDATE SKIP LOCKED)\n{TAKEN}");
-                let row = ::sqlx::query(&sql).bind(&holder).bind(until).bind(now).fetch_optional(pool).await;
-                row.map_err(|e| StoreError::new("take a delivery", e))?.map(|r| taken(&r, &holder)).transpose()
-            }
-        };
-        row.map_err(|e| StoreError::new("read a taken delivery", e))
+        }
+        Ok(None)
     }
 
     /// Marks a taken delivery run.
@@ -401,4 +410,26 @@ where
         attempts: u32::try_from(row.try_get::<i64, _>(5)?).unwrap_or(u32::MAX),
         holder: holder.to_owned(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::db::sqlite_plan;
+
+    /// No statement run per delivery reads `inbox` whole or sorts what it matches: done
+    /// deliveries are kept for the retention and a backlog can be long, and neither may make a
+    /// delivery cost more.
+    #[tokio::test]
+    async fn per_delivery_statements_use_an_index() {
+        let takes = PICKS.map(|pick| format!("{TAKE}{pick})\n{TAKEN}"));
+        for sql in [ENQUEUE, &takes[0], &takes[1], DONE, FAILED] {
+            let plan = sqlite_plan(sql).await;
+            let whole = |step: &String| step.starts_with("SCAN inbox") || step.starts_with("USE TEMP B-TREE");
+            assert!(!plan.iter().any(whole), "{sql}\nreads or sorts every row it matches:\n{plan:#?}");
+        }
+        // The single pick these replaced: it sorts every ready delivery to take one.
+        let or = "SELECT provider FROM inbox WHERE (state = 'pending' AND next_at <= $1) OR (state = 'running' AND lease_until <= $1) ORDER BY next_at LIMIT 1";
+        assert!(sqlite_plan(or).await.iter().any(|step| step.starts_with("USE TEMP B-TREE")));
+    }
 }

@@ -35,6 +35,33 @@ const COMPLETE: &str = "UPDATE deliveries SET state = 'done', updated_at = $1";
 /// its run count shows the retry).
 const RELEASE: &str = "UPDATE deliveries SET lease_until = 0, updated_at = $1";
 
+// Every statement finds its rows by the primary key: deliveries are kept for the retention, and
+// a batch must not cost more for each of them (the `lookups_use_the_primary_key` test).
+
+/// The claims of `rows` keys: `$1` now, `$2` the retention's horizon, then four parameters a row
+/// (provider, delivery id, holder, lease end); returns the claims won.
+fn claims_sql(rows: usize) -> String {
+    let values: Vec<String> =
+        (0..rows).map(|n| format!("(${}, ${}, 'running', ${}, ${}, $1, 1)", 4 * n + 3, 4 * n + 4, 4 * n + 5, 4 * n + 6)).collect();
+    format!("{CLAIM_INTO}\nVALUES {}\n{CLAIM_CONFLICT}", values.join(", "))
+}
+
+/// The states of `rows` keys (two parameters a row).
+fn states_sql(rows: usize) -> String {
+    let keys: Vec<String> = (0..rows).map(|n| format!("(${}, ${})", 2 * n + 1, 2 * n + 2)).collect();
+    format!("SELECT provider, delivery_id, state FROM deliveries WHERE (provider, delivery_id) IN (VALUES {})", keys.join(", "))
+}
+
+/// `write` ([`COMPLETE`] or [`RELEASE`]) of `rows` running claims: `$1` now, then three
+/// parameters a row (provider, delivery id, holder); returns the claims written.
+fn finish_sql(write: &str, rows: usize) -> String {
+    let keys: Vec<String> = (0..rows).map(|n| format!("(${}, ${}, ${})", 3 * n + 2, 3 * n + 3, 3 * n + 4)).collect();
+    format!(
+        "{write}\nWHERE state = 'running' AND (provider, delivery_id, holder) IN (VALUES {})\nRETURNING provider, delivery_id, holder",
+        keys.join(", ")
+    )
+}
+
 /// One write, and where its answer goes.
 enum Op {
     Claim { provider: String, delivery_id: String, lease: Duration, retention: Duration, reply: oneshot::Sender<Result<Claim, StoreError>> },
@@ -170,8 +197,7 @@ async fn execute(backend: &Backend, batch: &[Op]) -> Result<Vec<Answer>, ::sqlx:
         retentions.dedup();
         for retention in retentions {
             let group: Vec<&(usize, String)> = claims.iter().filter(|(i, _)| matches!(&batch[*i], Op::Claim { retention: r, .. } if *r == retention)).collect();
-            let rows: Vec<String> = (0..group.len()).map(|n| format!("(${}, ${}, 'running', ${}, ${}, $1, 1)", 4 * n + 3, 4 * n + 4, 4 * n + 5, 4 * n + 6)).collect();
-            let sql = format!("{CLAIM_INTO}\nVALUES {}\n{CLAIM_CONFLICT}", rows.join(", "));
+            let sql = claims_sql(group.len());
             let mut query = ::sqlx::query(&sql).bind(now).bind(now.saturating_sub(ms(retention)));
             for (i, holder) in &group {
                 let Op::Claim { provider, delivery_id, lease, .. } = &batch[*i] else { unreachable!("grouped from claims") };
@@ -188,8 +214,7 @@ async fn execute(backend: &Backend, batch: &[Op]) -> Result<Vec<Answer>, ::sqlx:
             .map(|(i, _)| batch[*i].key())
             .collect();
         if !lost.is_empty() {
-            let keys: Vec<String> = (0..lost.len()).map(|n| format!("(${}, ${})", 2 * n + 1, 2 * n + 2)).collect();
-            let sql = format!("SELECT provider, delivery_id, state FROM deliveries WHERE (provider, delivery_id) IN (VALUES {})", keys.join(", "));
+            let sql = states_sql(lost.len());
             let mut query = ::sqlx::query(&sql);
             for (p, d) in &lost {
                 query = query.bind(*p).bind(*d);
@@ -204,8 +229,7 @@ async fn execute(backend: &Backend, batch: &[Op]) -> Result<Vec<Answer>, ::sqlx:
             if leases.is_empty() {
                 continue;
             }
-            let keys: Vec<String> = (0..leases.len()).map(|n| format!("(${}, ${}, ${})", 3 * n + 2, 3 * n + 3, 3 * n + 4)).collect();
-            let statement = format!("{sql}\nWHERE state = 'running' AND (provider, delivery_id, holder) IN (VALUES {})\nRETURNING provider, delivery_id, holder", keys.join(", "));
+            let statement = finish_sql(sql, leases.len());
             let mut query = ::sqlx::query(&statement).bind(now);
             for lease in &leases {
                 query = query.bind(&lease.provider).bind(&lease.delivery_id).bind(&lease.holder);
@@ -247,4 +271,22 @@ async fn execute(backend: &Backend, batch: &[Op]) -> Result<Vec<Answer>, ::sqlx:
             }
         })
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::db::sqlite_plan;
+
+    /// No statement a batch runs reads `deliveries` whole: each key is a lookup, so a batch costs
+    /// the same however many deliveries the retention keeps.
+    #[tokio::test]
+    async fn lookups_use_the_primary_key() {
+        for rows in 1..=3 {
+            for sql in [claims_sql(rows), states_sql(rows), finish_sql(COMPLETE, rows), finish_sql(RELEASE, rows)] {
+                let plan = sqlite_plan(&sql).await;
+                assert!(!plan.iter().any(|step| step.starts_with("SCAN deliveries")), "{sql}\nreads the table whole:\n{plan:#?}");
+            }
+        }
+    }
 }
