@@ -41,7 +41,8 @@ impl Backend {
             ::sqlx::migrate!("./migrations").run(&pool).await.map_err(|e| StoreError::new("migrate PostgreSQL", e))?;
             Backend::Postgres(pool)
         } else if url.starts_with("sqlite:") {
-            // Durable commits: the write-ahead log, synced at every commit.
+            // Durable commits: the write-ahead log, synced at every commit (the store's writer
+            // relaxes that for the writes that need no sync; see `store::batch`).
             let options = SqliteConnectOptions::from_str(url)
                 .map_err(|e| StoreError::new("read the SQLite URL", e))?
                 .create_if_missing(true)

@@ -100,6 +100,135 @@ async fn of_many_concurrent_claims_of_one_delivery_exactly_one_wins() {
     .await;
 }
 
+/// What a delivery is before the writes sent at once, and which write it then gets.
+#[derive(Clone, Copy, Debug)]
+enum Case {
+    /// Never claimed; claimed by several at once: exactly one wins.
+    NewClaimedBySeveral(usize),
+    /// Running under a lease held here; claimed again: still running.
+    RunningClaimed,
+    /// Running under a lease held here; completed: done.
+    RunningCompleted,
+    /// Running under a lease held here; released: claimed anew afterwards.
+    RunningReleased,
+    /// Completed; claimed again: a duplicate.
+    DoneClaimed,
+    /// Completed; released under its old lease: refused.
+    DoneReleased,
+    /// Taken over after its first lease ran out; completed under the first lease: refused.
+    TakenOverCompletedByTheLoser,
+}
+
+/// A small generator of cases (xorshift), so each seed is one reproducible mix.
+fn cases(mut seed: u64, n: usize) -> Vec<Case> {
+    (0..n)
+        .map(|_| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            match seed % 7 {
+                0 => Case::NewClaimedBySeveral(1 + (seed / 7 % 3) as usize),
+                1 => Case::RunningClaimed,
+                2 => Case::RunningCompleted,
+                3 => Case::RunningReleased,
+                4 => Case::DoneClaimed,
+                5 => Case::DoneReleased,
+                _ => Case::TakenOverCompletedByTheLoser,
+            }
+        })
+        .collect()
+}
+
+/// The store writes concurrent requests in batches, and answers a whole batch from one statement
+/// per kind of write: every write sent at once must still get the answer of its own row, whatever
+/// the mix of outcomes in the batch.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn writes_sent_at_once_are_each_answered_by_their_own_row() {
+    each_store(None, |store, p| async move {
+        let store = Arc::new(store);
+        for seed in [0x9e37_79b9_7f4a_7c15, 0xdead_beef, 42, 7] {
+            let cases = cases(seed, 24);
+            // Set each delivery up, one write at a time.
+            let mut leases = Vec::new();
+            for (n, case) in cases.iter().enumerate() {
+                let id = format!("{seed}-{n}");
+                let lease = match case {
+                    Case::NewClaimedBySeveral(_) => None,
+                    Case::RunningClaimed | Case::RunningCompleted | Case::RunningReleased => {
+                        Some(acquired(store.claim(key(&p, &id), DEFAULT_LEASE).await.unwrap()))
+                    }
+                    Case::DoneClaimed | Case::DoneReleased => {
+                        let lease = acquired(store.claim(key(&p, &id), DEFAULT_LEASE).await.unwrap());
+                        store.complete(&lease).await.unwrap();
+                        Some(lease)
+                    }
+                    Case::TakenOverCompletedByTheLoser => {
+                        let loser = acquired(store.claim(key(&p, &id), Duration::ZERO).await.unwrap());
+                        acquired(store.claim(key(&p, &id), DEFAULT_LEASE).await.unwrap());
+                        Some(loser)
+                    }
+                };
+                leases.push(lease);
+            }
+            // Then every write at once.
+            let mut tasks = Vec::new();
+            for (n, (case, lease)) in cases.iter().zip(&leases).enumerate() {
+                let copies = match case {
+                    Case::NewClaimedBySeveral(copies) => *copies,
+                    _ => 1,
+                };
+                for _ in 0..copies {
+                    let (store, p, case, lease) = (Arc::clone(&store), p.clone(), *case, lease.clone());
+                    let id = format!("{seed}-{n}");
+                    tasks.push(tokio::spawn(async move {
+                        let answer = match case {
+                            Case::NewClaimedBySeveral(_) | Case::RunningClaimed | Case::DoneClaimed => {
+                                format!("{:?}", store.claim(key(&p, &id), DEFAULT_LEASE).await.unwrap())
+                            }
+                            Case::RunningCompleted | Case::TakenOverCompletedByTheLoser => {
+                                format!("{:?}", store.complete(&lease.unwrap()).await.map_err(|e| e.action))
+                            }
+                            Case::RunningReleased | Case::DoneReleased => {
+                                format!("{:?}", store.release(&lease.unwrap()).await.map_err(|e| e.action))
+                            }
+                        };
+                        (n, answer)
+                    }));
+                }
+            }
+            let mut answers: Vec<Vec<String>> = vec![Vec::new(); cases.len()];
+            for task in tasks {
+                let (n, answer) = task.await.unwrap();
+                answers[n].push(answer);
+            }
+            for (n, case) in cases.iter().enumerate() {
+                let got = &answers[n];
+                let id = format!("{seed}-{n}");
+                let context = format!("{} {id} {case:?}: {got:?}", store.kind());
+                match case {
+                    Case::NewClaimedBySeveral(copies) => {
+                        assert_eq!(got.iter().filter(|a| a.starts_with("Acquired")).count(), 1, "{context}");
+                        assert_eq!(got.iter().filter(|a| *a == "Running").count(), copies - 1, "{context}");
+                    }
+                    Case::RunningClaimed => assert_eq!(got, &["Running"], "{context}"),
+                    Case::RunningCompleted => {
+                        assert_eq!(got, &["Ok(())"], "{context}");
+                        assert_eq!(store.claim(key(&p, &id), DEFAULT_LEASE).await.unwrap(), Claim::Completed, "{context}");
+                    }
+                    Case::RunningReleased => {
+                        assert_eq!(got, &["Ok(())"], "{context}");
+                        acquired(store.claim(key(&p, &id), DEFAULT_LEASE).await.unwrap());
+                    }
+                    Case::DoneClaimed => assert_eq!(got, &["Completed"], "{context}"),
+                    Case::DoneReleased => assert_eq!(got, &["Err(\"release a delivery\")"], "{context}"),
+                    Case::TakenOverCompletedByTheLoser => assert_eq!(got, &["Err(\"complete a delivery\")"], "{context}"),
+                }
+            }
+        }
+    })
+    .await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_claim_whose_holder_died_expires_after_its_lease() {
     each_store(None, |store, p| async move {

@@ -1,71 +1,125 @@
 //! Group commit: the claims, completions and releases of concurrent requests go to one writer
-//! task, which runs whatever has arrived (up to [`MAX_BATCH`]) in one transaction and answers
-//! each after the commit. A commit is durable (SQLite syncs its write-ahead log, PostgreSQL its
-//! WAL) and costs about one sync however many operations it holds, so under load deliveries share
-//! syncs instead of waiting for one each; an answer still comes only once its own write is
-//! durable.
+//! task, which writes whatever has arrived (up to [`MAX_BATCH`]) with a statement per kind of
+//! write and answers each write after its commit. Under load, deliveries share commits, and so
+//! the syncs that make them durable, instead of waiting for one each.
+//!
+//! Only a completion waits for a sync. A completion is what makes a copy of the delivery a
+//! duplicate, and the delivery is acknowledged once it is written, so it must be durable first.
+//! A claim or a release is committed (other requests, instances and processes see it at once, and
+//! it survives the process's death), but it is synced only by the next completion. Nothing depends
+//! on that sync:
+//!
+//! - A claim lost in a crash of the machine belonged to an unacknowledged delivery. Each database
+//!   keeps its commits in log order, so a synced completion syncs every claim before it. The
+//!   provider sends that delivery again. If its handler had run, it runs again, exactly as it
+//!   would once a surviving claim's lease ran out. A durable claim only delays that retry.
+//! - A release lost the same way leaves its claim running until its lease runs out. The retry
+//!   then waits for the lease rather than running at once.
+//!
+//! The writer holds two connections, one for each kind of commit: SQLite with
+//! `synchronous = NORMAL` for the quick one (in write-ahead-log mode a commit is then not synced)
+//! and `FULL` for the other; PostgreSQL with `synchronous_commit` off and on.
 
+use ::std::collections::HashMap;
 use ::std::time::{Duration, SystemTime};
 
-use ::sqlx::{Connection, Row};
+use ::sqlx::postgres::PgConnection;
+use ::sqlx::sqlite::SqliteConnection;
+use ::sqlx::{Executor, Row};
 use ::tokio::sync::{mpsc, oneshot};
 
 use super::{Claim, DeliveryKey, Lease, LeaseLost, StoreError};
 use crate::db::{ms, unix_ms, Backend};
 
-/// The most operations one transaction holds.
+/// The most operations one batch holds.
 const MAX_BATCH: usize = 256;
 
-/// The claims' upsert, around its rows (`$1` now, `$2` the retention's horizon, then four
-/// parameters a row): a row is taken over when its holder's lease is over, or it was completed
-/// before the horizon; the rows returned are the claims won.
+/// How many times a statement that failed (a dropped connection, a deadlock) is run again, on new
+/// connections, before its operations fail: a failed statement wrote nothing.
+const ATTEMPTS: usize = 3;
+
+/// The claims' upsert, around its rows: a row is taken over when its holder's lease is over, or
+/// it was completed before the retention's horizon.
 const CLAIM_INTO: &str = "INSERT INTO deliveries (provider, delivery_id, state, holder, lease_until, updated_at, runs)";
 const CLAIM_CONFLICT: &str = "\
 ON CONFLICT (provider, delivery_id) DO UPDATE
 SET state = 'running', holder = excluded.holder, lease_until = excluded.lease_until,
     updated_at = excluded.updated_at, runs = deliveries.runs + 1
 WHERE (deliveries.state = 'running' AND deliveries.lease_until <= $1)
-   OR (deliveries.state = 'done' AND deliveries.updated_at <= $2)
-RETURNING provider, delivery_id, holder";
-
-/// A completion (`$1` now), before its `WHERE`.
-const COMPLETE: &str = "UPDATE deliveries SET state = 'done', updated_at = $1";
-
-/// A release (`$1` now): left running with its lease over, so the next copy takes it over (and
-/// its run count shows the retry).
-const RELEASE: &str = "UPDATE deliveries SET lease_until = 0, updated_at = $1";
+   OR (deliveries.state = 'done' AND deliveries.updated_at <= $2)";
 
 // Every statement finds its rows by the primary key: deliveries are kept for the retention, and
 // a batch must not cost more for each of them (the `lookups_use_the_primary_key` test).
+//
+// A write's statement returns no rows, only how many it wrote: when that is all of them (almost
+// always) each write is answered from the count alone, and only otherwise are its rows read back
+// to tell which ones were written (returning every row costs a third of a claim's statement).
 
 /// The claims of `rows` keys: `$1` now, `$2` the retention's horizon, then four parameters a row
-/// (provider, delivery id, holder, lease end); returns the claims won.
+/// (provider, delivery id, holder, lease end).
 fn claims_sql(rows: usize) -> String {
     let values: Vec<String> =
         (0..rows).map(|n| format!("(${}, ${}, 'running', ${}, ${}, $1, 1)", 4 * n + 3, 4 * n + 4, 4 * n + 5, 4 * n + 6)).collect();
     format!("{CLAIM_INTO}\nVALUES {}\n{CLAIM_CONFLICT}", values.join(", "))
 }
 
-/// The states of `rows` keys (two parameters a row).
-fn states_sql(rows: usize) -> String {
+/// The rows of `rows` keys (two parameters a row): what tells which writes were written.
+fn rows_sql(rows: usize) -> String {
     let keys: Vec<String> = (0..rows).map(|n| format!("(${}, ${})", 2 * n + 1, 2 * n + 2)).collect();
-    format!("SELECT provider, delivery_id, state FROM deliveries WHERE (provider, delivery_id) IN (VALUES {})", keys.join(", "))
-}
-
-/// `write` ([`COMPLETE`] or [`RELEASE`]) of `rows` running claims: `$1` now, then three
-/// parameters a row (provider, delivery id, holder); returns the claims written.
-fn finish_sql(write: &str, rows: usize) -> String {
-    let keys: Vec<String> = (0..rows).map(|n| format!("(${}, ${}, ${})", 3 * n + 2, 3 * n + 3, 3 * n + 4)).collect();
     format!(
-        "{write}\nWHERE state = 'running' AND (provider, delivery_id, holder) IN (VALUES {})\nRETURNING provider, delivery_id, holder",
+        "SELECT provider, delivery_id, state, holder, lease_until FROM deliveries WHERE (provider, delivery_id) IN (VALUES {})",
         keys.join(", ")
     )
 }
 
-/// One write, and where its answer goes.
+/// `finish` of `rows` running claims: `$1` now, then three parameters a row (provider, delivery
+/// id, holder).
+fn finish_sql(finish: Finish, rows: usize) -> String {
+    let keys: Vec<String> = (0..rows).map(|n| format!("(${}, ${}, ${})", 3 * n + 2, 3 * n + 3, 3 * n + 4)).collect();
+    let set = match finish {
+        Finish::Complete => "state = 'done', updated_at = $1",
+        // Left running with its lease over, so the next copy takes it over (and its run count
+        // shows the retry).
+        Finish::Release => "lease_until = 0, updated_at = $1",
+    };
+    format!("UPDATE deliveries SET {set}\nWHERE state = 'running' AND (provider, delivery_id, holder) IN (VALUES {})", keys.join(", "))
+}
+
+/// What becomes of a running claim.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Finish {
+    Complete,
+    Release,
+}
+
+impl Finish {
+    fn action(self) -> &'static str {
+        match self {
+            Finish::Complete => "complete a delivery",
+            Finish::Release => "release a delivery",
+        }
+    }
+}
+
+/// A claim, and where its answer goes.
+struct ClaimOp {
+    provider: String,
+    delivery_id: String,
+    lease: Duration,
+    retention: Duration,
+    reply: oneshot::Sender<Result<Claim, StoreError>>,
+}
+
+/// A completion or a release, and where its answer goes.
+struct FinishOp {
+    lease: Lease,
+    reply: oneshot::Sender<Result<(), StoreError>>,
+}
+
+/// One write.
 enum Op {
-    Claim { provider: String, delivery_id: String, lease: Duration, retention: Duration, reply: oneshot::Sender<Result<Claim, StoreError>> },
-    Finish { sql: &'static str, action: &'static str, lease: Lease, reply: oneshot::Sender<Result<(), StoreError>> },
+    Claim(ClaimOp),
+    Finish(Finish, FinishOp),
 }
 
 /// The handle requests send their writes through; cloned freely.
@@ -84,21 +138,21 @@ impl Writer {
 
     pub(crate) async fn claim(&self, key: DeliveryKey<'_>, lease: Duration, retention: Duration) -> Result<Claim, StoreError> {
         let (reply, answer) = oneshot::channel();
-        let op = Op::Claim { provider: key.provider.to_owned(), delivery_id: key.delivery_id.to_owned(), lease, retention, reply };
-        self.send(op, answer).await?
+        let op = ClaimOp { provider: key.provider.to_owned(), delivery_id: key.delivery_id.to_owned(), lease, retention, reply };
+        self.send(Op::Claim(op), answer).await?
     }
 
     pub(crate) async fn complete(&self, lease: &Lease) -> Result<(), StoreError> {
-        self.finish(COMPLETE, "complete a delivery", lease).await
+        self.finish(Finish::Complete, lease).await
     }
 
     pub(crate) async fn release(&self, lease: &Lease) -> Result<(), StoreError> {
-        self.finish(RELEASE, "release a delivery", lease).await
+        self.finish(Finish::Release, lease).await
     }
 
-    async fn finish(&self, sql: &'static str, action: &'static str, lease: &Lease) -> Result<(), StoreError> {
+    async fn finish(&self, finish: Finish, lease: &Lease) -> Result<(), StoreError> {
         let (reply, answer) = oneshot::channel();
-        self.send(Op::Finish { sql, action, lease: lease.clone(), reply }, answer).await?
+        self.send(Op::Finish(finish, FinishOp { lease: lease.clone(), reply }), answer).await?
     }
 
     async fn send<T>(&self, op: Op, answer: oneshot::Receiver<T>) -> Result<T, StoreError> {
@@ -108,167 +162,295 @@ impl Writer {
     }
 }
 
-/// The writer task: a batch at a time, each in one transaction.
-async fn run(backend: Backend, mut queue: mpsc::Receiver<Op>) {
-    let mut batch = Vec::with_capacity(MAX_BATCH);
-    while queue.recv_many(&mut batch, MAX_BATCH).await > 0 {
-        write(&backend, &mut batch).await;
-        batch.clear();
-    }
+/// One of the writer's connections.
+enum Link {
+    Sqlite(SqliteConnection),
+    Postgres(PgConnection),
 }
 
-/// What one operation answers, decided inside the transaction, sent after the commit.
-enum Answer {
-    Claim(Result<Claim, StoreError>),
-    Finish(Result<(), StoreError>),
-}
-
-/// How many times a batch whose transaction failed (a deadlock, a dropped connection) is run
-/// again before its operations fail: nothing of a failed transaction was written, so running it
-/// again is safe.
-const ATTEMPTS: usize = 3;
-
-async fn write(backend: &Backend, batch: &mut Vec<Op>) {
-    // Every transaction touches rows in key order, so two instances' batches cannot deadlock.
-    batch.sort_by(|a, b| a.key().cmp(&b.key()));
-    let mut result = execute(backend, batch).await;
-    for _ in 1..ATTEMPTS {
-        if result.is_ok() {
-            break;
-        }
-        result = execute(backend, batch).await;
-    }
-    // Nothing is answered before the commit; if it failed, every operation in it failed.
-    let mut answers: Vec<Option<Answer>> = match result {
-        Ok(answers) => answers.into_iter().map(Some).collect(),
-        Err(e) => {
-            ::tracing::error!(reason = %e, "a batch of delivery writes failed");
-            (0..batch.len()).map(|_| None).collect()
+/// Runs `$body` with `$connection` bound to whichever connection `$link` holds.
+macro_rules! on_link {
+    ($link:expr, $connection:ident => $body:expr) => {
+        match $link {
+            Link::Sqlite($connection) => $body,
+            Link::Postgres($connection) => $body,
         }
     };
-    let failed = |action: &'static str| StoreError::new(action, "the transaction failed; see the log");
-    for (op, answer) in batch.drain(..).zip(answers.drain(..)) {
-        match (op, answer) {
-            (Op::Claim { reply, .. }, Some(Answer::Claim(answer))) => drop(reply.send(answer)),
-            (Op::Finish { reply, .. }, Some(Answer::Finish(answer))) => drop(reply.send(answer)),
-            (Op::Claim { reply, .. }, _) => drop(reply.send(Err(failed("commit a claim")))),
-            (Op::Finish { reply, action, .. }, _) => drop(reply.send(Err(failed(action)))),
-        }
+}
+
+/// The writer's connections: `quick` commits without waiting for a sync, `durable` waits.
+struct Links {
+    quick: Link,
+    durable: Link,
+}
+
+impl Links {
+    /// Two connections of `backend`'s pool, taken out of it (their settings are not the pool's).
+    async fn open(backend: &Backend) -> Result<Links, ::sqlx::Error> {
+        Ok(match backend {
+            Backend::Sqlite(pool) => {
+                let mut quick = pool.acquire().await?.detach();
+                quick.execute("PRAGMA synchronous = NORMAL").await?;
+                let durable = pool.acquire().await?.detach();
+                Links { quick: Link::Sqlite(quick), durable: Link::Sqlite(durable) }
+            }
+            Backend::Postgres(pool) => {
+                let mut quick = pool.acquire().await?.detach();
+                quick.execute("SET synchronous_commit = off").await?;
+                let durable = pool.acquire().await?.detach();
+                Links { quick: Link::Postgres(quick), durable: Link::Postgres(durable) }
+            }
+        })
     }
 }
 
-impl Op {
-    fn key(&self) -> (&str, &str) {
-        match self {
-            Op::Claim { provider, delivery_id, .. } => (provider, delivery_id),
-            Op::Finish { lease, .. } => (&lease.provider, &lease.delivery_id),
+/// Runs `$statement` (an expression of `$links`, the open connections) until it succeeds, at
+/// most [`ATTEMPTS`] times, on new connections after a failure; its result, or the last error.
+macro_rules! retried {
+    ($backend:expr, $open:expr, $links:ident => $statement:expr) => {{
+        let mut outcome = Err(::sqlx::Error::PoolClosed);
+        for _ in 0..ATTEMPTS {
+            let $links = match $open {
+                Some(links) => links,
+                None => match Links::open($backend).await {
+                    Ok(links) => $open.insert(links),
+                    Err(e) => {
+                        outcome = Err(e);
+                        continue;
+                    }
+                },
+            };
+            outcome = $statement.await;
+            match outcome {
+                Ok(_) => break,
+                Err(_) => *$open = None,
+            }
         }
+        outcome
+    }};
+}
+
+/// The writes waiting for the writer, by kind.
+#[derive(Default)]
+struct Waiting {
+    claims: Vec<ClaimOp>,
+    releases: Vec<FinishOp>,
+    completions: Vec<FinishOp>,
+}
+
+impl Waiting {
+    fn len(&self) -> usize {
+        self.claims.len() + self.releases.len() + self.completions.len()
+    }
+
+    fn push(&mut self, op: Op) {
+        match op {
+            Op::Claim(op) => self.claims.push(op),
+            Op::Finish(Finish::Release, op) => self.releases.push(op),
+            Op::Finish(Finish::Complete, op) => self.completions.push(op),
+        }
+    }
+
+    /// Takes what has arrived, up to [`MAX_BATCH`] waiting, and waits for something when
+    /// nothing waits; `false` once every handle is gone and nothing is left.
+    async fn gather(&mut self, queue: &mut mpsc::Receiver<Op>) -> bool {
+        if self.len() == 0 {
+            let mut arrived = Vec::new();
+            if queue.recv_many(&mut arrived, MAX_BATCH).await == 0 {
+                return false;
+            }
+            arrived.into_iter().for_each(|op| self.push(op));
+        }
+        while self.len() < MAX_BATCH {
+            match queue.try_recv() {
+                Ok(op) => self.push(op),
+                Err(_) => break,
+            }
+        }
+        true
     }
 }
 
-/// Runs `batch` in one transaction: each operation's answer, or the transaction's error.
-///
-/// A statement per kind of write, not per write: the claims are one multi-row upsert (each key
-/// once; a second claim of a key in the same batch answers as the first's loser would), one read
-/// of the states of those it did not win, and the completions and releases one update each.
-/// Per-statement cost, not the sync, is what bounds a batch once commits are shared.
-async fn execute(backend: &Backend, batch: &[Op]) -> Result<Vec<Answer>, ::sqlx::Error> {
-    let now = unix_ms(SystemTime::now());
-    // The claims to write: the first of each key (the batch is sorted by key), with its holder.
-    let mut first_of_key: Vec<Option<usize>> = vec![None; batch.len()];
-    let mut claims: Vec<(usize, String)> = Vec::new();
-    for (i, op) in batch.iter().enumerate() {
-        if let Op::Claim { .. } = op {
-            match claims.last() {
-                Some(&(j, _)) if batch[j].key() == op.key() => first_of_key[i] = Some(j),
-                _ => claims.push((i, ::uuid::Uuid::new_v4().to_string())),
-            }
+/// The writer task, a round at a time: the claims that wait are written and answered; their
+/// handlers run (most finish at once, so the writer yields to them and takes what they write);
+/// then the releases and completions that wait are written and answered. A claim that arrives
+/// meanwhile waits for the next round.
+async fn run(backend: Backend, mut queue: mpsc::Receiver<Op>) {
+    let mut open: Option<Links> = None;
+    let open = &mut open;
+    let mut waiting = Waiting::default();
+    while waiting.gather(&mut queue).await {
+        // Every statement touches rows in key order, so two instances' statements cannot
+        // deadlock.
+        let mut claims = ::std::mem::take(&mut waiting.claims);
+        if !claims.is_empty() {
+            claims.sort_by(|a, b| (&a.provider, &a.delivery_id).cmp(&(&b.provider, &b.delivery_id)));
+            let won = retried!(&backend, open, links => claim(&mut links.quick, &claims));
+            answer_claims(claims, won);
+            ::tokio::task::yield_now().await;
+            waiting.gather(&mut queue).await;
         }
-    }
-    let mut won: ::std::collections::HashSet<(String, String, String)> = Default::default();
-    let mut states: ::std::collections::HashMap<(String, String), String> = Default::default();
-    let mut finished: ::std::collections::HashSet<(&'static str, String, String, String)> = Default::default();
-    crate::db::on_pool!(backend, pool => {
-        let mut connection = pool.acquire().await?;
-        let mut tx = connection.begin().await?;
-        // Claims, grouped by retention (one group: a store has one).
-        let mut retentions: Vec<Duration> = claims.iter().filter_map(|(i, _)| match &batch[*i] { Op::Claim { retention, .. } => Some(*retention), _ => None }).collect();
-        retentions.sort();
-        retentions.dedup();
-        for retention in retentions {
-            let group: Vec<&(usize, String)> = claims.iter().filter(|(i, _)| matches!(&batch[*i], Op::Claim { retention: r, .. } if *r == retention)).collect();
-            let sql = claims_sql(group.len());
-            let mut query = ::sqlx::query(&sql).bind(now).bind(now.saturating_sub(ms(retention)));
-            for (i, holder) in &group {
-                let Op::Claim { provider, delivery_id, lease, .. } = &batch[*i] else { unreachable!("grouped from claims") };
-                query = query.bind(provider).bind(delivery_id).bind(holder).bind(now.saturating_add(ms(*lease)));
-            }
-            for row in query.fetch_all(&mut *tx).await? {
-                won.insert((row.try_get(0)?, row.try_get(1)?, row.try_get(2)?));
-            }
-        }
-        // The states of the keys claimed and not won.
-        let lost: Vec<(&str, &str)> = claims
-            .iter()
-            .filter(|(i, holder)| { let (p, d) = batch[*i].key(); !won.contains(&(p.to_owned(), d.to_owned(), holder.clone())) })
-            .map(|(i, _)| batch[*i].key())
-            .collect();
-        if !lost.is_empty() {
-            let sql = states_sql(lost.len());
-            let mut query = ::sqlx::query(&sql);
-            for (p, d) in &lost {
-                query = query.bind(*p).bind(*d);
-            }
-            for row in query.fetch_all(&mut *tx).await? {
-                states.insert((row.try_get(0)?, row.try_get(1)?), row.try_get(2)?);
-            }
-        }
-        // Completions, then releases.
-        for sql in [COMPLETE, RELEASE] {
-            let leases: Vec<&Lease> = batch.iter().filter_map(|op| match op { Op::Finish { sql: s, lease, .. } if *s == sql => Some(lease), _ => None }).collect();
-            if leases.is_empty() {
+        let releases = ::std::mem::take(&mut waiting.releases);
+        let completions = ::std::mem::take(&mut waiting.completions);
+        for (finish, mut ops) in [(Finish::Release, releases), (Finish::Complete, completions)] {
+            if ops.is_empty() {
                 continue;
             }
-            let statement = finish_sql(sql, leases.len());
-            let mut query = ::sqlx::query(&statement).bind(now);
-            for lease in &leases {
-                query = query.bind(&lease.provider).bind(&lease.delivery_id).bind(&lease.holder);
-            }
-            for row in query.fetch_all(&mut *tx).await? {
-                finished.insert((sql, row.try_get(0)?, row.try_get(1)?, row.try_get(2)?));
-            }
+            ops.sort_by(|a, b| (&a.lease.provider, &a.lease.delivery_id).cmp(&(&b.lease.provider, &b.lease.delivery_id)));
+            let written = match finish {
+                Finish::Release => retried!(&backend, open, links => write_finish(&mut links.quick, finish, &ops)),
+                Finish::Complete => retried!(&backend, open, links => write_finish(&mut links.durable, finish, &ops)),
+            };
+            answer_finishes(finish, ops, written);
         }
-        tx.commit().await?;
+    }
+}
+
+fn answer_claims(claims: Vec<ClaimOp>, answers: Result<Vec<Claim>, ::sqlx::Error>) {
+    match answers {
+        Ok(answers) => claims.into_iter().zip(answers).for_each(|(op, claim)| drop(op.reply.send(Ok(claim)))),
+        Err(e) => {
+            ::tracing::error!(reason = %e, "a batch of claims failed");
+            let failed = || StoreError::new("commit a claim", "the statement failed; see the log");
+            claims.into_iter().for_each(|op| drop(op.reply.send(Err(failed()))));
+        }
+    }
+}
+
+fn answer_finishes(finish: Finish, ops: Vec<FinishOp>, written: Result<Vec<bool>, ::sqlx::Error>) {
+    match written {
+        Ok(written) => ops
+            .into_iter()
+            .zip(written)
+            .for_each(|(op, written)| drop(op.reply.send(if written { Ok(()) } else { Err(StoreError::new(finish.action(), LeaseLost)) }))),
+        Err(e) => {
+            ::tracing::error!(reason = %e, "a batch of writes failed: {}", finish.action());
+            let failed = || StoreError::new(finish.action(), "the statement failed; see the log");
+            ops.into_iter().for_each(|op| drop(op.reply.send(Err(failed()))));
+        }
+    }
+}
+
+/// A delivery's row, as [`rows_sql`] reads it.
+struct Stored {
+    state: String,
+    holder: String,
+    lease_until: i64,
+}
+
+/// The rows of `keys`, by key.
+async fn read_rows(link: &mut Link, keys: &[(&str, &str)]) -> Result<HashMap<(String, String), Stored>, ::sqlx::Error> {
+    let sql = rows_sql(keys.len());
+    let mut rows = HashMap::with_capacity(keys.len());
+    on_link!(link, connection => {
+        let mut query = ::sqlx::query(&sql);
+        for (provider, delivery_id) in keys {
+            query = query.bind(*provider).bind(*delivery_id);
+        }
+        for row in query.fetch_all(&mut *connection).await? {
+            let found = Stored { state: row.try_get(2)?, holder: row.try_get(3)?, lease_until: row.try_get(4)? };
+            rows.insert((row.try_get(0)?, row.try_get(1)?), found);
+        }
     });
-    // Each operation's answer, from what the statements returned.
-    let holder_of: ::std::collections::HashMap<usize, &String> = claims.iter().map(|(i, h)| (*i, h)).collect();
-    let claim_of = |i: usize| -> Claim {
-        let (p, d) = batch[i].key();
-        let holder = holder_of[&i];
-        if won.contains(&(p.to_owned(), d.to_owned(), holder.clone())) {
-            return Claim::Acquired(Lease { provider: p.to_owned(), delivery_id: d.to_owned(), holder: holder.clone() });
-        }
-        match states.get(&(p.to_owned(), d.to_owned())).map(String::as_str) {
-            Some("done") => Claim::Completed,
-            _ => Claim::Running,
-        }
-    };
-    Ok(batch
-        .iter()
-        .enumerate()
-        .map(|(i, op)| match op {
-            Op::Claim { .. } => Answer::Claim(Ok(match first_of_key[i] {
-                // A second claim of a key in one batch: the first one's loser.
-                Some(first) => match claim_of(first) {
-                    Claim::Acquired(_) => Claim::Running,
-                    other => other,
-                },
-                None => claim_of(i),
-            })),
-            Op::Finish { sql, action, lease, .. } => {
-                let key = (*sql, lease.provider.clone(), lease.delivery_id.clone(), lease.holder.clone());
-                Answer::Finish(if finished.contains(&key) { Ok(()) } else { Err(StoreError::new(action, LeaseLost)) })
+    Ok(rows)
+}
+
+/// Claims `claims` (sorted by key), each committed: each one's answer, in order.
+///
+/// One upsert for the first claim of each key (a second claim of a key in the same batch
+/// answers as the first's loser would); when it did not write every row, one read of them tells
+/// which it won (the row holds the claim's fresh holder) and what the others are.
+async fn claim(link: &mut Link, claims: &[ClaimOp]) -> Result<Vec<Claim>, ::sqlx::Error> {
+    let now = unix_ms(SystemTime::now());
+    let key = |i: usize| (claims[i].provider.as_str(), claims[i].delivery_id.as_str());
+    // The first claim of each key, with its holder; and for each claim, the first of its key.
+    let mut firsts: Vec<(usize, String)> = Vec::new();
+    let mut first_of: Vec<usize> = Vec::with_capacity(claims.len());
+    for i in 0..claims.len() {
+        match firsts.last() {
+            Some(&(j, _)) if key(j) == key(i) => first_of.push(j),
+            _ => {
+                firsts.push((i, ::uuid::Uuid::new_v4().to_string()));
+                first_of.push(i);
             }
+        }
+    }
+    // One statement per retention (a store has one; clones may differ).
+    let mut retentions: Vec<Duration> = firsts.iter().map(|(i, _)| claims[*i].retention).collect();
+    retentions.sort();
+    retentions.dedup();
+    let mut written = 0;
+    for retention in retentions {
+        let group: Vec<&(usize, String)> = firsts.iter().filter(|(i, _)| claims[*i].retention == retention).collect();
+        let sql = claims_sql(group.len());
+        written += on_link!(link, connection => {
+            let mut query = ::sqlx::query(&sql).bind(now).bind(now.saturating_sub(ms(retention)));
+            for (i, holder) in &group {
+                let op = &claims[*i];
+                query = query.bind(&op.provider).bind(&op.delivery_id).bind(holder).bind(now.saturating_add(ms(op.lease)));
+            }
+            query.execute(&mut *connection).await?.rows_affected()
+        });
+    }
+    let rows = match usize::try_from(written).is_ok_and(|n| n == firsts.len()) {
+        true => None,
+        false => Some(read_rows(link, &firsts.iter().map(|(i, _)| key(*i)).collect::<Vec<_>>()).await?),
+    };
+    let holders: HashMap<usize, &String> = firsts.iter().map(|(i, h)| (*i, h)).collect();
+    let answer = |i: usize| -> Claim {
+        let (p, d) = key(i);
+        let row = rows.as_ref().map(|rows| rows.get(&(p.to_owned(), d.to_owned())));
+        match row {
+            // Every row was written: every claim won.
+            None => {}
+            Some(Some(row)) if row.holder == *holders[&i] && row.state == "running" => {}
+            Some(Some(row)) if row.state == "done" => return Claim::Completed,
+            // Running under another holder, or gone already (purged): the provider retries.
+            Some(_) => return Claim::Running,
+        }
+        Claim::Acquired(Lease { provider: p.to_owned(), delivery_id: d.to_owned(), holder: holders[&i].clone() })
+    };
+    Ok((0..claims.len())
+        .map(|i| match first_of[i] {
+            first if first == i => answer(i),
+            // A second claim of a key in one batch: the first one's loser.
+            first => match answer(first) {
+                Claim::Acquired(_) => Claim::Running,
+                other => other,
+            },
+        })
+        .collect())
+}
+
+/// Writes `finish` of `ops`' claims (sorted by key), committed: for each, whether it was written
+/// (`false`: its lease was lost). When the statement did not write every row, one read of them
+/// tells which it wrote: those that now show the write under their holder.
+async fn write_finish(link: &mut Link, finish: Finish, ops: &[FinishOp]) -> Result<Vec<bool>, ::sqlx::Error> {
+    let now = unix_ms(SystemTime::now());
+    let sql = finish_sql(finish, ops.len());
+    let written = on_link!(link, connection => {
+        let mut query = ::sqlx::query(&sql).bind(now);
+        for op in ops {
+            query = query.bind(&op.lease.provider).bind(&op.lease.delivery_id).bind(&op.lease.holder);
+        }
+        query.execute(&mut *connection).await?.rows_affected()
+    });
+    if usize::try_from(written).is_ok_and(|n| n == ops.len()) {
+        return Ok(vec![true; ops.len()]);
+    }
+    let keys: Vec<(&str, &str)> = ops.iter().map(|op| (op.lease.provider.as_str(), op.lease.delivery_id.as_str())).collect();
+    let rows = read_rows(link, &keys).await?;
+    Ok(ops
+        .iter()
+        .map(|op| {
+            let row = rows.get(&(op.lease.provider.clone(), op.lease.delivery_id.clone()));
+            row.is_some_and(|row| {
+                row.holder == op.lease.holder
+                    && match finish {
+                        Finish::Complete => row.state == "done",
+                        Finish::Release => row.state == "running" && row.lease_until == 0,
+                    }
+            })
         })
         .collect())
 }
@@ -283,7 +465,7 @@ mod tests {
     #[tokio::test]
     async fn lookups_use_the_primary_key() {
         for rows in 1..=3 {
-            for sql in [claims_sql(rows), states_sql(rows), finish_sql(COMPLETE, rows), finish_sql(RELEASE, rows)] {
+            for sql in [claims_sql(rows), rows_sql(rows), finish_sql(Finish::Complete, rows), finish_sql(Finish::Release, rows)] {
                 let plan = sqlite_plan(&sql).await;
                 assert!(!plan.iter().any(|step| step.starts_with("SCAN deliveries")), "{sql}\nreads the table whole:\n{plan:#?}");
             }

@@ -108,7 +108,8 @@ pub trait DeliveryStore: Send + Sync + 'static {
     fn claim(&self, key: DeliveryKey<'_>, lease: Duration) -> impl Future<Output = Result<Claim, StoreError>> + Send;
 
     /// Marks the delivery run: copies within the retention are [`Claim::Completed`]. Fails with
-    /// [`LeaseLost`] if the lease expired and another holder took the delivery over.
+    /// [`LeaseLost`] if the lease expired and another holder took the delivery over; completing
+    /// it again under the same lease changes nothing and succeeds.
     fn complete(&self, lease: &Lease) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     /// Gives the claim up (the handler failed): the next copy is [`Claim::Acquired`].

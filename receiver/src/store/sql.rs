@@ -1,6 +1,6 @@
 //! [`SqlStore`]: deliveries in SQLite (one file, the default) or PostgreSQL (several receiver
 //! instances sharing one database). The claim is one `INSERT … ON CONFLICT DO UPDATE … WHERE`,
-//! atomic in both; writes are committed in groups by `batch`.
+//! atomic in both; writes are committed in groups by `batch`, which also says which are synced.
 
 use ::std::time::{Duration, SystemTime};
 
@@ -40,7 +40,9 @@ const PURGE: &str = "DELETE FROM deliveries WHERE state = 'done' AND updated_at 
 
 impl SqlStore {
     /// Opens the database at `url` and migrates it: `sqlite://path/to/file.db` (created if
-    /// missing; write-ahead log, every commit synced) or `postgres://user@host/db`.
+    /// missing; write-ahead log) or `postgres://user@host/db`. A completion is synced to disk
+    /// before [`complete`](DeliveryStore::complete) returns; a claim or a release is committed
+    /// at once and synced with the next completion (why that is safe: the `batch` module).
     pub async fn open(url: &str) -> Result<SqlStore, StoreError> {
         let backend = Backend::open(url).await?;
         Ok(SqlStore { writer: Writer::start(backend.clone()), backend, retention: DEFAULT_RETENTION })
