@@ -12,6 +12,7 @@ mod db;
 mod endpoint;
 mod http;
 pub mod inbox;
+mod links;
 mod outcome;
 pub mod store;
 

@@ -154,6 +154,49 @@ async fn a_dead_workers_delivery_is_taken_over_after_its_lease() {
     }
 }
 
+/// The inbox writes what concurrent requests and workers send in rounds, a statement per kind of
+/// write: copies of one delivery sent at once are queued once, and completions sent at once are
+/// each answered by their own row, a lost lease's among them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn writes_sent_at_once_are_each_answered_by_their_own_row() {
+    for db in databases().await {
+        let inbox = Arc::new(Inbox::open(&db.url).await.unwrap());
+        let p = unique("mixed");
+        inbox.enqueue(new(&p, "x")).await.unwrap();
+        let loser = inbox.take(Duration::ZERO).await.unwrap().expect("x is ready");
+        let winner = inbox.take(Duration::from_secs(60)).await.unwrap().expect("x's lease ran out");
+        assert_eq!((winner.delivery_id.as_str(), winner.attempts), ("x", 2));
+        inbox.enqueue(new(&p, "y")).await.unwrap();
+        let y = inbox.take(Duration::from_secs(60)).await.unwrap().expect("y is ready");
+        let mut copies = Vec::new();
+        for (id, n) in [("n1", 5), ("n2", 3)] {
+            for _ in 0..n {
+                let (inbox, p) = (Arc::clone(&inbox), p.clone());
+                copies.push(tokio::spawn(async move { (id, inbox.enqueue(new(&p, id)).await.unwrap()) }));
+            }
+        }
+        let mut dones = Vec::new();
+        for (name, taken) in [("loser", loser), ("winner", winner), ("y", y)] {
+            let inbox = Arc::clone(&inbox);
+            dones.push(tokio::spawn(async move { (name, inbox.done(&taken).await.is_ok()) }));
+        }
+        let mut queued = std::collections::HashMap::new();
+        for copy in copies {
+            let (id, enqueued) = copy.await.unwrap();
+            *queued.entry(id).or_insert(0) += usize::from(enqueued == Enqueued::Queued);
+        }
+        assert_eq!(queued, [("n1", 1), ("n2", 1)].into(), "{}", inbox.kind());
+        let mut settled: Vec<(&str, bool)> = Vec::new();
+        for done in dones {
+            settled.push(done.await.unwrap());
+        }
+        assert_eq!(settled, [("loser", false), ("winner", true), ("y", true)], "{}", inbox.kind());
+        let mut left: Vec<String> = drain(&inbox, &p).await.into_iter().map(|t| t.delivery_id).collect();
+        left.sort();
+        assert_eq!(left, ["n1", "n2"], "{}", inbox.kind());
+    }
+}
+
 /// Records each event it runs; fails the event types it is told to.
 #[derive(Default)]
 struct Seen {

@@ -10,6 +10,7 @@
 //! `FOR UPDATE SKIP LOCKED` on PostgreSQL (no two take one, none waits for another) and in
 //! SQLite's single write transaction.
 
+mod batch;
 mod endpoint;
 mod worker;
 
@@ -20,7 +21,7 @@ use ::sqlx::Row;
 use ::tokio::sync::Notify;
 
 use crate::db::{ms, on_pool, unix_ms, Backend};
-use crate::store::{DeliveryKey, LeaseLost, StoreError, DEFAULT_RETENTION};
+use crate::store::{DeliveryKey, StoreError, DEFAULT_RETENTION};
 
 pub use endpoint::InboxEndpoint;
 pub use worker::Worker;
@@ -148,39 +149,11 @@ pub struct Inbox {
     backend: Backend,
     retention: Duration,
     policy: RetryPolicy,
+    /// New deliveries, takes, completions and failures, committed in groups (see `batch`).
+    writer: batch::Writer,
     /// Wakes this process's workers when a delivery is queued (others poll).
     queued: Arc<Notify>,
 }
-
-const ENQUEUE: &str = "\
-INSERT INTO inbox (provider, delivery_id, event_type, body, event_type_header, idempotency_key,
-                   state, attempts, next_at, received_at, updated_at)
-VALUES ($1, $2, $3, $4, $5, $6, 'pending', 0, $7, $7, $7)
-ON CONFLICT (provider, delivery_id) DO NOTHING";
-
-/// Takes the delivery a subquery picks (`$1` holder, `$2` lease end, `$3` now); PostgreSQL
-/// appends `FOR UPDATE SKIP LOCKED` to the subquery, then each closes it with `)` and [`TAKEN`].
-const TAKE: &str = "\
-UPDATE inbox SET state = 'running', holder = $1, lease_until = $2, attempts = attempts + 1, updated_at = $3
-WHERE (provider, delivery_id) = (";
-
-/// What [`TAKE`] picks, in turn: the running delivery whose lease ran out longest ago (its worker
-/// died), else the pending delivery whose turn came first. Two lookups, each down an index
-/// (`inbox_leases`, `inbox_ready`), where one with `OR` would read the whole table.
-const PICKS: [&str; 2] = [
-    "SELECT provider, delivery_id FROM inbox WHERE state = 'running' AND lease_until <= $3 ORDER BY lease_until LIMIT 1",
-    "SELECT provider, delivery_id FROM inbox WHERE state = 'pending' AND next_at <= $3 ORDER BY next_at LIMIT 1",
-];
-
-const TAKEN: &str = "RETURNING provider, delivery_id, body, event_type_header, idempotency_key, attempts";
-
-const DONE: &str = "\
-UPDATE inbox SET state = 'done', holder = NULL, updated_at = $4
-WHERE provider = $1 AND delivery_id = $2 AND holder = $3 AND state = 'running'";
-
-const FAILED: &str = "\
-UPDATE inbox SET state = $4, holder = NULL, next_at = $5, last_error = $6, updated_at = $7
-WHERE provider = $1 AND delivery_id = $2 AND holder = $3 AND state = 'running'";
 
 const DEAD: &str = "\
 SELECT provider, delivery_id, event_type, attempts, last_error FROM inbox
@@ -199,8 +172,10 @@ const COUNTS: &str = "SELECT state, COUNT(*) FROM inbox GROUP BY state";
 impl Inbox {
     /// Opens the inbox in the database at `url` (see [`SqlStore::open`](crate::store::SqlStore::open)).
     pub async fn open(url: &str) -> Result<Inbox, StoreError> {
+        let backend = Backend::open(url).await?;
         Ok(Inbox {
-            backend: Backend::open(url).await?,
+            writer: batch::Writer::start(backend.clone()),
+            backend,
             retention: DEFAULT_RETENTION,
             policy: RetryPolicy::default(),
             queued: Arc::default(),
@@ -233,63 +208,22 @@ impl Inbox {
     /// Commits a verified delivery, unless a copy is already in the inbox. When this returns,
     /// the delivery is durable: acknowledge it.
     pub async fn enqueue(&self, delivery: NewDelivery<'_>) -> Result<Enqueued, StoreError> {
-        let now = unix_ms(SystemTime::now());
-        let added = on_pool!(&self.backend, pool => {
-            let done = ::sqlx::query(ENQUEUE)
-                .bind(delivery.key.provider)
-                .bind(delivery.key.delivery_id)
-                .bind(delivery.event_type)
-                .bind(delivery.body)
-                .bind(delivery.event_type_header)
-                .bind(delivery.idempotency_key)
-                .bind(now)
-                .execute(pool)
-                .await;
-            done.map(|d| d.rows_affected()).map_err(|e| StoreError::new("queue a delivery", e))?
-        });
-        if added == 0 {
-            return Ok(Enqueued::Duplicate);
+        let enqueued = self.writer.enqueue(delivery).await?;
+        if enqueued == Enqueued::Queued {
+            self.queued.notify_waiters();
         }
-        self.queued.notify_waiters();
-        Ok(Enqueued::Queued)
+        Ok(enqueued)
     }
 
     /// Takes the next delivery to run, holding it for `lease`; `None` when nothing is ready.
     pub async fn take(&self, lease: Duration) -> Result<Option<Taken>, StoreError> {
-        let holder = ::uuid::Uuid::new_v4().to_string();
-        let now = unix_ms(SystemTime::now());
-        let until = now.saturating_add(ms(lease));
-        for pick in PICKS {
-            let row = match &self.backend {
-                Backend::Sqlite(pool) => {
-                    let sql = format!("{TAKE}{pick})\n{TAKEN}");
-                    let row = ::sqlx::query(&sql).bind(&holder).bind(until).bind(now).fetch_optional(pool).await;
-                    row.map_err(|e| StoreError::new("take a delivery", e))?.map(|r| taken(&r, &holder)).transpose()
-                }
-                Backend::Postgres(pool) => {
-                    let sql = format!("{TAKE}{pick} FOR UPDATE SKIP LOCKED)\n{TAKEN}");
-                    let row = ::sqlx::query(&sql).bind(&holder).bind(until).bind(now).fetch_optional(pool).await;
-                    row.map_err(|e| StoreError::new("take a delivery", e))?.map(|r| taken(&r, &holder)).transpose()
-                }
-            };
-            if let Some(taken) = row.map_err(|e| StoreError::new("read a taken delivery", e))? {
-                return Ok(Some(taken));
-            }
-        }
-        Ok(None)
+        self.writer.take(lease).await
     }
 
-    /// Marks a taken delivery run.
+    /// Marks a taken delivery run. Fails with [`LeaseLost`](crate::store::LeaseLost) if its lease ran out and another
+    /// worker took it over.
     pub async fn done(&self, taken: &Taken) -> Result<(), StoreError> {
-        let now = unix_ms(SystemTime::now());
-        let affected = on_pool!(&self.backend, pool => {
-            let done = ::sqlx::query(DONE).bind(&taken.provider).bind(&taken.delivery_id).bind(&taken.holder).bind(now).execute(pool).await;
-            done.map(|d| d.rows_affected()).map_err(|e| StoreError::new("complete a delivery", e))?
-        });
-        match affected {
-            0 => Err(StoreError::new("complete a delivery", LeaseLost)),
-            _ => Ok(()),
-        }
+        self.writer.settle(taken, batch::Outcome::Done).await
     }
 
     /// Records a taken delivery's failure: pending again after the policy's backoff, or dead
@@ -304,23 +238,8 @@ impl Inbox {
             Retry::Dead => ("dead", now),
             Retry::After(wait) => ("pending", now.saturating_add(ms(wait))),
         };
-        let affected = on_pool!(&self.backend, pool => {
-            let done = ::sqlx::query(FAILED)
-                .bind(&taken.provider)
-                .bind(&taken.delivery_id)
-                .bind(&taken.holder)
-                .bind(state)
-                .bind(next_at)
-                .bind(error)
-                .bind(now)
-                .execute(pool)
-                .await;
-            done.map(|d| d.rows_affected()).map_err(|e| StoreError::new("record a failure", e))?
-        });
-        match affected {
-            0 => Err(StoreError::new("record a failure", LeaseLost)),
-            _ => Ok(retry),
-        }
+        self.writer.settle(taken, batch::Outcome::Failed { state, next_at, error: error.to_owned() }).await?;
+        Ok(retry)
     }
 
     /// Every dead letter, oldest first.
@@ -410,26 +329,4 @@ where
         attempts: u32::try_from(row.try_get::<i64, _>(5)?).unwrap_or(u32::MAX),
         holder: holder.to_owned(),
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::db::sqlite_plan;
-
-    /// No statement run per delivery reads `inbox` whole or sorts what it matches: done
-    /// deliveries are kept for the retention and a backlog can be long, and neither may make a
-    /// delivery cost more.
-    #[tokio::test]
-    async fn per_delivery_statements_use_an_index() {
-        let takes = PICKS.map(|pick| format!("{TAKE}{pick})\n{TAKEN}"));
-        for sql in [ENQUEUE, &takes[0], &takes[1], DONE, FAILED] {
-            let plan = sqlite_plan(sql).await;
-            let whole = |step: &String| step.starts_with("SCAN inbox") || step.starts_with("USE TEMP B-TREE");
-            assert!(!plan.iter().any(whole), "{sql}\nreads or sorts every row it matches:\n{plan:#?}");
-        }
-        // The single pick these replaced: it sorts every ready delivery to take one.
-        let or = "SELECT provider FROM inbox WHERE (state = 'pending' AND next_at <= $1) OR (state = 'running' AND lease_until <= $1) ORDER BY next_at LIMIT 1";
-        assert!(sqlite_plan(or).await.iter().any(|step| step.starts_with("USE TEMP B-TREE")));
-    }
 }

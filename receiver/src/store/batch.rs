@@ -16,27 +16,20 @@
 //! - A release lost the same way leaves its claim running until its lease runs out. The retry
 //!   then waits for the lease rather than running at once.
 //!
-//! The writer holds two connections, one for each kind of commit: SQLite with
-//! `synchronous = NORMAL` for the quick one (in write-ahead-log mode a commit is then not synced)
-//! and `FULL` for the other; PostgreSQL with `synchronous_commit` off and on.
+//! The writer holds two connections, one for each kind of commit ([`Links`]).
 
 use ::std::collections::HashMap;
 use ::std::time::{Duration, SystemTime};
 
-use ::sqlx::postgres::PgConnection;
-use ::sqlx::sqlite::SqliteConnection;
-use ::sqlx::{Executor, Row};
+use ::sqlx::Row;
 use ::tokio::sync::{mpsc, oneshot};
 
 use super::{Claim, DeliveryKey, Lease, LeaseLost, StoreError};
 use crate::db::{ms, unix_ms, Backend};
+use crate::links::{on_link, retried, Link, Links};
 
 /// The most operations one batch holds.
 const MAX_BATCH: usize = 256;
-
-/// How many times a statement that failed (a dropped connection, a deadlock) is run again, on new
-/// connections, before its operations fail: a failed statement wrote nothing.
-const ATTEMPTS: usize = 3;
 
 /// The claims' upsert, around its rows: a row is taken over when its holder's lease is over, or
 /// it was completed before the retention's horizon.
@@ -160,74 +153,6 @@ impl Writer {
         self.ops.send(op).await.map_err(|_| gone())?;
         answer.await.map_err(|_| gone())
     }
-}
-
-/// One of the writer's connections.
-enum Link {
-    Sqlite(SqliteConnection),
-    Postgres(PgConnection),
-}
-
-/// Runs `$body` with `$connection` bound to whichever connection `$link` holds.
-macro_rules! on_link {
-    ($link:expr, $connection:ident => $body:expr) => {
-        match $link {
-            Link::Sqlite($connection) => $body,
-            Link::Postgres($connection) => $body,
-        }
-    };
-}
-
-/// The writer's connections: `quick` commits without waiting for a sync, `durable` waits.
-struct Links {
-    quick: Link,
-    durable: Link,
-}
-
-impl Links {
-    /// Two connections of `backend`'s pool, taken out of it (their settings are not the pool's).
-    async fn open(backend: &Backend) -> Result<Links, ::sqlx::Error> {
-        Ok(match backend {
-            Backend::Sqlite(pool) => {
-                let mut quick = pool.acquire().await?.detach();
-                quick.execute("PRAGMA synchronous = NORMAL").await?;
-                let durable = pool.acquire().await?.detach();
-                Links { quick: Link::Sqlite(quick), durable: Link::Sqlite(durable) }
-            }
-            Backend::Postgres(pool) => {
-                let mut quick = pool.acquire().await?.detach();
-                quick.execute("SET synchronous_commit = off").await?;
-                let durable = pool.acquire().await?.detach();
-                Links { quick: Link::Postgres(quick), durable: Link::Postgres(durable) }
-            }
-        })
-    }
-}
-
-/// Runs `$statement` (an expression of `$links`, the open connections) until it succeeds, at
-/// most [`ATTEMPTS`] times, on new connections after a failure; its result, or the last error.
-macro_rules! retried {
-    ($backend:expr, $open:expr, $links:ident => $statement:expr) => {{
-        let mut outcome = Err(::sqlx::Error::PoolClosed);
-        for _ in 0..ATTEMPTS {
-            let $links = match $open {
-                Some(links) => links,
-                None => match Links::open($backend).await {
-                    Ok(links) => $open.insert(links),
-                    Err(e) => {
-                        outcome = Err(e);
-                        continue;
-                    }
-                },
-            };
-            outcome = $statement.await;
-            match outcome {
-                Ok(_) => break,
-                Err(_) => *$open = None,
-            }
-        }
-        outcome
-    }};
 }
 
 /// The writes waiting for the writer, by kind.
