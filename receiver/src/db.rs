@@ -3,7 +3,7 @@
 //! (`migrations/`, embedded) migrated on open.
 //!
 //! Every statement is written once, with `$n` parameters (which both databases read), and run on
-//! whichever pool was opened, by [`on_pool!`].
+//! whichever pool was opened, by [`on_database!`].
 
 use ::std::str::FromStr;
 use ::std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -13,24 +13,28 @@ use ::sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, Sqlite
 
 use crate::store::StoreError;
 
-/// The two databases, each with its pool.
+/// One thing per database: a pool ([`Backend`]) or a connection
+/// ([`Link`](crate::session::Link)).
 #[derive(Clone, Debug)]
-pub(crate) enum Backend {
-    Sqlite(SqlitePool),
-    Postgres(PgPool),
+pub(crate) enum Database<S, P> {
+    Sqlite(S),
+    Postgres(P),
 }
 
-/// Runs `$body` with `$pool` bound to whichever pool `$backend` holds: the same code, compiled
-/// for each database.
-macro_rules! on_pool {
-    ($backend:expr, $pool:ident => $body:expr) => {
-        match $backend {
-            crate::db::Backend::Sqlite($pool) => $body,
-            crate::db::Backend::Postgres($pool) => $body,
+/// The two databases, each with its pool.
+pub(crate) type Backend = Database<SqlitePool, PgPool>;
+
+/// Runs `$body` with `$x` bound to whichever database's pool or connection `$database` holds:
+/// the same code, compiled for each database.
+macro_rules! on_database {
+    ($database:expr, $x:ident => $body:expr) => {
+        match $database {
+            crate::db::Database::Sqlite($x) => $body,
+            crate::db::Database::Postgres($x) => $body,
         }
     };
 }
-pub(crate) use on_pool;
+pub(crate) use on_database;
 
 impl Backend {
     /// Connects to `url` (`sqlite:path`, `sqlite://path` or `postgres://…`) and migrates it.

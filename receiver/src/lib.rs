@@ -12,8 +12,8 @@ mod db;
 mod endpoint;
 mod http;
 pub mod inbox;
-mod links;
 mod outcome;
+mod session;
 pub mod store;
 
 pub use endpoint::{Endpoint, NoStore, Receive, DEFAULT_HANDLER_TIMEOUT};

@@ -4,8 +4,10 @@
 //! but never run) and duplicated (run more than once), which must be zero.
 //!
 //! `cargo bench -p webhook-receiver-service --bench load` (PostgreSQL too with
-//! `WEBHOOK_TEST_POSTGRES_URL` set: `eval "$(.ci/postgres)"`). `LOAD_REQUESTS` and
-//! `LOAD_CONNECTIONS` change the load (default 20,000 requests over 32 keep-alive connections).
+//! `WEBHOOK_TEST_POSTGRES_URL` set: `eval "$(.ci/postgres)"`). `LOAD_REQUESTS`,
+//! `LOAD_CONNECTIONS` and `LOAD_ROUNDS` change the load (default 20,000 requests over 32
+//! keep-alive connections, every configuration once in each of 5 rounds); `LOAD_ONLY` keeps the
+//! floor and the configurations whose name holds its word.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -158,14 +160,110 @@ fn audit(counter: &Counter, ids: &[String], acknowledged: &[usize]) -> (usize, u
     (lost, duplicated)
 }
 
+/// What the benchmark runs, in this order, in every round.
+#[derive(Clone)]
+enum Configuration {
+    /// A bare axum handler answering 200: the HTTP floor.
+    Floor,
+    /// Verify and dispatch, no store.
+    Dispatch,
+    /// The SQLite store, a fresh file each round.
+    Sqlite,
+    /// The PostgreSQL store, a fresh database on this server each round.
+    Postgres(String),
+    /// Inbox mode on SQLite, a fresh file each round, with its workers.
+    Inbox,
+}
+
+impl Configuration {
+    fn name(&self) -> &'static str {
+        match self {
+            Configuration::Floor => "bare axum handler answering 200 (floor)",
+            Configuration::Dispatch => "verify + dispatch, no store",
+            Configuration::Sqlite => "SQLite store (WAL; completions synced)",
+            Configuration::Postgres(_) => "PostgreSQL store (local server)",
+            Configuration::Inbox => "inbox on SQLite (acknowledged once committed; 4 workers)",
+        }
+    }
+}
+
+/// One configuration's run: what it measured, and its audit.
+struct Run {
+    measured: Measured,
+    lost: usize,
+    duplicated: usize,
+}
+
+/// The deliveries every run posts.
+struct Load {
+    verifier: Verifier,
+    requests: Arc<Vec<Vec<u8>>>,
+    ids: Vec<String>,
+    connections: usize,
+    dir: tempfile::TempDir,
+}
+
+impl Load {
+    async fn run(&self, configuration: &Configuration, round: usize) -> Run {
+        let counter = Counter::default();
+        let verifier = self.verifier.clone();
+        let file = |name: &str| format!("sqlite://{}", self.dir.path().join(format!("{name}-{round}.db")).display());
+        let measured = match configuration {
+            Configuration::Floor => {
+                let app = axum::Router::new().route(PATH, axum::routing::post(|_body: axum::body::Bytes| async { "ok" }));
+                return Run { measured: self.drive(app).await, lost: 0, duplicated: 0 };
+            }
+            Configuration::Dispatch => self.drive(Endpoint::new(verifier, counter.clone()).router(PATH)).await,
+            Configuration::Sqlite => {
+                let store = SqlStore::open(&file("store")).await.unwrap();
+                self.drive(Endpoint::new(verifier, counter.clone()).with_store(store).router(PATH)).await
+            }
+            Configuration::Postgres(server) => {
+                let store = SqlStore::open(&fresh_postgres(server, round).await).await.unwrap();
+                self.drive(Endpoint::new(verifier, counter.clone()).with_store(store).router(PATH)).await
+            }
+            Configuration::Inbox => {
+                let inbox = Inbox::open(&file("inbox")).await.unwrap();
+                let (stop, stopped) = tokio::sync::watch::channel(());
+                for _ in 0..4 {
+                    let worker = Worker::new(inbox.clone(), verifier.clone(), counter.clone()).poll(Duration::from_millis(20));
+                    let mut stopped = stopped.clone();
+                    tokio::spawn(async move { worker.run(async move { drop(stopped.changed().await) }).await });
+                }
+                let measured = self.drive(InboxEndpoint::new(verifier, inbox).router(PATH)).await;
+                // Acknowledged means committed: wait for the workers, then audit.
+                let deadline = Instant::now() + Duration::from_secs(300);
+                while counter.0.lock().unwrap().len() < measured.acknowledged.len() && Instant::now() < deadline {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+                drop(stop);
+                measured
+            }
+        };
+        let (lost, duplicated) = audit(&counter, &self.ids, &measured.acknowledged);
+        Run { measured, lost, duplicated }
+    }
+
+    async fn drive(&self, app: axum::Router) -> Measured {
+        drive(serve(app).await, &self.requests, self.connections).await
+    }
+}
+
+/// The median of `values` (the upper one of an even count).
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
+}
+
 #[tokio::main(flavor = "multi_thread")]
 async fn main() {
     if std::env::args().any(|a| a == "--list") {
         return;
     }
-    let n: usize = std::env::var("LOAD_REQUESTS").ok().and_then(|v| v.parse().ok()).unwrap_or(20_000);
-    let connections: usize = std::env::var("LOAD_CONNECTIONS").ok().and_then(|v| v.parse().ok()).unwrap_or(32);
-    let dir = tempfile::tempdir().unwrap();
+    let setting = |name: &str, default: usize| std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default).max(1);
+    let n = setting("LOAD_REQUESTS", 20_000);
+    let connections = setting("LOAD_CONNECTIONS", 32);
+    let rounds = setting("LOAD_ROUNDS", 5);
     let verifier = Verifier::new(KEY).unwrap();
     let signed: Vec<SignedRequest> = (0..n)
         .map(|i| {
@@ -177,79 +275,63 @@ async fn main() {
         .collect();
     let ids: Vec<String> = signed.iter().map(|s| verifier.verify(&s.headers, &s.body).unwrap().delivery_id().into_owned()).collect();
     let requests = Arc::new(signed.iter().map(request_bytes).collect::<Vec<_>>());
-    println!("{n} deliveries of {} bytes over {connections} keep-alive connections on 127.0.0.1", signed[0].body.len());
+    let body_bytes = signed[0].body.len();
+    let load = Load { verifier, requests, ids, connections, dir: tempfile::tempdir().unwrap() };
+
+    let postgres = std::env::var("WEBHOOK_TEST_POSTGRES_URL").ok().filter(|u| !u.is_empty());
+    let mut configurations = vec![Configuration::Floor, Configuration::Dispatch, Configuration::Sqlite];
+    configurations.extend(postgres.clone().map(Configuration::Postgres));
+    configurations.push(Configuration::Inbox);
+    // `LOAD_ONLY=sqlite` (a word of the configuration's name) runs the floor and that one, for
+    // profiling.
+    if let Ok(only) = std::env::var("LOAD_ONLY") {
+        let only = only.to_lowercase();
+        configurations.retain(|c| matches!(c, Configuration::Floor) || c.name().to_lowercase().contains(&only));
+    }
+    // Every configuration once a round, so each round's ratios to its floor share that round's
+    // conditions on a noisy machine; the table gives medians over the rounds.
+    let mut runs: Vec<Vec<Run>> = configurations.iter().map(|_| Vec::new()).collect();
+    for round in 0..rounds {
+        for (c, configuration) in configurations.iter().enumerate() {
+            runs[c].push(load.run(configuration, round).await);
+        }
+        eprintln!("round {} of {rounds} done", round + 1);
+    }
+
+    println!("{n} deliveries of {body_bytes} bytes over {connections} keep-alive connections on 127.0.0.1, each configuration once in each of {rounds} rounds; medians over the rounds (÷ floor: the median of each round's ratio to its floor, and their range)");
     println!();
     println!("| configuration | deliveries/s | ÷ floor | p50 | p99 | cores busy | lost | duplicated |");
     println!("|---|---:|---:|---:|---:|---:|---:|---:|");
-    let mut floor = 0.0;
-    let mut row = |name: &str, m: &Measured, lost: usize, duplicated: usize| {
-        if floor == 0.0 {
-            floor = m.per_second;
-        }
-        let cores = m.cores_busy.map_or("n/a".to_owned(), |c| format!("{c:.2}"));
+    let floors: Vec<f64> = runs[0].iter().map(|run| run.measured.per_second).collect();
+    for (configuration, runs) in configurations.iter().zip(&runs) {
+        let ratios: Vec<f64> = runs.iter().zip(&floors).map(|(run, floor)| run.measured.per_second / floor).collect();
+        let (low, high) = ratios.iter().fold((f64::MAX, f64::MIN), |(low, high), r| (low.min(*r), high.max(*r)));
+        let of = |f: &dyn Fn(&Measured) -> f64| median(runs.iter().map(|run| f(&run.measured)).collect());
+        let cores = match runs.iter().all(|run| run.measured.cores_busy.is_some()) {
+            true => format!("{:.2}", of(&|m| m.cores_busy.unwrap_or_default())),
+            false => "n/a".to_owned(),
+        };
         println!(
-            "| {name} | {:.0} | {:.2} | {:.2} ms | {:.2} ms | {cores} | {lost} | {duplicated} |",
-            m.per_second,
-            m.per_second / floor,
-            m.p50.as_secs_f64() * 1e3,
-            m.p99.as_secs_f64() * 1e3
+            "| {} | {:.0} | {:.2} ({low:.2}–{high:.2}) | {:.2} ms | {:.2} ms | {cores} | {} | {} |",
+            configuration.name(),
+            of(&|m| m.per_second),
+            median(ratios.clone()),
+            of(&|m| m.p50.as_secs_f64() * 1e3),
+            of(&|m| m.p99.as_secs_f64() * 1e3),
+            runs.iter().map(|run| run.lost).sum::<usize>(),
+            runs.iter().map(|run| run.duplicated).sum::<usize>(),
         );
-    };
-
-    // The HTTP floor: reads the body, answers 200.
-    let floor_app = axum::Router::new().route(PATH, axum::routing::post(|_body: axum::body::Bytes| async { "ok" }));
-    let m = drive(serve(floor_app).await, &requests, connections).await;
-    row("bare axum handler answering 200 (floor)", &m, 0, 0);
-
-    let counter = Counter::default();
-    let app = Endpoint::new(verifier.clone(), counter.clone()).router(PATH);
-    let m = drive(serve(app).await, &requests, connections).await;
-    let (lost, dup) = audit(&counter, &ids, &m.acknowledged);
-    row("verify + dispatch, no store", &m, lost, dup);
-
-    let counter = Counter::default();
-    let url = format!("sqlite://{}", dir.path().join("load.db").display());
-    let store = SqlStore::open(&url).await.unwrap();
-    let app = Endpoint::new(verifier.clone(), counter.clone()).with_store(store).router(PATH);
-    let m = drive(serve(app).await, &requests, connections).await;
-    let (lost, dup) = audit(&counter, &ids, &m.acknowledged);
-    row("SQLite store (WAL; completions synced)", &m, lost, dup);
-
-    match std::env::var("WEBHOOK_TEST_POSTGRES_URL").ok().filter(|u| !u.is_empty()) {
-        Some(server) => {
-            let url = fresh_postgres(&server).await;
-            let counter = Counter::default();
-            let store = SqlStore::open(&url).await.unwrap();
-            let app = Endpoint::new(verifier.clone(), counter.clone()).with_store(store).router(PATH);
-            let m = drive(serve(app).await, &requests, connections).await;
-            let (lost, dup) = audit(&counter, &ids, &m.acknowledged);
-            row("PostgreSQL store (local server)", &m, lost, dup);
-        }
-        None => println!("| PostgreSQL store | skipped: WEBHOOK_TEST_POSTGRES_URL is not set | | | | | | |"),
     }
-
-    let counter = Counter::default();
-    let url = format!("sqlite://{}", dir.path().join("inbox.db").display());
-    let inbox = Inbox::open(&url).await.unwrap();
-    let mut workers = Vec::new();
-    for _ in 0..4 {
-        let worker = Worker::new(inbox.clone(), verifier.clone(), counter.clone()).poll(Duration::from_millis(20));
-        workers.push(tokio::spawn(async move { worker.run(std::future::pending()).await }));
+    if postgres.is_none() {
+        println!("| PostgreSQL store | skipped: WEBHOOK_TEST_POSTGRES_URL is not set | | | | | | |");
     }
-    let app = InboxEndpoint::new(verifier.clone(), inbox.clone()).router(PATH);
-    let m = drive(serve(app).await, &requests, connections).await;
-    // Acknowledged means committed: wait for the workers, then audit.
-    let deadline = Instant::now() + Duration::from_secs(300);
-    while counter.0.lock().unwrap().len() < m.acknowledged.len() && Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    let (lost, dup) = audit(&counter, &ids, &m.acknowledged);
-    row("inbox on SQLite (acknowledged once committed; 4 workers)", &m, lost, dup);
 }
 
-async fn fresh_postgres(server: &str) -> String {
+/// A new, empty database on the PostgreSQL `server` for `round`, dropped first if a run before
+/// left it.
+async fn fresh_postgres(server: &str, round: usize) -> String {
     use sqlx::Executor;
-    let name = format!("load_{}", std::process::id());
+    let name = format!("load_{}_{round}", std::process::id());
     let admin = sqlx::PgPool::connect(server).await.unwrap();
     admin.execute(format!("DROP DATABASE IF EXISTS {name}").as_str()).await.unwrap();
     admin.execute(format!("CREATE DATABASE {name}").as_str()).await.unwrap();

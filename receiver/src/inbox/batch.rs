@@ -17,8 +17,8 @@ use ::sqlx::{Connection, Row};
 use ::tokio::sync::{mpsc, oneshot};
 
 use super::{taken, Enqueued, NewDelivery, Taken};
-use crate::db::{ms, unix_ms, Backend};
-use crate::links::{on_link, retried, Link, Links};
+use crate::db::{ms, on_database, unix_ms, Backend};
+use crate::session::{retried, Link, Session};
 use crate::store::{LeaseLost, StoreError};
 
 /// The most writes one round takes in.
@@ -220,7 +220,7 @@ impl Waiting {
 
 /// The writer task, a round at a time (see the module's documentation).
 async fn run(backend: Backend, mut queue: mpsc::Receiver<Op>) {
-    let mut open: Option<Links> = None;
+    let mut open: Option<Session> = None;
     let open = &mut open;
     let mut waiting = Waiting::default();
     while waiting.gather(&mut queue).await {
@@ -231,7 +231,7 @@ async fn run(backend: Backend, mut queue: mpsc::Receiver<Op>) {
                 // Once nothing was ready, nothing is ready for the rest of this round.
                 let answer = match empty {
                     true => Ok(None),
-                    false => retried!(&backend, open, links => take(&mut links.quick, op.lease)),
+                    false => retried!(&backend, open, session => async { take(session.quick().await?, op.lease).await }),
                 };
                 empty = matches!(answer, Ok(None));
                 drop(op.reply.send(answer.map_err(|e| failed("take a delivery", &e))));
@@ -247,7 +247,7 @@ async fn run(backend: Backend, mut queue: mpsc::Receiver<Op>) {
         // Every statement touches rows in key order, so two instances' cannot deadlock.
         enqueues.sort_by(|a, b| (&a.provider, &a.delivery_id).cmp(&(&b.provider, &b.delivery_id)));
         settles.sort_by(|a, b| (&a.provider, &a.delivery_id).cmp(&(&b.provider, &b.delivery_id)));
-        match retried!(&backend, open, links => write(&mut links.durable, &enqueues, &settles)) {
+        match retried!(&backend, open, session => async { write(session.durable().await?, &enqueues, &settles).await }) {
             Ok((added, settled)) => {
                 for (op, added) in enqueues.into_iter().zip(added) {
                     drop(op.reply.send(Ok(if added { Enqueued::Queued } else { Enqueued::Duplicate })));
@@ -318,7 +318,7 @@ async fn write(link: &mut Link, enqueues: &[EnqueueOp], settles: &[SettleOp]) ->
     let mut done: HashSet<(String, String, String)> = HashSet::new();
     let mut failed_written: HashMap<usize, bool> = HashMap::new();
     let dones: Vec<&SettleOp> = settles.iter().filter(|op| matches!(op.outcome, Outcome::Done)).collect();
-    on_link!(link, connection => {
+    on_database!(link, connection => {
         let mut tx = connection.begin().await?;
         if !enqueues.is_empty() {
             let sql = enqueue_sql(enqueues.len());
@@ -386,7 +386,7 @@ mod tests {
     #[tokio::test]
     async fn per_delivery_statements_use_an_index() {
         let mut statements = PICKS.map(|pick| format!("{TAKE}{pick})\n{TAKEN}")).to_vec();
-        statements.push(FAILED.to_owned());
+        statements.extend([FAILED.to_owned(), super::super::PURGE.to_owned()]);
         for rows in 1..=3 {
             statements.extend([enqueue_sql(rows), done_sql(rows)]);
         }

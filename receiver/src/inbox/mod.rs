@@ -20,7 +20,7 @@ use ::std::time::{Duration, SystemTime};
 use ::sqlx::Row;
 use ::tokio::sync::Notify;
 
-use crate::db::{ms, on_pool, unix_ms, Backend};
+use crate::db::{ms, on_database, unix_ms, Backend};
 use crate::store::{DeliveryKey, StoreError, DEFAULT_RETENTION};
 
 pub use endpoint::InboxEndpoint;
@@ -165,6 +165,7 @@ const REQUEUE_ONE: &str = "\
 UPDATE inbox SET state = 'pending', attempts = 0, next_at = $1, updated_at = $1
 WHERE state = 'dead' AND provider = $2 AND delivery_id = $3";
 
+/// Done deliveries older than `$1`: down the `inbox_done` index.
 const PURGE: &str = "DELETE FROM inbox WHERE state = 'done' AND updated_at <= $1";
 
 const COUNTS: &str = "SELECT state, COUNT(*) FROM inbox GROUP BY state";
@@ -244,7 +245,7 @@ impl Inbox {
 
     /// Every dead letter, oldest first.
     pub async fn dead_letters(&self) -> Result<Vec<DeadLetter>, StoreError> {
-        on_pool!(&self.backend, pool => {
+        on_database!(&self.backend, pool => {
             let rows = ::sqlx::query(DEAD).fetch_all(pool).await.map_err(|e| StoreError::new("list dead letters", e))?;
             rows.iter()
                 .map(|r| {
@@ -265,7 +266,7 @@ impl Inbox {
     /// `which` names. Returns how many.
     pub async fn requeue(&self, which: Option<DeliveryKey<'_>>) -> Result<u64, StoreError> {
         let now = unix_ms(SystemTime::now());
-        let count = on_pool!(&self.backend, pool => {
+        let count = on_database!(&self.backend, pool => {
             let done = match which {
                 None => ::sqlx::query(REQUEUE_ALL).bind(now).execute(pool).await,
                 Some(key) => ::sqlx::query(REQUEUE_ONE).bind(now).bind(key.provider).bind(key.delivery_id).execute(pool).await,
@@ -281,7 +282,7 @@ impl Inbox {
     /// Forgets deliveries done more than the retention ago; returns how many.
     pub async fn purge(&self) -> Result<u64, StoreError> {
         let forgotten = unix_ms(SystemTime::now()).saturating_sub(ms(self.retention));
-        on_pool!(&self.backend, pool => {
+        on_database!(&self.backend, pool => {
             let done = ::sqlx::query(PURGE).bind(forgotten).execute(pool).await;
             done.map(|d| d.rows_affected()).map_err(|e| StoreError::new("purge the inbox", e))
         })
@@ -289,7 +290,7 @@ impl Inbox {
 
     /// How many deliveries are in each state.
     pub async fn counts(&self) -> Result<Counts, StoreError> {
-        let rows: Vec<(String, i64)> = on_pool!(&self.backend, pool => {
+        let rows: Vec<(String, i64)> = on_database!(&self.backend, pool => {
             let rows = ::sqlx::query(COUNTS).fetch_all(pool).await.map_err(|e| StoreError::new("count the inbox", e))?;
             rows.iter().map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).collect::<Result<_, ::sqlx::Error>>().map_err(|e| StoreError::new("count the inbox", e))?
         });

@@ -16,7 +16,7 @@
 //! - A release lost the same way leaves its claim running until its lease runs out. The retry
 //!   then waits for the lease rather than running at once.
 //!
-//! The writer holds two connections, one for each kind of commit ([`Links`]).
+//! The writer holds one connection, switched between the two kinds of commit ([`Session`]).
 
 use ::std::collections::HashMap;
 use ::std::time::{Duration, SystemTime};
@@ -25,8 +25,8 @@ use ::sqlx::Row;
 use ::tokio::sync::{mpsc, oneshot};
 
 use super::{Claim, DeliveryKey, Lease, LeaseLost, StoreError};
-use crate::db::{ms, unix_ms, Backend};
-use crate::links::{on_link, retried, Link, Links};
+use crate::db::{ms, on_database, unix_ms, Backend};
+use crate::session::{retried, Link, Session};
 
 /// The most operations one batch holds.
 const MAX_BATCH: usize = 256;
@@ -201,7 +201,7 @@ impl Waiting {
 /// then the releases and completions that wait are written and answered. A claim that arrives
 /// meanwhile waits for the next round.
 async fn run(backend: Backend, mut queue: mpsc::Receiver<Op>) {
-    let mut open: Option<Links> = None;
+    let mut open: Option<Session> = None;
     let open = &mut open;
     let mut waiting = Waiting::default();
     while waiting.gather(&mut queue).await {
@@ -210,7 +210,7 @@ async fn run(backend: Backend, mut queue: mpsc::Receiver<Op>) {
         let mut claims = ::std::mem::take(&mut waiting.claims);
         if !claims.is_empty() {
             claims.sort_by(|a, b| (&a.provider, &a.delivery_id).cmp(&(&b.provider, &b.delivery_id)));
-            let won = retried!(&backend, open, links => claim(&mut links.quick, &claims));
+            let won = retried!(&backend, open, session => async { claim(session.quick().await?, &claims).await });
             answer_claims(claims, won);
             ::tokio::task::yield_now().await;
             waiting.gather(&mut queue).await;
@@ -223,8 +223,10 @@ async fn run(backend: Backend, mut queue: mpsc::Receiver<Op>) {
             }
             ops.sort_by(|a, b| (&a.lease.provider, &a.lease.delivery_id).cmp(&(&b.lease.provider, &b.lease.delivery_id)));
             let written = match finish {
-                Finish::Release => retried!(&backend, open, links => write_finish(&mut links.quick, finish, &ops)),
-                Finish::Complete => retried!(&backend, open, links => write_finish(&mut links.durable, finish, &ops)),
+                Finish::Release => retried!(&backend, open, session => async { write_finish(session.quick().await?, finish, &ops).await }),
+                Finish::Complete => {
+                    retried!(&backend, open, session => async { write_finish(session.durable().await?, finish, &ops).await })
+                }
             };
             answer_finishes(finish, ops, written);
         }
@@ -267,7 +269,7 @@ struct Stored {
 async fn read_rows(link: &mut Link, keys: &[(&str, &str)]) -> Result<HashMap<(String, String), Stored>, ::sqlx::Error> {
     let sql = rows_sql(keys.len());
     let mut rows = HashMap::with_capacity(keys.len());
-    on_link!(link, connection => {
+    on_database!(link, connection => {
         let mut query = ::sqlx::query(&sql);
         for (provider, delivery_id) in keys {
             query = query.bind(*provider).bind(*delivery_id);
@@ -308,7 +310,7 @@ async fn claim(link: &mut Link, claims: &[ClaimOp]) -> Result<Vec<Claim>, ::sqlx
     for retention in retentions {
         let group: Vec<&(usize, String)> = firsts.iter().filter(|(i, _)| claims[*i].retention == retention).collect();
         let sql = claims_sql(group.len());
-        written += on_link!(link, connection => {
+        written += on_database!(link, connection => {
             let mut query = ::sqlx::query(&sql).bind(now).bind(now.saturating_sub(ms(retention)));
             for (i, holder) in &group {
                 let op = &claims[*i];
@@ -353,7 +355,7 @@ async fn claim(link: &mut Link, claims: &[ClaimOp]) -> Result<Vec<Claim>, ::sqlx
 async fn write_finish(link: &mut Link, finish: Finish, ops: &[FinishOp]) -> Result<Vec<bool>, ::sqlx::Error> {
     let now = unix_ms(SystemTime::now());
     let sql = finish_sql(finish, ops.len());
-    let written = on_link!(link, connection => {
+    let written = on_database!(link, connection => {
         let mut query = ::sqlx::query(&sql).bind(now);
         for op in ops {
             query = query.bind(&op.lease.provider).bind(&op.lease.delivery_id).bind(&op.lease.holder);
@@ -386,11 +388,12 @@ mod tests {
     use crate::db::sqlite_plan;
 
     /// No statement a batch runs reads `deliveries` whole: each key is a lookup, so a batch costs
-    /// the same however many deliveries the retention keeps.
+    /// the same however many deliveries the retention keeps; nor does the purge.
     #[tokio::test]
     async fn lookups_use_the_primary_key() {
         for rows in 1..=3 {
-            for sql in [claims_sql(rows), rows_sql(rows), finish_sql(Finish::Complete, rows), finish_sql(Finish::Release, rows)] {
+            let purge = super::super::sql::PURGE.to_owned();
+            for sql in [claims_sql(rows), rows_sql(rows), finish_sql(Finish::Complete, rows), finish_sql(Finish::Release, rows), purge] {
                 let plan = sqlite_plan(&sql).await;
                 assert!(!plan.iter().any(|step| step.starts_with("SCAN deliveries")), "{sql}\nreads the table whole:\n{plan:#?}");
             }

@@ -8,7 +8,7 @@ use ::sqlx::Row;
 
 use super::batch::Writer;
 use super::{Claim, DeliveryKey, DeliveryStore, Lease, StoreError, DEFAULT_RETENTION};
-use crate::db::{ms, on_pool, unix_ms, Backend};
+use crate::db::{ms, on_database, unix_ms, Backend};
 
 /// Deliveries in SQLite or PostgreSQL.
 ///
@@ -36,7 +36,8 @@ pub struct SqlStore {
     retention: Duration,
 }
 
-const PURGE: &str = "DELETE FROM deliveries WHERE state = 'done' AND updated_at <= $1";
+/// Completed deliveries older than `$1`: down the `deliveries_done` index.
+pub(super) const PURGE: &str = "DELETE FROM deliveries WHERE state = 'done' AND updated_at <= $1";
 
 impl SqlStore {
     /// Opens the database at `url` and migrates it: `sqlite://path/to/file.db` (created if
@@ -64,7 +65,7 @@ impl SqlStore {
     /// delivery run once, more if a holder failed or died. For tests and operators.
     pub async fn runs(&self, key: DeliveryKey<'_>) -> Result<Option<i64>, StoreError> {
         const RUNS: &str = "SELECT runs FROM deliveries WHERE provider = $1 AND delivery_id = $2";
-        on_pool!(&self.backend, pool => {
+        on_database!(&self.backend, pool => {
             let row = ::sqlx::query(RUNS).bind(key.provider).bind(key.delivery_id).fetch_optional(pool).await;
             row.and_then(|row| row.map(|r| r.try_get::<i64, _>(0)).transpose()).map_err(|e| StoreError::new("read a delivery", e))
         })
@@ -74,7 +75,7 @@ impl SqlStore {
     /// operators.
     pub async fn completed(&self) -> Result<Vec<(String, String, i64)>, StoreError> {
         const DONE: &str = "SELECT provider, delivery_id, runs FROM deliveries WHERE state = 'done' ORDER BY provider, delivery_id";
-        on_pool!(&self.backend, pool => {
+        on_database!(&self.backend, pool => {
             let rows = ::sqlx::query(DONE).fetch_all(pool).await.map_err(|e| StoreError::new("list deliveries", e))?;
             rows.iter()
                 .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
@@ -99,7 +100,7 @@ impl DeliveryStore for SqlStore {
 
     async fn purge(&self) -> Result<u64, StoreError> {
         let forgotten = unix_ms(SystemTime::now()).saturating_sub(ms(self.retention));
-        on_pool!(&self.backend, pool => {
+        on_database!(&self.backend, pool => {
             let done = ::sqlx::query(PURGE).bind(forgotten).execute(pool).await;
             done.map(|d| d.rows_affected()).map_err(|e| StoreError::new("purge deliveries", e))
         })

@@ -1,0 +1,92 @@
+//! The connection of a writer task (the store's and the inbox's group commit), held for as long
+//! as it works and switched between quick and durable commits, and the retrying of a statement
+//! that fails on it.
+
+use ::sqlx::postgres::PgConnection;
+use ::sqlx::sqlite::SqliteConnection;
+use ::sqlx::Executor;
+
+use crate::db::{on_database, Backend, Database};
+
+/// How many times a statement that failed (a dropped connection, a deadlock) is run, on a new
+/// connection after a failure, before its writes fail: a failed statement wrote nothing.
+pub(crate) const ATTEMPTS: usize = 3;
+
+/// A writer's connection, to either database.
+pub(crate) type Link = Database<SqliteConnection, PgConnection>;
+
+/// A writer's connection, taken out of the pool, and how its commits are made: `quick` ones do
+/// not wait for a sync (SQLite's `synchronous = NORMAL`, under which a commit to the write-ahead
+/// log is not synced; PostgreSQL's `synchronous_commit = off`), `durable` ones do (the pool's
+/// settings). Both databases keep commits in log order, so a durable commit syncs every quick
+/// one before it.
+///
+/// One connection switched between the two, not one of each: a SQLite connection drops its
+/// whole page cache when it finds that another connection wrote, so two connections taking turns
+/// would each read back every page they touch.
+pub(crate) struct Session {
+    link: Link,
+    synced: bool,
+}
+
+impl Session {
+    pub(crate) async fn open(backend: &Backend) -> Result<Session, ::sqlx::Error> {
+        let link = match backend {
+            Backend::Sqlite(pool) => Link::Sqlite(pool.acquire().await?.detach()),
+            Backend::Postgres(pool) => Link::Postgres(pool.acquire().await?.detach()),
+        };
+        Ok(Session { link, synced: true })
+    }
+
+    /// The connection, its commits not waiting for a sync.
+    pub(crate) async fn quick(&mut self) -> Result<&mut Link, ::sqlx::Error> {
+        self.synced(false).await
+    }
+
+    /// The connection, its commits synced.
+    pub(crate) async fn durable(&mut self) -> Result<&mut Link, ::sqlx::Error> {
+        self.synced(true).await
+    }
+
+    async fn synced(&mut self, synced: bool) -> Result<&mut Link, ::sqlx::Error> {
+        if self.synced != synced {
+            let setting = match (&self.link, synced) {
+                (Link::Sqlite(_), true) => "PRAGMA synchronous = FULL",
+                (Link::Sqlite(_), false) => "PRAGMA synchronous = NORMAL",
+                (Link::Postgres(_), true) => "SET synchronous_commit = on",
+                (Link::Postgres(_), false) => "SET synchronous_commit = off",
+            };
+            on_database!(&mut self.link, connection => connection.execute(setting).await.map(|_| ())?);
+            self.synced = synced;
+        }
+        Ok(&mut self.link)
+    }
+}
+
+/// Runs `$statement` (an expression of `$session`, the open [`Session`] in the
+/// `Option<Session>` that `$open` points to) until it succeeds, at most [`ATTEMPTS`] times, on a new
+/// connection after a failure; its result, or the last error.
+macro_rules! retried {
+    ($backend:expr, $open:expr, $session:ident => $statement:expr) => {{
+        let mut outcome = Err(::sqlx::Error::PoolClosed);
+        for _ in 0..crate::session::ATTEMPTS {
+            let $session = match $open {
+                Some(session) => session,
+                None => match crate::session::Session::open($backend).await {
+                    Ok(session) => $open.insert(session),
+                    Err(e) => {
+                        outcome = Err(e);
+                        continue;
+                    }
+                },
+            };
+            outcome = $statement.await;
+            match outcome {
+                Ok(_) => break,
+                Err(_) => *$open = None,
+            }
+        }
+        outcome
+    }};
+}
+pub(crate) use retried;
