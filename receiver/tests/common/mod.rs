@@ -1,4 +1,4 @@
-//! What the receiver's tests share: the databases to run against.
+//! What the receiver's tests share: the databases to run against, and requests to an app.
 
 #![allow(dead_code)] // each test file uses part of it
 
@@ -62,4 +62,25 @@ async fn fresh_postgres(url: &str) -> String {
     admin.execute(format!("CREATE DATABASE {name}").as_str()).await.unwrap();
     admin.close().await;
     format!("{server}/{name}")
+}
+
+/// Where the endpoint tests serve.
+pub const PATH: &str = "/webhooks/apideck";
+
+/// A signed request to [`PATH`], as axum receives it.
+pub fn request(signed: &webhook_events::runtime::verify::SignedRequest) -> axum::http::Request<axum::body::Body> {
+    let mut builder = axum::http::Request::post(PATH);
+    for (name, value) in &signed.headers {
+        builder = builder.header(name, value);
+    }
+    builder.body(axum::body::Body::from(signed.body.clone())).unwrap()
+}
+
+/// Sends `signed` to `app`: the status and the body.
+pub async fn send(app: &axum::Router, signed: &webhook_events::runtime::verify::SignedRequest) -> (axum::http::StatusCode, String) {
+    use tower::ServiceExt;
+    let response = app.clone().oneshot(request(signed)).await.unwrap();
+    let status = response.status();
+    let body = axum::body::to_bytes(response.into_body(), 1 << 20).await.unwrap();
+    (status, String::from_utf8(body.to_vec()).unwrap())
 }
