@@ -256,9 +256,7 @@ pub fn dispatch_ref<'a, H: AsyncHandler + ?Sized>(
     handler: &'a H,
     delivery: &'a Delivery<'_>,
     event: Event<'a>,
-) -> ::core::pin::Pin<
-    ::std::boxed::Box<dyn ::core::future::Future<Output = H::Output> + Send + 'a>,
-> {
+) -> crate::runtime::BoxFuture<'a, H::Output> {
     match event {
         Event::FileStorageDriveUpdated(payload) => {
             ::std::boxed::Box::pin(handler.on_drive_updated(delivery, payload))
@@ -286,9 +284,7 @@ pub trait Erased<O>: Send + Sync {
         &'a self,
         delivery: &'a Delivery<'_>,
         event: Event<'a>,
-    ) -> ::core::pin::Pin<
-        ::std::boxed::Box<dyn ::core::future::Future<Output = O> + Send + 'a>,
-    >;
+    ) -> crate::runtime::BoxFuture<'a, O>;
 }
 
 #[cfg(feature = "async")]
@@ -297,9 +293,7 @@ impl<O, H: AsyncHandler<Output = O>> Erased<O> for H {
         &'a self,
         delivery: &'a Delivery<'_>,
         event: Event<'a>,
-    ) -> ::core::pin::Pin<
-        ::std::boxed::Box<dyn ::core::future::Future<Output = O> + Send + 'a>,
-    > {
+    ) -> crate::runtime::BoxFuture<'a, O> {
         dispatch_ref(self, delivery, event)
     }
 }

@@ -234,9 +234,7 @@ pub fn dispatch_ref<'a, H: AsyncHandler + ?Sized>(
     handler: &'a H,
     delivery: &'a Delivery<'_>,
     event: Event<'a>,
-) -> ::core::pin::Pin<
-    ::std::boxed::Box<dyn ::core::future::Future<Output = H::Output> + Send + 'a>,
-> {
+) -> crate::runtime::BoxFuture<'a, H::Output> {
     match event {
         Event::LeadLeadCreated(payload) => {
             ::std::boxed::Box::pin(handler.on_lead_created(delivery, payload))
@@ -261,9 +259,7 @@ pub trait Erased<O>: Send + Sync {
         &'a self,
         delivery: &'a Delivery<'_>,
         event: Event<'a>,
-    ) -> ::core::pin::Pin<
-        ::std::boxed::Box<dyn ::core::future::Future<Output = O> + Send + 'a>,
-    >;
+    ) -> crate::runtime::BoxFuture<'a, O>;
 }
 
 #[cfg(feature = "async")]
@@ -272,9 +268,7 @@ impl<O, H: AsyncHandler<Output = O>> Erased<O> for H {
         &'a self,
         delivery: &'a Delivery<'_>,
         event: Event<'a>,
-    ) -> ::core::pin::Pin<
-        ::std::boxed::Box<dyn ::core::future::Future<Output = O> + Send + 'a>,
-    > {
+    ) -> crate::runtime::BoxFuture<'a, O> {
         dispatch_ref(self, delivery, event)
     }
 }

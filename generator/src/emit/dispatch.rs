@@ -117,7 +117,7 @@ fn handler(p: &Provider, api: Option<&str>, events: &[&Event], method: impl Fn(&
             handler: &'a H,
             delivery: &'a Delivery<'_>,
             event: Event<'a>,
-        ) -> ::core::pin::Pin<::std::boxed::Box<dyn ::core::future::Future<Output = H::Output> + Send + 'a>> {
+        ) -> crate::runtime::BoxFuture<'a, H::Output> {
             match event {
                 #(#async_arms)*
                 other => ::std::boxed::Box::pin(handler.on_event(delivery, other)),
@@ -130,12 +130,12 @@ fn handler(p: &Provider, api: Option<&str>, events: &[&Event], method: impl Fn(&
         #[cfg(feature = "async")]
         pub trait Erased<O>: Send + Sync {
             /// Dispatches the event.
-            fn route<'a>(&'a self, delivery: &'a Delivery<'_>, event: Event<'a>) -> ::core::pin::Pin<::std::boxed::Box<dyn ::core::future::Future<Output = O> + Send + 'a>>;
+            fn route<'a>(&'a self, delivery: &'a Delivery<'_>, event: Event<'a>) -> crate::runtime::BoxFuture<'a, O>;
         }
 
         #[cfg(feature = "async")]
         impl<O, H: AsyncHandler<Output = O>> Erased<O> for H {
-            fn route<'a>(&'a self, delivery: &'a Delivery<'_>, event: Event<'a>) -> ::core::pin::Pin<::std::boxed::Box<dyn ::core::future::Future<Output = O> + Send + 'a>> {
+            fn route<'a>(&'a self, delivery: &'a Delivery<'_>, event: Event<'a>) -> crate::runtime::BoxFuture<'a, O> {
                 dispatch_ref(self, delivery, event)
             }
         }
