@@ -45,8 +45,8 @@ impl Backend {
             ::sqlx::migrate!("./migrations").run(&pool).await.map_err(|e| StoreError::new("migrate PostgreSQL", e))?;
             Backend::Postgres(pool)
         } else if url.starts_with("sqlite:") {
-            // Durable commits: the write-ahead log, synced at every commit (the store's writer
-            // relaxes that for the writes that need no sync; see `store::batch`).
+            // Durable commits: the write-ahead log, synced at every commit (the writers of the
+            // store and the inbox relax that for the writes that need no sync; see `session`).
             let options = SqliteConnectOptions::from_str(url)
                 .map_err(|e| StoreError::new("read the SQLite URL", e))?
                 .create_if_missing(true)

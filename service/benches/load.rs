@@ -169,8 +169,9 @@ enum Configuration {
     Dispatch,
     /// The SQLite store, a fresh file each round.
     Sqlite,
-    /// The PostgreSQL store, a fresh database on this server each round.
-    Postgres(String),
+    /// The PostgreSQL store, a fresh database each round (made before the first round, so that
+    /// making one is not measured in another configuration's run).
+    Postgres(Vec<String>),
     /// Inbox mode on SQLite, a fresh file each round, with its workers.
     Inbox,
 }
@@ -218,8 +219,8 @@ impl Load {
                 let store = SqlStore::open(&file("store")).await.unwrap();
                 self.drive(Endpoint::new(verifier, counter.clone()).with_store(store).router(PATH)).await
             }
-            Configuration::Postgres(server) => {
-                let store = SqlStore::open(&fresh_postgres(server, round).await).await.unwrap();
+            Configuration::Postgres(databases) => {
+                let store = SqlStore::open(&databases[round]).await.unwrap();
                 self.drive(Endpoint::new(verifier, counter.clone()).with_store(store).router(PATH)).await
             }
             Configuration::Inbox => {
@@ -280,7 +281,13 @@ async fn main() {
 
     let postgres = std::env::var("WEBHOOK_TEST_POSTGRES_URL").ok().filter(|u| !u.is_empty());
     let mut configurations = vec![Configuration::Floor, Configuration::Dispatch, Configuration::Sqlite];
-    configurations.extend(postgres.clone().map(Configuration::Postgres));
+    if let Some(server) = &postgres {
+        let mut databases = Vec::new();
+        for round in 0..rounds {
+            databases.push(fresh_postgres(server, round).await);
+        }
+        configurations.push(Configuration::Postgres(databases));
+    }
     configurations.push(Configuration::Inbox);
     // `LOAD_ONLY=sqlite` (a word of the configuration's name) runs the floor and that one, for
     // profiling.
