@@ -1,10 +1,12 @@
-//! The connection of a writer task (the store's and the inbox's group commit), held for as long
-//! as it works and switched between quick and durable commits, and the retrying of a statement
-//! that fails on it.
+//! What the writer tasks (the store's and the inbox's group commit) share: their connection, held
+//! for as long as it works and switched between quick and durable commits; the retrying of a
+//! statement that fails on it; and the gathering of the writes that wait.
 
 use ::sqlx::postgres::PgConnection;
 use ::sqlx::sqlite::SqliteConnection;
 use ::sqlx::Executor;
+
+use ::tokio::sync::mpsc;
 
 use crate::db::{on_database, Backend, Database};
 
@@ -90,3 +92,31 @@ macro_rules! retried {
     }};
 }
 pub(crate) use retried;
+
+/// The writes waiting for a writer task, sorted by kind as they arrive.
+pub(crate) trait Gather {
+    type Op;
+
+    fn len(&self) -> usize;
+
+    fn push(&mut self, op: Self::Op);
+}
+
+/// Takes what has arrived on `queue` into `waiting`, up to `max` waiting, and waits for something
+/// when nothing waits; `false` once every handle is gone and nothing is left.
+pub(crate) async fn gather<W: Gather>(waiting: &mut W, queue: &mut mpsc::Receiver<W::Op>, max: usize) -> bool {
+    if waiting.len() == 0 {
+        let mut arrived = Vec::new();
+        if queue.recv_many(&mut arrived, max).await == 0 {
+            return false;
+        }
+        arrived.into_iter().for_each(|op| waiting.push(op));
+    }
+    while waiting.len() < max {
+        match queue.try_recv() {
+            Ok(op) => waiting.push(op),
+            Err(_) => break,
+        }
+    }
+    true
+}

@@ -18,7 +18,7 @@ use ::tokio::sync::{mpsc, oneshot};
 
 use super::{taken, Enqueued, NewDelivery, Taken};
 use crate::db::{ms, on_database, unix_ms, Backend};
-use crate::session::{retried, Link, Session};
+use crate::session::{gather, retried, Gather, Link, Session};
 use crate::store::{LeaseLost, StoreError};
 
 /// The most writes one round takes in.
@@ -185,7 +185,9 @@ struct Waiting {
     settles: Vec<SettleOp>,
 }
 
-impl Waiting {
+impl Gather for Waiting {
+    type Op = Op;
+
     fn len(&self) -> usize {
         self.enqueues.len() + self.takes.len() + self.settles.len()
     }
@@ -197,25 +199,6 @@ impl Waiting {
             Op::Settle(op) => self.settles.push(op),
         }
     }
-
-    /// Takes what has arrived, up to [`MAX_BATCH`] waiting, and waits for something when
-    /// nothing waits; `false` once every handle is gone and nothing is left.
-    async fn gather(&mut self, queue: &mut mpsc::Receiver<Op>) -> bool {
-        if self.len() == 0 {
-            let mut arrived = Vec::new();
-            if queue.recv_many(&mut arrived, MAX_BATCH).await == 0 {
-                return false;
-            }
-            arrived.into_iter().for_each(|op| self.push(op));
-        }
-        while self.len() < MAX_BATCH {
-            match queue.try_recv() {
-                Ok(op) => self.push(op),
-                Err(_) => break,
-            }
-        }
-        true
-    }
 }
 
 /// The writer task, a round at a time (see the module's documentation).
@@ -223,7 +206,7 @@ async fn run(backend: Backend, mut queue: mpsc::Receiver<Op>) {
     let mut open: Option<Session> = None;
     let open = &mut open;
     let mut waiting = Waiting::default();
-    while waiting.gather(&mut queue).await {
+    while gather(&mut waiting, &mut queue, MAX_BATCH).await {
         let takes = ::std::mem::take(&mut waiting.takes);
         if !takes.is_empty() {
             let mut empty = false;
@@ -237,7 +220,7 @@ async fn run(backend: Backend, mut queue: mpsc::Receiver<Op>) {
                 drop(op.reply.send(answer.map_err(|e| failed("take a delivery", &e))));
             }
             ::tokio::task::yield_now().await;
-            waiting.gather(&mut queue).await;
+            gather(&mut waiting, &mut queue, MAX_BATCH).await;
         }
         let mut enqueues = ::std::mem::take(&mut waiting.enqueues);
         let mut settles = ::std::mem::take(&mut waiting.settles);

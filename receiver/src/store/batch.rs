@@ -26,7 +26,7 @@ use ::tokio::sync::{mpsc, oneshot};
 
 use super::{Claim, DeliveryKey, Lease, LeaseLost, StoreError};
 use crate::db::{ms, on_database, unix_ms, Backend};
-use crate::session::{retried, Link, Session};
+use crate::session::{gather, retried, Gather, Link, Session};
 
 /// The most operations one batch holds.
 const MAX_BATCH: usize = 256;
@@ -163,7 +163,9 @@ struct Waiting {
     completions: Vec<FinishOp>,
 }
 
-impl Waiting {
+impl Gather for Waiting {
+    type Op = Op;
+
     fn len(&self) -> usize {
         self.claims.len() + self.releases.len() + self.completions.len()
     }
@@ -175,25 +177,6 @@ impl Waiting {
             Op::Finish(Finish::Complete, op) => self.completions.push(op),
         }
     }
-
-    /// Takes what has arrived, up to [`MAX_BATCH`] waiting, and waits for something when
-    /// nothing waits; `false` once every handle is gone and nothing is left.
-    async fn gather(&mut self, queue: &mut mpsc::Receiver<Op>) -> bool {
-        if self.len() == 0 {
-            let mut arrived = Vec::new();
-            if queue.recv_many(&mut arrived, MAX_BATCH).await == 0 {
-                return false;
-            }
-            arrived.into_iter().for_each(|op| self.push(op));
-        }
-        while self.len() < MAX_BATCH {
-            match queue.try_recv() {
-                Ok(op) => self.push(op),
-                Err(_) => break,
-            }
-        }
-        true
-    }
 }
 
 /// The writer task, a round at a time: the claims that wait are written and answered; their
@@ -204,7 +187,7 @@ async fn run(backend: Backend, mut queue: mpsc::Receiver<Op>) {
     let mut open: Option<Session> = None;
     let open = &mut open;
     let mut waiting = Waiting::default();
-    while waiting.gather(&mut queue).await {
+    while gather(&mut waiting, &mut queue, MAX_BATCH).await {
         // Every statement touches rows in key order, so two instances' statements cannot
         // deadlock.
         let mut claims = ::std::mem::take(&mut waiting.claims);
@@ -213,7 +196,7 @@ async fn run(backend: Backend, mut queue: mpsc::Receiver<Op>) {
             let won = retried!(&backend, open, session => async { claim(session.quick().await?, &claims).await });
             answer_claims(claims, won);
             ::tokio::task::yield_now().await;
-            waiting.gather(&mut queue).await;
+            gather(&mut waiting, &mut queue, MAX_BATCH).await;
         }
         let releases = ::std::mem::take(&mut waiting.releases);
         let completions = ::std::mem::take(&mut waiting.completions);
