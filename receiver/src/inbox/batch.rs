@@ -2,7 +2,8 @@
 //! the writes of concurrent requests and workers, a round at a time. A round first answers the
 //! workers waiting to take a delivery (committed without waiting for a sync), yields to them so
 //! the deliveries they finish at once join the round, then writes the round's new deliveries,
-//! completions and failures in one transaction, synced, and answers each after the commit.
+//! completions and failures in one transaction, and answers each once the transaction is durable
+//! (synced at its commit, or after it: see `durability`).
 //!
 //! Why a take need not be synced: it belongs to a delivery that is not done yet. If a crash of
 //! the machine loses it, the delivery is pending again and runs again, as it would once a
@@ -18,6 +19,7 @@ use ::tokio::sync::{mpsc, oneshot};
 
 use super::{taken, Enqueued, NewDelivery, Taken};
 use crate::db::{ms, on_database, unix_ms, Backend};
+use crate::durability::Durability;
 use crate::session::{gather, retried, Gather, Link, Session};
 use crate::store::{LeaseLost, StoreError};
 
@@ -203,6 +205,7 @@ impl Gather for Waiting {
 
 /// The writer task, a round at a time (see the module's documentation).
 async fn run(backend: Backend, mut queue: mpsc::Receiver<Op>) {
+    let durability = Durability::of(&backend).await;
     let mut open: Option<Session> = None;
     let open = &mut open;
     let mut waiting = Waiting::default();
@@ -230,23 +233,29 @@ async fn run(backend: Backend, mut queue: mpsc::Receiver<Op>) {
         // Every statement touches rows in key order, so two instances' cannot deadlock.
         enqueues.sort_by(|a, b| (&a.provider, &a.delivery_id).cmp(&(&b.provider, &b.delivery_id)));
         settles.sort_by(|a, b| (&a.provider, &a.delivery_id).cmp(&(&b.provider, &b.delivery_id)));
-        match retried!(&backend, open, session => async { write(session.durable().await?, &enqueues, &settles).await }) {
-            Ok((added, settled)) => {
-                for (op, added) in enqueues.into_iter().zip(added) {
-                    drop(op.reply.send(Ok(if added { Enqueued::Queued } else { Enqueued::Duplicate })));
-                }
-                for (op, settled) in settles.into_iter().zip(settled) {
-                    let action = op.outcome.action();
-                    drop(op.reply.send(if settled { Ok(()) } else { Err(StoreError::new(action, LeaseLost)) }));
-                }
+        let written = retried!(&backend, open, session => async { write(durability.link(session).await?, &enqueues, &settles).await });
+        durability.answer(written, move |written| answer(enqueues, settles, written));
+    }
+}
+
+/// Answers a round's new deliveries and outcomes with what the round's transaction wrote.
+fn answer(enqueues: Vec<EnqueueOp>, settles: Vec<SettleOp>, written: Result<(Vec<bool>, Vec<bool>), ::sqlx::Error>) {
+    match written {
+        Ok((added, settled)) => {
+            for (op, added) in enqueues.into_iter().zip(added) {
+                drop(op.reply.send(Ok(if added { Enqueued::Queued } else { Enqueued::Duplicate })));
             }
-            Err(e) => {
-                for op in enqueues {
-                    drop(op.reply.send(Err(failed("queue a delivery", &e))));
-                }
-                for op in settles {
-                    drop(op.reply.send(Err(failed(op.outcome.action(), &e))));
-                }
+            for (op, settled) in settles.into_iter().zip(settled) {
+                let action = op.outcome.action();
+                drop(op.reply.send(if settled { Ok(()) } else { Err(StoreError::new(action, LeaseLost)) }));
+            }
+        }
+        Err(e) => {
+            for op in enqueues {
+                drop(op.reply.send(Err(failed("queue a delivery", &e))));
+            }
+            for op in settles {
+                drop(op.reply.send(Err(failed(op.outcome.action(), &e))));
             }
         }
     }

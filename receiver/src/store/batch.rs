@@ -16,7 +16,10 @@
 //! - A release lost the same way leaves its claim running until its lease runs out. The retry
 //!   then waits for the lease rather than running at once.
 //!
-//! The writer holds one connection, switched between the two kinds of commit ([`Session`]).
+//! The writer holds one connection, switched between the two kinds of commit ([`Session`]), and
+//! [`Durability`] says how a completion is made durable: by its commit, or (SQLite) by a sync of
+//! the log file after it, which its answer waits for. A claim that finds its delivery done waits
+//! for that sync too: the completion that it found may not be synced yet.
 
 use ::std::collections::HashMap;
 use ::std::time::{Duration, SystemTime};
@@ -26,6 +29,7 @@ use ::tokio::sync::{mpsc, oneshot};
 
 use super::{Claim, DeliveryKey, Lease, LeaseLost, StoreError};
 use crate::db::{ms, on_database, unix_ms, Backend};
+use crate::durability::Durability;
 use crate::session::{gather, retried, Gather, Link, Session};
 
 /// The most operations one batch holds.
@@ -125,7 +129,18 @@ impl Writer {
     /// Starts the writer task on `backend` (it ends when every handle is dropped).
     pub(crate) fn start(backend: Backend) -> Writer {
         let (ops, queue) = mpsc::channel(4 * MAX_BATCH);
-        ::tokio::spawn(run(backend, queue));
+        ::tokio::spawn(async move {
+            let durability = Durability::of(&backend).await;
+            run(backend, durability, queue).await;
+        });
+        Writer { ops }
+    }
+
+    /// Starts the writer with its completions made durable by `durability`.
+    #[cfg(test)]
+    fn start_with(backend: Backend, durability: Durability) -> Writer {
+        let (ops, queue) = mpsc::channel(4 * MAX_BATCH);
+        ::tokio::spawn(run(backend, durability, queue));
         Writer { ops }
     }
 
@@ -183,7 +198,7 @@ impl Gather for Waiting {
 /// handlers run (most finish at once, so the writer yields to them and takes what they write);
 /// then the releases and completions that wait are written and answered. A claim that arrives
 /// meanwhile waits for the next round.
-async fn run(backend: Backend, mut queue: mpsc::Receiver<Op>) {
+async fn run(backend: Backend, durability: Durability, mut queue: mpsc::Receiver<Op>) {
     let mut open: Option<Session> = None;
     let open = &mut open;
     let mut waiting = Waiting::default();
@@ -194,7 +209,7 @@ async fn run(backend: Backend, mut queue: mpsc::Receiver<Op>) {
         if !claims.is_empty() {
             claims.sort_by(|a, b| (&a.provider, &a.delivery_id).cmp(&(&b.provider, &b.delivery_id)));
             let won = retried!(&backend, open, session => async { claim(session.quick().await?, &claims).await });
-            answer_claims(claims, won);
+            answer_claims(&durability, claims, won);
             ::tokio::task::yield_now().await;
             gather(&mut waiting, &mut queue, MAX_BATCH).await;
         }
@@ -205,25 +220,55 @@ async fn run(backend: Backend, mut queue: mpsc::Receiver<Op>) {
                 continue;
             }
             ops.sort_by(|a, b| (&a.lease.provider, &a.lease.delivery_id).cmp(&(&b.lease.provider, &b.lease.delivery_id)));
-            let written = match finish {
-                Finish::Release => retried!(&backend, open, session => async { write_finish(session.quick().await?, finish, &ops).await }),
-                Finish::Complete => {
-                    retried!(&backend, open, session => async { write_finish(session.durable().await?, finish, &ops).await })
+            match finish {
+                Finish::Release => {
+                    let written = retried!(&backend, open, session => async { write_finish(session.quick().await?, finish, &ops).await });
+                    answer_finishes(finish, ops, written);
                 }
-            };
-            answer_finishes(finish, ops, written);
+                Finish::Complete => {
+                    let written =
+                        retried!(&backend, open, session => async { write_finish(durability.link(session).await?, finish, &ops).await });
+                    durability.answer(written, move |written| answer_finishes(finish, ops, written));
+                }
+            }
         }
     }
 }
 
-fn answer_claims(claims: Vec<ClaimOp>, answers: Result<Vec<Claim>, ::sqlx::Error>) {
+/// Answers `claims`; those that found their delivery done once the row that says so is durable
+/// (it may be a completion's that waits for its sync).
+fn answer_claims(durability: &Durability, claims: Vec<ClaimOp>, answers: Result<Vec<Claim>, ::sqlx::Error>) {
     match answers {
-        Ok(answers) => claims.into_iter().zip(answers).for_each(|(op, claim)| drop(op.reply.send(Ok(claim)))),
+        Ok(answers) => {
+            let mut done = Vec::new();
+            for (op, claim) in claims.into_iter().zip(answers) {
+                match claim {
+                    Claim::Completed => done.push(op),
+                    claim => drop(op.reply.send(Ok(claim))),
+                }
+            }
+            if !done.is_empty() {
+                durability.answer(Ok(()), move |synced| answer_claims_done(done, synced));
+            }
+        }
         Err(e) => {
             ::tracing::error!(reason = %e, "a batch of claims failed");
             let failed = || StoreError::new("commit a claim", "the statement failed; see the log");
             claims.into_iter().for_each(|op| drop(op.reply.send(Err(failed()))));
         }
+    }
+}
+
+fn answer_claims_done(done: Vec<ClaimOp>, synced: Result<(), ::sqlx::Error>) {
+    if let Err(e) = &synced {
+        ::tracing::error!(reason = %e, "the claims of done deliveries wait for a sync that failed");
+    }
+    for op in done {
+        let answer = match &synced {
+            Ok(()) => Ok(Claim::Completed),
+            Err(_) => Err(StoreError::new("claim a delivery", "the sync failed; see the log")),
+        };
+        drop(op.reply.send(answer));
     }
 }
 
@@ -369,6 +414,42 @@ async fn write_finish(link: &mut Link, finish: Finish, ops: &[FinishOp]) -> Resu
 mod tests {
     use super::*;
     use crate::db::sqlite_plan;
+    use crate::durability::LogSync;
+
+    /// A completion, and a copy's claim that finds the delivery done, are answered only after the
+    /// sync that follows the completion's commit; a claim that wins is answered at once.
+    #[tokio::test]
+    async fn answers_that_acknowledge_wait_for_the_sync() {
+        let dir = ::tempfile::tempdir().unwrap();
+        let backend = Backend::open(&format!("sqlite://{}", dir.path().join("store.db").display())).await.unwrap();
+        let (gate, opened) = ::std::sync::mpsc::channel::<()>();
+        let opened = ::std::sync::Mutex::new(opened);
+        let sync = LogSync::start(move || opened.lock().unwrap().recv().map_err(::std::io::Error::other));
+        let writer = Writer::start_with(backend, Durability::AfterLogSync(sync));
+        let key = DeliveryKey { provider: "apideck", delivery_id: "d-1" };
+        let (lease, retention) = (Duration::from_secs(60), Duration::from_secs(3600));
+        let Claim::Acquired(held) = writer.claim(key, lease, retention).await.unwrap() else { panic!("the first claim wins") };
+
+        let complete = ::tokio::spawn({
+            let writer = writer.clone();
+            async move { writer.complete(&held).await }
+        });
+        let copy = ::tokio::spawn({
+            let writer = writer.clone();
+            async move {
+                // After the completion's commit (the writer takes writes in order).
+                ::tokio::time::sleep(Duration::from_millis(50)).await;
+                writer.claim(key, lease, retention).await
+            }
+        });
+        ::tokio::time::sleep(Duration::from_millis(200)).await;
+        assert!(!complete.is_finished(), "the completion was answered before its sync");
+        assert!(!copy.is_finished(), "the copy was answered done before the completion's sync");
+        gate.send(()).unwrap();
+        gate.send(()).unwrap();
+        complete.await.unwrap().unwrap();
+        assert!(matches!(copy.await.unwrap(), Ok(Claim::Completed)));
+    }
 
     /// No statement a batch runs reads `deliveries` whole: each key is a lookup, so a batch costs
     /// the same however many deliveries the retention keeps; nor does the purge.
