@@ -8,6 +8,11 @@
 //! `LOAD_CONNECTIONS` and `LOAD_ROUNDS` change the load (default 20,000 requests over 32
 //! keep-alive connections, every configuration once in each of 5 rounds); `LOAD_ONLY` keeps the
 //! floor and the configurations whose name holds its word.
+//!
+//! Each delivery's event id (its delivery id) is UUID-shaped and scattered, as Apideck's are:
+//! the typical case for a store, and its worst, since each delivery lands at a random place in
+//! the store's index. `LOAD_IDS=sequential` gives ids in order instead, the best case (each one
+//! lands at the index's end).
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -250,6 +255,27 @@ impl Load {
     }
 }
 
+/// A UUID-shaped event id for delivery `i`, scattered as Apideck's random UUIDs are (so the
+/// store's index takes each delivery at a random place, not at its end), and the same in every
+/// run: the 128 bits of two rounds of SplitMix64.
+fn uuid_like(i: usize) -> String {
+    let mix = |mut z: u64| {
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    };
+    let seed = (i as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    let (a, b) = (mix(seed), mix(seed ^ 0xd1b5_4a32_d192_ed03));
+    format!(
+        "{:08x}-{:04x}-4{:03x}-{:04x}-{:012x}",
+        a >> 32,
+        (a >> 16) & 0xffff,
+        a & 0xfff,
+        0x8000 | (b >> 48) & 0x3fff,
+        b & 0xffff_ffff_ffff
+    )
+}
+
 /// The median of `values` (the upper one of an even count).
 fn median(mut values: Vec<f64>) -> f64 {
     values.sort_by(f64::total_cmp);
@@ -265,11 +291,16 @@ async fn main() {
     let n = setting("LOAD_REQUESTS", 20_000);
     let connections = setting("LOAD_CONNECTIONS", 32);
     let rounds = setting("LOAD_ROUNDS", 5);
+    let sequential = std::env::var("LOAD_IDS").is_ok_and(|ids| ids == "sequential");
     let verifier = Verifier::new(KEY).unwrap();
     let signed: Vec<SignedRequest> = (0..n)
         .map(|i| {
             let body = format!(
-                r#"{{"payload":{{"consumer_id":"c","entity_id":"o{i}","event_id":"load-{i:07}","event_type":"pos.order.created","service_id":"square","unified_api":"pos"}}}}"#
+                r#"{{"payload":{{"consumer_id":"c","entity_id":"o{i}","event_id":"{}","event_type":"pos.order.created","service_id":"square","unified_api":"pos"}}}}"#,
+                match sequential {
+                    true => format!("load-{i:07}"),
+                    false => uuid_like(i),
+                }
             );
             testing::sign(KEY, body.as_bytes()).unwrap()
         })
@@ -305,7 +336,8 @@ async fn main() {
         eprintln!("round {} of {rounds} done", round + 1);
     }
 
-    println!("{n} deliveries of {body_bytes} bytes over {connections} keep-alive connections on 127.0.0.1, each configuration once in each of {rounds} rounds; medians over the rounds (÷ floor: the median of each round's ratio to its floor, and their range)");
+    let ids_are = if sequential { "in order" } else { "UUID-shaped, scattered" };
+    println!("{n} deliveries (ids {ids_are}) of {body_bytes} bytes over {connections} keep-alive connections on 127.0.0.1, each configuration once in each of {rounds} rounds; medians over the rounds (÷ floor: the median of each round's ratio to its floor, and their range)");
     println!();
     println!("| configuration | deliveries/s | ÷ floor | p50 | p99 | cores busy | lost | duplicated |");
     println!("|---|---:|---:|---:|---:|---:|---:|---:|");
