@@ -335,6 +335,11 @@ async fn main() {
         }
         eprintln!("round {} of {rounds} done", round + 1);
     }
+    if let (Some(server), Some(Configuration::Postgres(databases))) =
+        (&postgres, configurations.iter().find(|c| matches!(c, Configuration::Postgres(_))))
+    {
+        drop_postgres(server, databases).await;
+    }
 
     let ids_are = if sequential { "in order" } else { "UUID-shaped, scattered" };
     println!("{n} deliveries (ids {ids_are}) of {body_bytes} bytes over {connections} keep-alive connections on 127.0.0.1, each configuration once in each of {rounds} rounds; medians over the rounds (÷ floor: the median of each round's ratio to its floor, and their range)");
@@ -368,6 +373,16 @@ async fn main() {
 
 /// A new, empty database on the PostgreSQL `server` for `round`, dropped first if a run before
 /// left it.
+/// Drops the databases the rounds used, whatever still holds a connection to them.
+async fn drop_postgres(server: &str, databases: &[String]) {
+    use sqlx::Executor;
+    let admin = sqlx::PgPool::connect(server).await.unwrap();
+    for url in databases {
+        let name = url.rsplit_once('/').unwrap().1;
+        admin.execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str()).await.unwrap();
+    }
+}
+
 async fn fresh_postgres(server: &str, round: usize) -> String {
     use sqlx::Executor;
     let name = format!("load_{}_{round}", std::process::id());
