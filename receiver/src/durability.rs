@@ -48,7 +48,7 @@ impl Durability {
     pub(crate) async fn of(backend: &Backend) -> Durability {
         match backend {
             Backend::Sqlite(pool) => match log_file(pool).await {
-                Some(log) => Durability::AfterLogSync(LogSync::start(move || File::open(&log)?.sync_data())),
+                Some(log) => Durability::AfterLogSync(LogSync::start(move || sync_log(&log))),
                 None => Durability::AtCommit,
             },
             Backend::Postgres(_) => Durability::AtCommit,
@@ -110,6 +110,17 @@ fn wal_of(database: &Path) -> io::Result<PathBuf> {
     let log = PathBuf::from(log);
     File::open(&log)?;
     Ok(log)
+}
+
+/// Syncs the log file at `log`. A log that is gone was deleted by SQLite as the last connection
+/// to the database closed, which it does only after a checkpoint has copied every frame into the
+/// database and synced it: nothing is left to sync.
+fn sync_log(log: &Path) -> io::Result<()> {
+    match File::open(log) {
+        Ok(file) => file.sync_data(),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(e),
+    }
 }
 
 /// A task that syncs the log file for the answers that wait on it: one sync at a time, for every
@@ -187,6 +198,30 @@ mod tests {
             .await
             .unwrap();
         assert!(::std::fs::metadata(&log).unwrap().len() > before);
+    }
+
+    /// A log that SQLite deleted when its last connection closed has nothing left to sync; a log
+    /// that cannot be opened for another reason fails the sync.
+    #[tokio::test]
+    async fn a_log_that_is_gone_needs_no_sync() {
+        let dir = ::tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("store.db").display());
+        let Backend::Sqlite(pool) = Backend::open(&url).await.unwrap() else { unreachable!() };
+        let log = log_file(&pool).await.unwrap();
+        assert!(sync_log(&log).is_ok());
+        // Each connection closes on its own thread, after `close` returns.
+        pool.close().await;
+        for _ in 0..250 {
+            if !log.exists() {
+                break;
+            }
+            ::tokio::time::sleep(::std::time::Duration::from_millis(20)).await;
+        }
+        assert!(!log.exists(), "SQLite kept its log after the last connection closed");
+        assert!(sync_log(&log).is_ok());
+        assert!(sync_log(&log.join("below-a-file-that-is-gone")).is_ok());
+        ::std::fs::write(&log, b"frames").unwrap();
+        assert!(sync_log(&log.join("below-a-file")).is_err());
     }
 
     /// An answer waits for a sync that started after it was asked for, and a sync serves every
