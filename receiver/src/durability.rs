@@ -171,15 +171,21 @@ mod tests {
     use ::std::sync::atomic::{AtomicUsize, Ordering};
     use ::tokio::sync::oneshot;
 
-    #[tokio::test]
-    async fn a_sqlite_file_is_synced_after_its_commit_and_memory_at_it() {
+    /// A migrated SQLite file in a new directory (kept until the directory drops), its pool and
+    /// its log file.
+    async fn sqlite_file() -> (::tempfile::TempDir, SqlitePool, PathBuf) {
         let dir = ::tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}", dir.path().join("store.db").display());
-        let backend = Backend::open(&url).await.unwrap();
-        let Backend::Sqlite(pool) = &backend else { unreachable!() };
-        let log = log_file(pool).await.expect("a log file");
+        let Backend::Sqlite(pool) = Backend::open(&url).await.unwrap() else { unreachable!() };
+        let log = log_file(&pool).await.expect("a log file");
+        (dir, pool, log)
+    }
+
+    #[tokio::test]
+    async fn a_sqlite_file_is_synced_after_its_commit_and_memory_at_it() {
+        let (dir, pool, log) = sqlite_file().await;
         assert_eq!(log, ::std::fs::canonicalize(dir.path()).unwrap().join("store.db-wal"));
-        assert!(matches!(Durability::of(&backend).await, Durability::AfterLogSync(_)));
+        assert!(matches!(Durability::of(&Backend::Sqlite(pool)).await, Durability::AfterLogSync(_)));
 
         let memory = Backend::open("sqlite::memory:").await.unwrap();
         assert!(matches!(Durability::of(&memory).await, Durability::AtCommit));
@@ -188,10 +194,7 @@ mod tests {
     /// The log is the file SQLite writes its commits to: it grows with a commit.
     #[tokio::test]
     async fn the_log_file_is_the_one_commits_go_to() {
-        let dir = ::tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}", dir.path().join("store.db").display());
-        let Backend::Sqlite(pool) = Backend::open(&url).await.unwrap() else { unreachable!() };
-        let log = log_file(&pool).await.unwrap();
+        let (_dir, pool, log) = sqlite_file().await;
         let before = ::std::fs::metadata(&log).unwrap().len();
         ::sqlx::query("INSERT INTO deliveries (provider, delivery_id, state, holder, lease_until, updated_at, runs) VALUES ('p', 'd', 'done', 'h', 0, 0, 1)")
             .execute(&pool)
@@ -204,20 +207,21 @@ mod tests {
     /// that cannot be opened for another reason fails the sync.
     #[tokio::test]
     async fn a_log_that_is_gone_needs_no_sync() {
+        use ::sqlx::{ConnectOptions, Connection};
+        use ::std::str::FromStr;
+        // One connection, so that its close is the last (connections of a pool that close at
+        // once may each leave the log to the other).
         let dir = ::tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}", dir.path().join("store.db").display());
-        let Backend::Sqlite(pool) = Backend::open(&url).await.unwrap() else { unreachable!() };
-        let log = log_file(&pool).await.unwrap();
+        let options = ::sqlx::sqlite::SqliteConnectOptions::from_str(&format!("sqlite://{}", dir.path().join("store.db").display()))
+            .unwrap()
+            .create_if_missing(true)
+            .journal_mode(::sqlx::sqlite::SqliteJournalMode::Wal);
+        let mut connection = options.connect().await.unwrap();
+        ::sqlx::query("CREATE TABLE t (x)").execute(&mut connection).await.unwrap();
+        let log = wal_of(&dir.path().join("store.db")).unwrap();
         assert!(sync_log(&log).is_ok());
-        // Each connection closes on its own thread, after `close` returns.
-        pool.close().await;
-        for _ in 0..250 {
-            if !log.exists() {
-                break;
-            }
-            ::tokio::time::sleep(::std::time::Duration::from_millis(20)).await;
-        }
-        assert!(!log.exists(), "SQLite kept its log after the last connection closed");
+        connection.close().await.unwrap();
+        assert!(!log.exists(), "SQLite kept its log after its last connection closed");
         assert!(sync_log(&log).is_ok());
         assert!(sync_log(&log.join("below-a-file-that-is-gone")).is_ok());
         ::std::fs::write(&log, b"frames").unwrap();
