@@ -45,34 +45,33 @@ impl DeliveryStore for NoStore {
 /// dispatches to whose futures give `Result<(), E>`), `S` remembers deliveries.
 ///
 /// ```
-/// use webhook_receiver::{Endpoint, NoStore};
-/// # use webhook_runtime::{BoxFuture, Delivery, DispatchAsync, ParseError, Provider, VerifyError};
-/// # use webhook_runtime::verify::Headers;
-/// # /// A stand-in provider; a generated crate's `Verifier` is the real one.
-/// # struct P;
-/// # impl Provider for P {
-/// #     const NAME: &'static str = "p";
-/// #     type EventType = String;
-/// #     type Event<'a> = &'a str;
-/// #     type Verified<'a> = &'a str;
-/// #     fn verify<'a>(&self, _: &'a dyn Headers, b: &'a [u8]) -> Result<&'a str, VerifyError> { std::str::from_utf8(b).map_err(|_| VerifyError::NotUtf8) }
-/// #     fn verified_text<'v>(v: &'v &str) -> &'v str { v }
-/// #     fn is_validation(_: &&str) -> bool { false }
-/// #     fn delivery_id<'v>(v: &'v &str) -> std::borrow::Cow<'v, str> { (*v).into() }
-/// #     fn delivery<'v>(v: &'v &str) -> Delivery<'v> { Delivery { id: (*v).into(), ..Default::default() } }
-/// #     fn event<'v>(&'v self, v: &'v &str) -> Result<&'v str, ParseError> { Ok(v) }
-/// #     fn parse<'t>(&'t self, t: &'t str) -> Result<&'t str, ParseError> { Ok(t) }
-/// #     fn event_type(e: &&str) -> String { e.to_string() }
-/// # }
-/// # struct Log;
-/// # impl DispatchAsync<Log> for P {
-/// #     type Output = Result<(), String>;
-/// #     fn dispatch_async<'a>(_: &'a Log, _: Delivery<'a>, _: &'a str) -> BoxFuture<'a, Result<(), String>> { Box::pin(async { Ok(()) }) }
-/// # }
-/// // With a generated crate: `Endpoint::new(apideck::Verifier::new(key)?, handler)`.
-/// let endpoint = Endpoint::new(P, Log).with_store(NoStore);
-/// let app: axum::Router = endpoint.router("/webhooks/p");
+/// use webhook_events::apideck::{self, Event, Verifier};
+/// use webhook_events::Delivery;
+/// use webhook_receiver::store::SqlStore;
+/// use webhook_receiver::Endpoint;
+///
+/// /// Runs each Apideck event once: the store answers a copy of a done delivery itself.
+/// struct Orders;
+///
+/// impl apideck::AsyncHandler for Orders {
+///     type Output = Result<(), String>;
+///
+///     async fn on_event(&self, delivery: &Delivery<'_>, event: Event<'_>) -> Result<(), String> {
+///         println!("{} ({:?})", delivery.id, event.event_type());
+///         Ok(())
+///     }
+/// }
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # let dir = tempfile::tempdir()?;
+/// # let url = format!("sqlite://{}", dir.path().join("deliveries.db").display());
+/// let store = SqlStore::open(&url).await?; // `sqlite://deliveries.db`, or a `postgres://` URL
+/// let endpoint = Endpoint::new(Verifier::new("sk_live_…")?, Orders).with_store(store);
+/// let app: axum::Router = endpoint.router("/webhooks/apideck");
 /// # let _ = app;
+/// # Ok(())
+/// # }
 /// ```
 pub struct Endpoint<P, H, S = NoStore> {
     pub(crate) provider: P,
