@@ -6,9 +6,10 @@ use ::sqlx::postgres::PgConnection;
 use ::sqlx::sqlite::SqliteConnection;
 use ::sqlx::Executor;
 
-use ::tokio::sync::mpsc;
+use ::tokio::sync::{mpsc, oneshot};
 
 use crate::db::{on_database, Backend, Database};
+use crate::store::StoreError;
 
 /// How many times a statement that failed (a dropped connection, a deadlock) is run, on a new
 /// connection after a failure, before its writes fail: a failed statement wrote nothing.
@@ -92,6 +93,20 @@ macro_rules! retried {
     }};
 }
 pub(crate) use retried;
+
+/// Sends the write `op` makes of its reply channel to a writer task through `queue`, and waits
+/// for the writer's answer; fails as `reaching` (the action named in the error) once the task
+/// has stopped.
+pub(crate) async fn ask<Op, T>(
+    queue: &mpsc::Sender<Op>,
+    reaching: &'static str,
+    op: impl FnOnce(oneshot::Sender<T>) -> Op,
+) -> Result<T, StoreError> {
+    let gone = || StoreError::new(reaching, "the writer task stopped");
+    let (reply, answer) = oneshot::channel();
+    queue.send(op(reply)).await.map_err(|_| gone())?;
+    answer.await.map_err(|_| gone())
+}
 
 /// The writes waiting for a writer task, sorted by kind as they arrive.
 pub(crate) trait Gather {

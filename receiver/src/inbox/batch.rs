@@ -20,7 +20,7 @@ use ::tokio::sync::{mpsc, oneshot};
 use super::{taken, Enqueued, NewDelivery, Taken};
 use crate::db::{ms, on_database, unix_ms, Backend};
 use crate::durability::Durability;
-use crate::session::{gather, retried, Gather, Link, Session};
+use crate::session::{ask, gather, retried, Gather, Link, Session};
 use crate::store::{LeaseLost, StoreError};
 
 /// The most writes one round takes in.
@@ -137,45 +137,47 @@ impl Writer {
     /// Starts the writer task on `backend` (it ends when every handle is dropped).
     pub(super) fn start(backend: Backend) -> Writer {
         let (ops, queue) = mpsc::channel(4 * MAX_BATCH);
-        ::tokio::spawn(run(backend, queue));
+        ::tokio::spawn(async move {
+            let durability = Durability::of(&backend).await;
+            run(backend, durability, queue).await;
+        });
         Writer { ops }
     }
 
     pub(super) async fn enqueue(&self, delivery: NewDelivery<'_>) -> Result<Enqueued, StoreError> {
-        let (reply, answer) = oneshot::channel();
-        let op = EnqueueOp {
-            provider: delivery.key.provider.to_owned(),
-            delivery_id: delivery.key.delivery_id.to_owned(),
-            event_type: delivery.event_type.to_owned(),
-            body: delivery.body.to_owned(),
-            event_type_header: delivery.event_type_header.map(str::to_owned),
-            idempotency_key: delivery.idempotency_key.map(str::to_owned),
-            reply,
-        };
-        self.send(Op::Enqueue(op), answer).await?
+        self.ask(|reply| {
+            Op::Enqueue(EnqueueOp {
+                provider: delivery.key.provider.to_owned(),
+                delivery_id: delivery.key.delivery_id.to_owned(),
+                event_type: delivery.event_type.to_owned(),
+                body: delivery.body.to_owned(),
+                event_type_header: delivery.event_type_header.map(str::to_owned),
+                idempotency_key: delivery.idempotency_key.map(str::to_owned),
+                reply,
+            })
+        })
+        .await?
     }
 
     pub(super) async fn take(&self, lease: Duration) -> Result<Option<Taken>, StoreError> {
-        let (reply, answer) = oneshot::channel();
-        self.send(Op::Take(TakeOp { lease, reply }), answer).await?
+        self.ask(|reply| Op::Take(TakeOp { lease, reply })).await?
     }
 
     pub(super) async fn settle(&self, taken: &Taken, outcome: Outcome) -> Result<(), StoreError> {
-        let (reply, answer) = oneshot::channel();
-        let op = SettleOp {
-            provider: taken.provider.clone(),
-            delivery_id: taken.delivery_id.clone(),
-            holder: taken.holder.clone(),
-            outcome,
-            reply,
-        };
-        self.send(Op::Settle(op), answer).await?
+        self.ask(|reply| {
+            Op::Settle(SettleOp {
+                provider: taken.provider.clone(),
+                delivery_id: taken.delivery_id.clone(),
+                holder: taken.holder.clone(),
+                outcome,
+                reply,
+            })
+        })
+        .await?
     }
 
-    async fn send<T>(&self, op: Op, answer: oneshot::Receiver<T>) -> Result<T, StoreError> {
-        let gone = || StoreError::new("reach the inbox's writer", "the writer task stopped");
-        self.ops.send(op).await.map_err(|_| gone())?;
-        answer.await.map_err(|_| gone())
+    async fn ask<T>(&self, op: impl FnOnce(oneshot::Sender<T>) -> Op) -> Result<T, StoreError> {
+        ask(&self.ops, "reach the inbox's writer", op).await
     }
 }
 
@@ -204,8 +206,7 @@ impl Gather for Waiting {
 }
 
 /// The writer task, a round at a time (see the module's documentation).
-async fn run(backend: Backend, mut queue: mpsc::Receiver<Op>) {
-    let durability = Durability::of(&backend).await;
+async fn run(backend: Backend, durability: Durability, mut queue: mpsc::Receiver<Op>) {
     let mut open: Option<Session> = None;
     let open = &mut open;
     let mut waiting = Waiting::default();

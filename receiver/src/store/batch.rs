@@ -30,7 +30,7 @@ use ::tokio::sync::{mpsc, oneshot};
 use super::{Claim, DeliveryKey, Lease, LeaseLost, StoreError};
 use crate::db::{ms, on_database, unix_ms, Backend};
 use crate::durability::Durability;
-use crate::session::{gather, retried, Gather, Link, Session};
+use crate::session::{ask, gather, retried, Gather, Link, Session};
 
 /// The most operations one batch holds.
 const MAX_BATCH: usize = 256;
@@ -145,9 +145,8 @@ impl Writer {
     }
 
     pub(crate) async fn claim(&self, key: DeliveryKey<'_>, lease: Duration, retention: Duration) -> Result<Claim, StoreError> {
-        let (reply, answer) = oneshot::channel();
-        let op = ClaimOp { provider: key.provider.to_owned(), delivery_id: key.delivery_id.to_owned(), lease, retention, reply };
-        self.send(Op::Claim(op), answer).await?
+        let (provider, delivery_id) = (key.provider.to_owned(), key.delivery_id.to_owned());
+        self.ask(|reply| Op::Claim(ClaimOp { provider, delivery_id, lease, retention, reply })).await?
     }
 
     pub(crate) async fn complete(&self, lease: &Lease) -> Result<(), StoreError> {
@@ -159,14 +158,12 @@ impl Writer {
     }
 
     async fn finish(&self, finish: Finish, lease: &Lease) -> Result<(), StoreError> {
-        let (reply, answer) = oneshot::channel();
-        self.send(Op::Finish(finish, FinishOp { lease: lease.clone(), reply }), answer).await?
+        let lease = lease.clone();
+        self.ask(|reply| Op::Finish(finish, FinishOp { lease, reply })).await?
     }
 
-    async fn send<T>(&self, op: Op, answer: oneshot::Receiver<T>) -> Result<T, StoreError> {
-        let gone = || StoreError::new("reach the store's writer", "the writer task stopped");
-        self.ops.send(op).await.map_err(|_| gone())?;
-        answer.await.map_err(|_| gone())
+    async fn ask<T>(&self, op: impl FnOnce(oneshot::Sender<T>) -> Op) -> Result<T, StoreError> {
+        ask(&self.ops, "reach the store's writer", op).await
     }
 }
 
