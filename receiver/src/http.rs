@@ -6,9 +6,9 @@ use ::std::sync::Arc;
 
 use crate::endpoint::Receive;
 use crate::outcome::{Accepted, Rejection};
-use ::axum::body::Body;
-use ::axum::extract::State;
-use ::axum::http::{header, HeaderMap, StatusCode};
+use ::axum::extract::{Request, State};
+use ::axum::http::request::Parts;
+use ::axum::http::{header, StatusCode};
 use ::axum::response::{IntoResponse, Response};
 use ::axum::routing::post;
 
@@ -19,7 +19,9 @@ pub(crate) fn router<R: Receive>(endpoint: Arc<R>, path: &str) -> ::axum::Router
     ::axum::Router::new().route(path, post(receive::<R>)).with_state(endpoint)
 }
 
-async fn receive<R: Receive>(State(endpoint): State<Arc<R>>, headers: HeaderMap, body: Body) -> Response {
+async fn receive<R: Receive>(State(endpoint): State<Arc<R>>, request: Request) -> Response {
+    // The request's own headers: axum's `HeaderMap` extractor would copy them.
+    let (Parts { headers, .. }, body) = request.into_parts();
     let limit = endpoint.max_body_bytes();
     let bytes = match ::axum::body::to_bytes(body, limit).await {
         Ok(bytes) => bytes,
