@@ -34,6 +34,7 @@ use crate::session::{Link, Session};
 type Then = Box<dyn FnOnce(Result<(), &io::Error>) + Send>;
 
 /// How a writer's acknowledged commits become durable.
+#[derive(Clone)]
 pub(crate) enum Durability {
     /// Each durable commit syncs ([`Session::durable`]).
     AtCommit,
@@ -125,6 +126,7 @@ fn sync_log(log: &Path) -> io::Result<()> {
 
 /// A task that syncs the log file for the answers that wait on it: one sync at a time, for every
 /// answer waiting when it starts, so a slow disk gets fewer, bigger syncs rather than a queue.
+#[derive(Clone)]
 pub(crate) struct LogSync {
     waiting: mpsc::UnboundedSender<Then>,
 }

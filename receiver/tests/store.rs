@@ -261,6 +261,31 @@ async fn a_completed_delivery_is_forgotten_after_the_retention() {
     .await;
 }
 
+/// A store opened again on its database (a restart) knows what was completed; a claim that was
+/// running is the old process's: SQLite's died with it (its claims are in its memory, and the
+/// file is one process's), PostgreSQL's runs until its lease ends (another instance may hold it).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_store_opened_again_knows_what_was_completed() {
+    for db in databases().await {
+        let p = unique("provider");
+        let store = SqlStore::open(&db.url).await.unwrap();
+        let kind = store.kind();
+        let done = acquired(store.claim(key(&p, "done"), DEFAULT_LEASE).await.unwrap());
+        store.complete(&done).await.unwrap();
+        acquired(store.claim(key(&p, "running"), DEFAULT_LEASE).await.unwrap());
+        drop(store);
+
+        let store = SqlStore::open(&db.url).await.unwrap();
+        assert_eq!(store.claim(key(&p, "done"), DEFAULT_LEASE).await.unwrap(), Claim::Completed, "{kind}");
+        let running = store.claim(key(&p, "running"), DEFAULT_LEASE).await.unwrap();
+        match kind {
+            "sqlite" => assert!(matches!(running, Claim::Acquired(_)), "{running:?}"),
+            _ => assert_eq!(running, Claim::Running),
+        }
+        acquired(store.claim(key(&p, "new"), DEFAULT_LEASE).await.unwrap());
+    }
+}
+
 #[tokio::test]
 async fn a_url_of_neither_database_is_refused_with_a_reason() {
     let error = SqlStore::open("mysql://localhost/db").await.unwrap_err();

@@ -65,8 +65,9 @@ impl Cli {
 /// Where the deliveries are kept.
 #[derive(Args, Debug, Clone)]
 pub struct Database {
-    /// The database: a SQLite file (`sqlite://path`, created if missing) or PostgreSQL
-    /// (`postgres://user@host/db`, for several instances).
+    /// The database: a SQLite file (`sqlite://path`, created if missing; in inline mode one
+    /// service at a time, which holds `<path>-lock`) or PostgreSQL (`postgres://user@host/db`,
+    /// for several instances).
     #[arg(long = "database", env = "WEBHOOK_DATABASE_URL", default_value = "sqlite://webhooks.db")]
     pub url: String,
 }

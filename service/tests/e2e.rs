@@ -1,7 +1,8 @@
 //! The service end to end, as a provider meets it: the binary started on 127.0.0.1, requests over
 //! real sockets, its database read afterwards. Every fixture, copies, forgeries, an oversized
 //! and an unknown delivery, the validation request; a SIGKILL in the middle of a load and a
-//! restart on the same database; two instances on one PostgreSQL.
+//! restart on the same database; a second service refused on one SQLite file; two instances on
+//! one PostgreSQL.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead, BufReader, Read, Write};
@@ -147,6 +148,27 @@ fn every_genuine_event_is_run_once_and_nothing_else_is() {
     assert!(done.values().all(|&runs| runs == 1), "{done:?}");
 }
 
+/// A SQLite store is one process's (its claims are in that process's memory): a second service
+/// on the same file stops at once and says why, and the first one is untouched.
+#[test]
+fn a_second_service_on_one_sqlite_file_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let database = sqlite(&dir);
+    let first = Service::start(&database, &[]);
+    let second = Command::new(env!("CARGO_BIN_EXE_webhook-receiver"))
+        .args(["--listen", "127.0.0.1:0", "--apideck-key", KEY, "--database", &database])
+        .env("WEBHOOK_LOG", "error")
+        .output()
+        .unwrap();
+    assert!(!second.status.success());
+    let said = String::from_utf8_lossy(&second.stderr);
+    assert!(said.contains("another process has a store open on"), "{said}");
+    let signed = delivery(1);
+    assert_eq!(post(first.address, &signed), Some(200));
+    drop(first);
+    assert_eq!(completed(&database).keys().collect::<Vec<_>>(), [&delivery_id(&signed)]);
+}
+
 /// Posts every delivery of `all` from `threads` threads, recording which got a 2xx; `on_ack` sees
 /// the running count of acknowledgements.
 fn load(address: SocketAddr, all: &[SignedRequest], threads: usize, on_ack: impl Fn(usize) + Sync) -> BTreeSet<usize> {
@@ -210,7 +232,11 @@ fn killed_mid_load_then_restarted(mode: &str) {
         until_acknowledged(service.address, &all[*i]);
     }
     let runs: BTreeMap<String, i64> = match mode {
-        "inline" => completed(&database),
+        // The store's file is the service's while it runs (one process holds a SQLite store).
+        "inline" => {
+            drop(service);
+            completed(&database)
+        }
         _ => {
             // Wait for the workers to drain the inbox.
             let deadline = Instant::now() + Duration::from_secs(60);
@@ -226,10 +252,11 @@ fn killed_mid_load_then_restarted(mode: &str) {
                     tokio::time::sleep(Duration::from_millis(100)).await;
                 }
             });
-            ids.iter().map(|id| (id.clone(), 1)).collect()
+            let runs = ids.iter().map(|id| (id.clone(), 1)).collect();
+            drop(service);
+            runs
         }
     };
-    drop(service);
     if mode == "inline" {
         let done: BTreeSet<&String> = runs.keys().collect();
         assert_eq!(done, ids.iter().collect(), "inline: every delivery completed once, none lost");

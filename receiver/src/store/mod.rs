@@ -15,6 +15,9 @@
 //! the next copy takes it over.
 
 mod batch;
+mod held;
+mod local;
+mod owner;
 mod sql;
 
 use ::std::fmt;

@@ -1,12 +1,17 @@
 //! [`SqlStore`]: deliveries in SQLite (one file, the default) or PostgreSQL (several receiver
-//! instances sharing one database). The claim is one `INSERT … ON CONFLICT DO UPDATE … WHERE`,
-//! atomic in both; writes are committed in groups by `batch`, which also says which are synced.
+//! instances sharing one database). On PostgreSQL the claim is one `INSERT … ON CONFLICT DO
+//! UPDATE … WHERE`, atomic; on SQLite claims are held in memory (`held`). Writes are committed in
+//! groups by `batch`, which also says which are synced.
 
+use ::std::sync::{Arc, Mutex};
 use ::std::time::{Duration, SystemTime};
 
 use ::sqlx::Row;
 
-use super::batch::Writer;
+use super::batch::{Claims, Writer};
+use super::held::Held;
+use super::local::lock;
+use super::owner::{one_per_file, Lock};
 use super::{Claim, DeliveryKey, DeliveryStore, Lease, StoreError, DEFAULT_RETENTION};
 use crate::db::{ms, on_database, unix_ms, Backend};
 
@@ -30,10 +35,27 @@ use crate::db::{ms, on_database, unix_ms, Backend};
 /// ```
 #[derive(Clone, Debug)]
 pub struct SqlStore {
+    open: Arc<Opened>,
+    retention: Duration,
+}
+
+/// A store open on a database: what its handles share.
+#[derive(Debug)]
+pub(super) struct Opened {
     backend: Backend,
     /// Claims, completions and releases, committed in groups (see `batch`).
     writer: Writer,
-    retention: Duration,
+    /// The claims running, when this process holds them (SQLite; see `held`).
+    held: Option<Arc<Mutex<Held>>>,
+    /// The database file's, while the store is open (see `owner`).
+    _lock: Option<Lock>,
+}
+
+impl Opened {
+    fn new(backend: Backend, held: Option<Arc<Mutex<Held>>>, lock: Option<Lock>) -> Opened {
+        let claims = held.as_ref().map_or(Claims::Stored, |held| Claims::Held(Arc::clone(held)));
+        Opened { writer: Writer::start(backend.clone(), claims), backend, held, _lock: lock }
+    }
 }
 
 /// Completed deliveries older than `$1`: down the `deliveries_done` index.
@@ -42,11 +64,28 @@ pub(super) const PURGE: &str = "DELETE FROM deliveries WHERE state = 'done' AND 
 impl SqlStore {
     /// Opens the database at `url` and migrates it: `sqlite://path/to/file.db` (created if
     /// missing; write-ahead log) or `postgres://user@host/db`. A completion is synced to disk
-    /// before [`complete`](DeliveryStore::complete) returns; a claim or a release is committed
-    /// at once and synced with the next completion (why that is safe: the `batch` module).
+    /// before [`complete`](DeliveryStore::complete) returns.
+    ///
+    /// PostgreSQL keeps the claims too, so that several receiver instances can share it: a claim
+    /// or a release is committed at once and synced with the next completion (why that is safe:
+    /// the `batch` module). A SQLite file serves one process, which keeps the claims running in
+    /// its memory: it holds the file's lock (`<file>-lock`) while the store is open, and opening
+    /// a store on the file from another process fails until then. Stores opened on one file in
+    /// one process are handles to one store.
     pub async fn open(url: &str) -> Result<SqlStore, StoreError> {
         let backend = Backend::open(url).await?;
-        Ok(SqlStore { writer: Writer::start(backend.clone()), backend, retention: DEFAULT_RETENTION })
+        let open = match &backend {
+            Backend::Postgres(_) => Arc::new(Opened::new(backend, None, None)),
+            Backend::Sqlite(pool) => {
+                let held = Some(Arc::new(Mutex::new(Held::default())));
+                match ::std::fs::canonicalize(pool.connect_options().get_filename()) {
+                    Ok(file) => one_per_file(&file, |lock| Opened::new(backend.clone(), held, Some(lock)))?,
+                    // In memory: no other process can open it.
+                    Err(_) => Arc::new(Opened::new(backend, held, None)),
+                }
+            }
+        };
+        Ok(SqlStore { open, retention: DEFAULT_RETENTION })
     }
 
     /// The same store, remembering completed deliveries for `retention` instead of
@@ -58,14 +97,17 @@ impl SqlStore {
 
     /// `"sqlite"` or `"postgres"`.
     pub fn kind(&self) -> &'static str {
-        self.backend.kind()
+        self.open.backend.kind()
     }
 
     /// How many times the delivery's handler was claimed to run (`None` if never): 1 for a
     /// delivery run once, more if a holder failed or died. For tests and operators.
     pub async fn runs(&self, key: DeliveryKey<'_>) -> Result<Option<i64>, StoreError> {
         const RUNS: &str = "SELECT runs FROM deliveries WHERE provider = $1 AND delivery_id = $2";
-        on_database!(&self.backend, pool => {
+        if let Some(runs) = self.open.held.as_ref().and_then(|held| lock(held).runs(key.provider, key.delivery_id)) {
+            return Ok(Some(runs));
+        }
+        on_database!(&self.open.backend, pool => {
             let row = ::sqlx::query(RUNS).bind(key.provider).bind(key.delivery_id).fetch_optional(pool).await;
             row.and_then(|row| row.map(|r| r.try_get::<i64, _>(0)).transpose()).map_err(|e| StoreError::new("read a delivery", e))
         })
@@ -75,7 +117,7 @@ impl SqlStore {
     /// operators.
     pub async fn completed(&self) -> Result<Vec<(String, String, i64)>, StoreError> {
         const DONE: &str = "SELECT provider, delivery_id, runs FROM deliveries WHERE state = 'done' ORDER BY provider, delivery_id";
-        on_database!(&self.backend, pool => {
+        on_database!(&self.open.backend, pool => {
             let rows = ::sqlx::query(DONE).fetch_all(pool).await.map_err(|e| StoreError::new("list deliveries", e))?;
             rows.iter()
                 .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
@@ -87,20 +129,24 @@ impl SqlStore {
 
 impl DeliveryStore for SqlStore {
     async fn claim(&self, key: DeliveryKey<'_>, lease: Duration) -> Result<Claim, StoreError> {
-        self.writer.claim(key, lease, self.retention).await
+        self.open.writer.claim(key, lease, self.retention).await
     }
 
     async fn complete(&self, lease: &Lease) -> Result<(), StoreError> {
-        self.writer.complete(lease).await
+        self.open.writer.complete(lease).await
     }
 
     async fn release(&self, lease: &Lease) -> Result<(), StoreError> {
-        self.writer.release(lease).await
+        self.open.writer.release(lease).await
     }
 
     async fn purge(&self) -> Result<u64, StoreError> {
         let forgotten = unix_ms(SystemTime::now()).saturating_sub(ms(self.retention));
-        on_database!(&self.backend, pool => {
+        if self.open.held.is_some() {
+            // The writer counts the rows that claims held in memory rely on.
+            return self.open.writer.purge(forgotten).await;
+        }
+        on_database!(&self.open.backend, pool => {
             let done = ::sqlx::query(PURGE).bind(forgotten).execute(pool).await;
             done.map(|d| d.rows_affected()).map_err(|e| StoreError::new("purge deliveries", e))
         })
