@@ -9,7 +9,6 @@
 //! the handler fails (500) so the provider's retry runs it.
 
 mod db;
-mod durability;
 mod endpoint;
 mod http;
 pub mod inbox;

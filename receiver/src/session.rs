@@ -135,3 +135,27 @@ pub(crate) async fn gather<W: Gather>(waiting: &mut W, queue: &mut mpsc::Receive
     }
     true
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What SQLite's connection says its commits are: `FULL` (2) syncs the log before a commit
+    /// is seen by anyone, `NORMAL` (1) does not sync it.
+    async fn synchronous(session: &mut Session) -> i64 {
+        let Link::Sqlite(connection) = &mut session.link else { unreachable!() };
+        ::sqlx::query_scalar("PRAGMA synchronous").fetch_one(connection).await.unwrap()
+    }
+
+    #[tokio::test]
+    async fn durable_commits_are_synced_and_quick_ones_are_not() {
+        let dir = ::tempfile::tempdir().unwrap();
+        let backend = Backend::open(&format!("sqlite://{}", dir.path().join("session.db").display())).await.unwrap();
+        let mut session = Session::open(&backend).await.unwrap();
+        assert_eq!(synchronous(&mut session).await, 2, "a new session is durable");
+        session.quick().await.unwrap();
+        assert_eq!(synchronous(&mut session).await, 1);
+        session.durable().await.unwrap();
+        assert_eq!(synchronous(&mut session).await, 2);
+    }
+}

@@ -3,7 +3,7 @@
 //! workers waiting to take a delivery (committed without waiting for a sync), yields to them so
 //! the deliveries they finish at once join the round, then writes the round's new deliveries,
 //! completions and failures in one transaction, and answers each once the transaction is durable
-//! (synced at its commit, or after it: see `durability`).
+//! (synced at its commit).
 //!
 //! Why a take need not be synced: it belongs to a delivery that is not done yet. If a crash of
 //! the machine loses it, the delivery is pending again and runs again, as it would once a
@@ -19,7 +19,6 @@ use ::tokio::sync::{mpsc, oneshot};
 
 use super::{taken, Enqueued, NewDelivery, Taken};
 use crate::db::{ms, on_database, unix_ms, Backend};
-use crate::durability::Durability;
 use crate::session::{ask, gather, retried, Gather, Link, Session};
 use crate::store::{LeaseLost, StoreError};
 
@@ -137,10 +136,7 @@ impl Writer {
     /// Starts the writer task on `backend` (it ends when every handle is dropped).
     pub(super) fn start(backend: Backend) -> Writer {
         let (ops, queue) = mpsc::channel(4 * MAX_BATCH);
-        ::tokio::spawn(async move {
-            let durability = Durability::of(&backend).await;
-            run(backend, durability, queue).await;
-        });
+        ::tokio::spawn(run(backend, queue));
         Writer { ops }
     }
 
@@ -206,7 +202,7 @@ impl Gather for Waiting {
 }
 
 /// The writer task, a round at a time (see the module's documentation).
-async fn run(backend: Backend, durability: Durability, mut queue: mpsc::Receiver<Op>) {
+async fn run(backend: Backend, mut queue: mpsc::Receiver<Op>) {
     let mut open: Option<Session> = None;
     let open = &mut open;
     let mut waiting = Waiting::default();
@@ -234,8 +230,8 @@ async fn run(backend: Backend, durability: Durability, mut queue: mpsc::Receiver
         // Every statement touches rows in key order, so two instances' cannot deadlock.
         enqueues.sort_by(|a, b| (&a.provider, &a.delivery_id).cmp(&(&b.provider, &b.delivery_id)));
         settles.sort_by(|a, b| (&a.provider, &a.delivery_id).cmp(&(&b.provider, &b.delivery_id)));
-        let written = retried!(&backend, open, session => async { write(durability.link(session).await?, &enqueues, &settles).await });
-        durability.answer(written, move |written| answer(enqueues, settles, written));
+        let written = retried!(&backend, open, session => async { write(session.durable().await?, &enqueues, &settles).await });
+        answer(enqueues, settles, written);
     }
 }
 

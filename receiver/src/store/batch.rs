@@ -16,10 +16,9 @@
 //! - A release lost the same way leaves its claim running until its lease runs out. The retry
 //!   then waits for the lease rather than running at once.
 //!
-//! The writer holds one connection, switched between the two kinds of commit ([`Session`]), and
-//! [`Durability`] says how a completion is made durable: by its commit, or (SQLite) by a sync of
-//! the log file after it, which its answer waits for. A claim that finds its delivery done waits
-//! for that sync too: the completion that it found may not be synced yet.
+//! The writer holds one connection, switched between the two kinds of commit ([`Session`]). A
+//! durable commit is visible to others only once it is synced, in both databases, so a claim
+//! that finds its delivery done found a durable completion.
 //!
 //! Where the claims are kept ([`Claims`]) decides the rest. PostgreSQL's are rows, written by the
 //! writer's rounds as above, because several processes share them. A SQLite store's are held in
@@ -38,7 +37,6 @@ use ::tokio::sync::{mpsc, oneshot};
 use super::held::Held;
 use super::{local, Claim, DeliveryKey, Lease, LeaseLost, StoreError};
 use crate::db::{ms, on_database, unix_ms, Backend};
-use crate::durability::Durability;
 use crate::session::{ask, gather, retried, Gather, Link, Session};
 
 /// The most operations one batch holds.
@@ -180,21 +178,9 @@ pub(crate) struct Writer {
 }
 
 impl Writer {
-    /// Starts the writer task on `backend` (it ends when every handle is dropped).
-    pub(crate) fn start(backend: Backend, claims: Claims) -> Writer {
-        Writer::start_on(backend, claims, None)
-    }
-
-    /// Starts the writer with its completions made durable by `durability`.
-    #[cfg(test)]
-    fn start_with(backend: Backend, durability: Durability, claims: Claims) -> Writer {
-        Writer::start_on(backend, claims, Some(durability))
-    }
-
-    /// Starts the writer, and with claims held in memory the claims' task: it reads while the
-    /// writer writes, since a claim held here writes nothing. Completions are made durable by
-    /// `durability`, or else as [`Durability::of`] the backend says.
-    fn start_on(backend: Backend, kept: Claims, durability: Option<Durability>) -> Writer {
+    /// Starts the writer task on `backend` (it ends when every handle is dropped); with claims
+    /// held in memory, the claims' task too, which reads while the writer writes.
+    pub(crate) fn start(backend: Backend, kept: Claims) -> Writer {
         let (ops, queue) = mpsc::channel(4 * MAX_BATCH);
         let (claims, claim_queue) = match &kept {
             Claims::Stored => (None, None),
@@ -205,10 +191,6 @@ impl Writer {
         };
         let writer = Writer { ops, claims, kept: kept.clone() };
         ::tokio::spawn(async move {
-            let durability = match durability {
-                Some(durability) => durability,
-                None => Durability::of(&backend).await,
-            };
             let mut open: Option<Session> = None;
             if let (Claims::Held(held), Some(queue)) = (&kept, claim_queue) {
                 // Until the rows are counted every claim is read; the claims' task waits for it.
@@ -217,9 +199,9 @@ impl Writer {
                     // Claims are then read, each one: slower, and as sound.
                     ::tracing::error!(reason = %e, "cannot count the deliveries kept; every claim reads its row");
                 }
-                ::tokio::spawn(run_claims(backend.clone(), durability.clone(), Arc::clone(held), queue));
+                ::tokio::spawn(run_claims(backend.clone(), Arc::clone(held), queue));
             }
-            run(backend, durability, kept, open, queue).await;
+            run(backend, kept, open, queue).await;
         });
         writer
     }
@@ -289,7 +271,7 @@ impl Gather for Waiting {
 /// handlers run (most finish at once, so the writer yields to them and takes what they write);
 /// then the releases and completions that wait are written and answered. A claim that arrives
 /// meanwhile waits for the next round.
-async fn run(backend: Backend, durability: Durability, kept: Claims, mut open: Option<Session>, mut queue: mpsc::Receiver<Op>) {
+async fn run(backend: Backend, kept: Claims, mut open: Option<Session>, mut queue: mpsc::Receiver<Op>) {
     let open = &mut open;
     let mut waiting = Waiting::default();
     while gather(&mut waiting, &mut queue, MAX_BATCH).await {
@@ -299,7 +281,7 @@ async fn run(backend: Backend, durability: Durability, kept: Claims, mut open: O
         if !claims.is_empty() {
             claims.sort_by(|a, b| (&a.provider, &a.delivery_id).cmp(&(&b.provider, &b.delivery_id)));
             let won = retried!(&backend, open, session => async { kept.claim(session.quick().await?, &claims).await });
-            answer_claims(&durability, claims, won);
+            answer_claims(claims, won);
             ::tokio::task::yield_now().await;
             gather(&mut waiting, &mut queue, MAX_BATCH).await;
         }
@@ -316,9 +298,8 @@ async fn run(backend: Backend, durability: Durability, kept: Claims, mut open: O
                     answer_finishes(finish, ops, written);
                 }
                 Finish::Complete => {
-                    let written =
-                        retried!(&backend, open, session => async { kept.finish(durability.link(session).await?, finish, &ops).await });
-                    durability.answer(written, move |written| answer_finishes(finish, ops, written));
+                    let written = retried!(&backend, open, session => async { kept.finish(session.durable().await?, finish, &ops).await });
+                    answer_finishes(finish, ops, written);
                 }
             }
         }
@@ -337,7 +318,7 @@ async fn run(backend: Backend, durability: Durability, kept: Claims, mut open: O
 
 /// The claims' task, for claims held in memory: a batch of whatever claims wait, read and
 /// answered, at a time. The writer's task does the writing meanwhile.
-async fn run_claims(backend: Backend, durability: Durability, held: Arc<Mutex<Held>>, mut queue: mpsc::Receiver<Op>) {
+async fn run_claims(backend: Backend, held: Arc<Mutex<Held>>, mut queue: mpsc::Receiver<Op>) {
     let mut open: Option<Session> = None;
     let open = &mut open;
     let mut waiting = Waiting::default();
@@ -345,44 +326,19 @@ async fn run_claims(backend: Backend, durability: Durability, held: Arc<Mutex<He
         let mut claims = ::std::mem::take(&mut waiting.claims);
         claims.sort_by(|a, b| a.key().cmp(&b.key()));
         let won = retried!(&backend, open, session => async { local::claim(session.quick().await?, &held, &claims).await });
-        answer_claims(&durability, claims, won);
+        answer_claims(claims, won);
     }
 }
 
-/// Answers `claims`; those that found their delivery done once the row that says so is durable
-/// (it may be a completion's that waits for its sync).
-fn answer_claims(durability: &Durability, claims: Vec<ClaimOp>, answers: Result<Vec<Claim>, ::sqlx::Error>) {
+/// Answers `claims` with what their statement found.
+fn answer_claims(claims: Vec<ClaimOp>, answers: Result<Vec<Claim>, ::sqlx::Error>) {
     match answers {
-        Ok(answers) => {
-            let mut done = Vec::new();
-            for (op, claim) in claims.into_iter().zip(answers) {
-                match claim {
-                    Claim::Completed => done.push(op),
-                    claim => drop(op.reply.send(Ok(claim))),
-                }
-            }
-            if !done.is_empty() {
-                durability.answer(Ok(()), move |synced| answer_claims_done(done, synced));
-            }
-        }
+        Ok(answers) => claims.into_iter().zip(answers).for_each(|(op, claim)| drop(op.reply.send(Ok(claim)))),
         Err(e) => {
             ::tracing::error!(reason = %e, "a batch of claims failed");
             let failed = || StoreError::new("commit a claim", "the statement failed; see the log");
             claims.into_iter().for_each(|op| drop(op.reply.send(Err(failed()))));
         }
-    }
-}
-
-fn answer_claims_done(done: Vec<ClaimOp>, synced: Result<(), ::sqlx::Error>) {
-    if let Err(e) = &synced {
-        ::tracing::error!(reason = %e, "the claims of done deliveries wait for a sync that failed");
-    }
-    for op in done {
-        let answer = match &synced {
-            Ok(()) => Ok(Claim::Completed),
-            Err(_) => Err(StoreError::new("claim a delivery", "the sync failed; see the log")),
-        };
-        drop(op.reply.send(answer));
     }
 }
 
@@ -549,42 +505,6 @@ async fn write_finish(link: &mut Link, finish: Finish, ops: &[FinishOp]) -> Resu
 mod tests {
     use super::*;
     use crate::db::sqlite_plan;
-    use crate::durability::LogSync;
-
-    /// A completion, and a copy's claim that finds the delivery done, are answered only after the
-    /// sync that follows the completion's commit; a claim that wins is answered at once.
-    #[tokio::test]
-    async fn answers_that_acknowledge_wait_for_the_sync() {
-        let dir = ::tempfile::tempdir().unwrap();
-        let backend = Backend::open(&format!("sqlite://{}", dir.path().join("store.db").display())).await.unwrap();
-        let (gate, opened) = ::std::sync::mpsc::channel::<()>();
-        let opened = ::std::sync::Mutex::new(opened);
-        let sync = LogSync::start(move || opened.lock().unwrap().recv().map_err(::std::io::Error::other));
-        let writer = Writer::start_with(backend, Durability::AfterLogSync(sync), Claims::Held(Arc::default()));
-        let key = DeliveryKey { provider: "apideck", delivery_id: "d-1" };
-        let (lease, retention) = (Duration::from_secs(60), Duration::from_secs(3600));
-        let Claim::Acquired(held) = writer.claim(key, lease, retention).await.unwrap() else { panic!("the first claim wins") };
-
-        let complete = ::tokio::spawn({
-            let writer = writer.clone();
-            async move { writer.complete(&held).await }
-        });
-        let copy = ::tokio::spawn({
-            let writer = writer.clone();
-            async move {
-                // After the completion's commit (the writer takes writes in order).
-                ::tokio::time::sleep(Duration::from_millis(50)).await;
-                writer.claim(key, lease, retention).await
-            }
-        });
-        ::tokio::time::sleep(Duration::from_millis(200)).await;
-        assert!(!complete.is_finished(), "the completion was answered before its sync");
-        assert!(!copy.is_finished(), "the copy was answered done before the completion's sync");
-        gate.send(()).unwrap();
-        gate.send(()).unwrap();
-        complete.await.unwrap().unwrap();
-        assert!(matches!(copy.await.unwrap(), Ok(Claim::Completed)));
-    }
 
     /// The rows of `deliveries`, counted by fingerprint as `held` counts them.
     async fn table_counts(backend: &Backend) -> HashMap<u32, u32> {
