@@ -14,8 +14,8 @@
 //! database, which is almost every claim (a copy is the exception). Fingerprints are counted,
 //! exactly, because the store's writer is the only one to add rows (an ended claim) or delete
 //! them (the purge), and it tells the table of each; two keys that share a fingerprint only cost
-//! a read. The count is loaded from the table when the store opens: it takes about 10 bytes of
-//! memory a delivery kept for the retention.
+//! a read. The count is loaded from the table when the store opens, a page of keys at a time: for
+//! a million deliveries kept, 1.9 s (1.1 times one read of every key) and 23 MiB (BENCHMARKS §4).
 //!
 //! PostgreSQL's store keeps its claims in the database: there, several processes share them.
 
