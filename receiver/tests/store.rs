@@ -229,6 +229,96 @@ async fn writes_sent_at_once_are_each_answered_by_their_own_row() {
     .await;
 }
 
+/// A delivery as the contract says it is (the model the stores are held to).
+#[derive(Clone, Copy, Debug)]
+enum Model {
+    Free,
+    /// Held by lease `holder`: `active` while its lease runs, `released` once given up.
+    Running {
+        holder: usize,
+        active: bool,
+        released: bool,
+    },
+    Done {
+        holder: usize,
+    },
+}
+
+/// Every store answers as the contract says, one write after another, whatever the writes: claims
+/// with leases that run or end at once (the next claim takes the delivery over), completions and
+/// releases of leases held, lost, released or completed before. Seeded random sequences over a
+/// few deliveries, so that each sees many writes; the run counts are checked at the end.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_write_is_answered_as_the_contract_says() {
+    each_store(None, |store, p| async move {
+        for seed in [3_u64, 0x5eed_cafe, 0x9e37_79b9_7f4a_7c15] {
+            let mut state = seed;
+            let mut next = move |n: usize| {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                usize::try_from(state % n as u64).unwrap()
+            };
+            let ids: Vec<String> = (0..5).map(|k| format!("{seed}-{k}")).collect();
+            let mut model = vec![Model::Free; ids.len()];
+            let mut runs = vec![0_i64; ids.len()];
+            // Every lease acquired, with its delivery.
+            let mut leases: Vec<(usize, Lease)> = Vec::new();
+            for step in 0..150 {
+                let context = format!("{} seed {seed} step {step}", store.kind());
+                let action = next(5);
+                if action < 2 || leases.is_empty() {
+                    let k = next(ids.len());
+                    let lease = if next(3) == 0 { Duration::ZERO } else { DEFAULT_LEASE };
+                    let got = store.claim(key(&p, &ids[k]), lease).await.unwrap();
+                    let expected = match model[k] {
+                        Model::Running { active: true, .. } => "Running",
+                        Model::Done { .. } => "Completed",
+                        _ => "Acquired",
+                    };
+                    assert!(format!("{got:?}").starts_with(expected), "{context}: claim of {k} in {:?}: {got:?}", model[k]);
+                    if let Claim::Acquired(lease_held) = got {
+                        model[k] = Model::Running { holder: leases.len(), active: !lease.is_zero(), released: false };
+                        runs[k] += 1;
+                        leases.push((k, lease_held));
+                    }
+                } else {
+                    let h = next(leases.len());
+                    let (k, lease) = &leases[h];
+                    let k = *k;
+                    if action < 4 {
+                        let got = store.complete(lease).await.is_ok();
+                        let expected = match model[k] {
+                            Model::Running { holder, released: false, .. } if holder == h => {
+                                model[k] = Model::Done { holder: h };
+                                true
+                            }
+                            Model::Done { holder } => holder == h,
+                            _ => false,
+                        };
+                        assert_eq!(got, expected, "{context}: completion of lease {h} of {k} in {:?}", model[k]);
+                    } else {
+                        let got = store.release(lease).await.is_ok();
+                        let expected = match model[k] {
+                            Model::Running { holder, .. } if holder == h => {
+                                model[k] = Model::Running { holder: h, active: false, released: true };
+                                true
+                            }
+                            _ => false,
+                        };
+                        assert_eq!(got, expected, "{context}: release of lease {h} of {k} in {:?}", model[k]);
+                    }
+                }
+            }
+            for (k, id) in ids.iter().enumerate() {
+                let expected = (runs[k] > 0).then_some(runs[k]);
+                assert_eq!(store.runs(key(&p, id)).await.unwrap(), expected, "{} seed {seed}: runs of {k}", store.kind());
+            }
+        }
+    })
+    .await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_claim_whose_holder_died_expires_after_its_lease() {
     each_store(None, |store, p| async move {

@@ -80,13 +80,14 @@ fn rows_sql(rows: usize) -> String {
 /// id, holder).
 fn finish_sql(finish: Finish, rows: usize) -> String {
     let keys: Vec<String> = (0..rows).map(|n| format!("(${}, ${}, ${})", 3 * n + 2, 3 * n + 3, 3 * n + 4)).collect();
-    let set = match finish {
-        Finish::Complete => "state = 'done', updated_at = $1",
+    let (set, which) = match finish {
+        // A released claim (its lease ended at 0) was given up: it is not completed after.
+        Finish::Complete => ("state = 'done', updated_at = $1", "state = 'running' AND lease_until <> 0"),
         // Left running with its lease over, so the next copy takes it over (and its run count
         // shows the retry).
-        Finish::Release => "lease_until = 0, updated_at = $1",
+        Finish::Release => ("lease_until = 0, updated_at = $1", "state = 'running'"),
     };
-    format!("UPDATE deliveries SET {set}\nWHERE state = 'running' AND (provider, delivery_id, holder) IN (VALUES {})", keys.join(", "))
+    format!("UPDATE deliveries SET {set}\nWHERE {which} AND (provider, delivery_id, holder) IN (VALUES {})", keys.join(", "))
 }
 
 /// What becomes of a running claim.

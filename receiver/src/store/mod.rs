@@ -12,7 +12,9 @@
 //! - [`Claim::Running`]: another holder is running it; answer so the provider retries later.
 //!
 //! A claim whose holder died (the process was killed mid-handler) expires after its lease, and
-//! the next copy takes it over.
+//! the next copy takes it over. A SQLite store holds its claims in its process's memory (the
+//! file is one process's), so there a claim ends with its process, and the copy sent after a
+//! restart takes it at once.
 
 mod batch;
 mod held;
@@ -111,8 +113,9 @@ pub trait DeliveryStore: Send + Sync + 'static {
     fn claim(&self, key: DeliveryKey<'_>, lease: Duration) -> impl Future<Output = Result<Claim, StoreError>> + Send;
 
     /// Marks the delivery run: copies within the retention are [`Claim::Completed`]. Fails with
-    /// [`LeaseLost`] if the lease expired and another holder took the delivery over; completing
-    /// it again under the same lease changes nothing and succeeds.
+    /// [`LeaseLost`] if the lease expired and another holder took the delivery over, or the
+    /// claim was released; completing it again under the same lease changes nothing and
+    /// succeeds.
     fn complete(&self, lease: &Lease) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     /// Gives the claim up (the handler failed): the next copy is [`Claim::Acquired`].
