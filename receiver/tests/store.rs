@@ -376,6 +376,20 @@ async fn a_store_opened_again_knows_what_was_completed() {
     }
 }
 
+/// Two stores opened on one database in one process see each other's claims: on SQLite they are
+/// handles to one store (its claims are in memory), on PostgreSQL two instances sharing rows.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stores_opened_twice_on_one_database_share_their_claims() {
+    for db in databases().await {
+        let p = unique("provider");
+        let (first, second) = (SqlStore::open(&db.url).await.unwrap(), SqlStore::open(&db.url).await.unwrap());
+        let lease = acquired(first.claim(key(&p, "a"), DEFAULT_LEASE).await.unwrap());
+        assert_eq!(second.claim(key(&p, "a"), DEFAULT_LEASE).await.unwrap(), Claim::Running, "{}", first.kind());
+        second.complete(&lease).await.unwrap();
+        assert_eq!(first.claim(key(&p, "a"), DEFAULT_LEASE).await.unwrap(), Claim::Completed, "{}", first.kind());
+    }
+}
+
 #[tokio::test]
 async fn a_url_of_neither_database_is_refused_with_a_reason() {
     let error = SqlStore::open("mysql://localhost/db").await.unwrap_err();
