@@ -127,7 +127,9 @@ pub(super) struct FinishOp {
     reply: oneshot::Sender<Result<(), StoreError>>,
 }
 
-/// A purge of the deliveries completed at or before `horizon`, and where its count goes.
+/// A purge of the deliveries completed at or before `horizon`, and where its count goes. It goes
+/// through the writer so that, with claims held in memory, it is one round after another with the
+/// writes that add rows.
 struct PurgeOp {
     horizon: i64,
     reply: oneshot::Sender<Result<u64, StoreError>>,
@@ -137,7 +139,6 @@ struct PurgeOp {
 enum Op {
     Claim(ClaimOp),
     Finish(Finish, FinishOp),
-    /// Only for claims held in memory, whose count of rows the purge changes.
     Purge(PurgeOp),
 }
 
@@ -165,6 +166,17 @@ impl Claims {
         match self {
             Claims::Stored => write_finish(link, finish, ops).await,
             Claims::Held(held) => local::finish(link, held, finish, ops).await,
+        }
+    }
+
+    /// Deletes the deliveries completed at or before `horizon`, committed; how many.
+    async fn purge(&self, link: &mut Link, horizon: i64) -> Result<u64, ::sqlx::Error> {
+        match self {
+            Claims::Stored => Ok(on_database!(link, connection => {
+                ::sqlx::query(super::sql::PURGE).bind(horizon).execute(&mut *connection).await?.rows_affected()
+            })),
+            // Each deletion changes the count of rows that claims held in memory rely on.
+            Claims::Held(held) => local::purge(link, held, horizon).await,
         }
     }
 }
@@ -231,8 +243,7 @@ impl Writer {
         self.ask(|reply| Op::Finish(finish, FinishOp { lease, reply })).await?
     }
 
-    /// Purges the deliveries completed at or before `horizon` through the writer (claims held
-    /// in memory); how many.
+    /// Purges the deliveries completed at or before `horizon`; how many.
     pub(crate) async fn purge(&self, horizon: i64) -> Result<u64, StoreError> {
         self.ask(|reply| Op::Purge(PurgeOp { horizon, reply })).await?
     }
@@ -304,14 +315,9 @@ async fn run(backend: Backend, kept: Claims, mut open: Option<Session>, mut queu
                 }
             }
         }
+        // A purge needs no sync: a deletion lost in a crash leaves rows the next purge deletes.
         for purge in ::std::mem::take(&mut waiting.purges) {
-            let purged = match &kept {
-                Claims::Held(held) => {
-                    retried!(&backend, open, session => async { local::purge(session.quick().await?, held, purge.horizon).await })
-                }
-                // Not sent: `SqlStore::purge` runs on the pool.
-                Claims::Stored => Ok(0),
-            };
+            let purged = retried!(&backend, open, session => async { kept.purge(session.quick().await?, purge.horizon).await });
             drop(purge.reply.send(purged.map_err(|e| StoreError::new("purge deliveries", e))));
         }
     }
