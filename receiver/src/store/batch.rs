@@ -152,14 +152,6 @@ pub(crate) enum Claims {
 }
 
 impl Claims {
-    /// Claims `claims` (sorted by key), each committed: each one's answer, in order.
-    async fn claim(&self, link: &mut Link, claims: &[ClaimOp]) -> Result<Vec<Claim>, ::sqlx::Error> {
-        match self {
-            Claims::Stored => claim(link, claims).await,
-            Claims::Held(held) => local::claim(link, held, claims).await,
-        }
-    }
-
     /// Writes `finish` of `ops`' claims (sorted by key), committed: for each, whether it was
     /// written (`false`: its lease was lost).
     async fn finish(&self, link: &mut Link, finish: Finish, ops: &[FinishOp]) -> Result<Vec<bool>, ::sqlx::Error> {
@@ -279,7 +271,8 @@ impl Gather for Waiting {
     }
 }
 
-/// The writer task, a round at a time: the claims that wait are written and answered; their
+/// The writer task, a round at a time: the claims that wait are written and answered (only
+/// claims kept in the database come here; those held in memory go to `run_claims`); their
 /// handlers run (most finish at once, so the writer yields to them and takes what they write);
 /// then the releases and completions that wait are written and answered. A claim that arrives
 /// meanwhile waits for the next round.
@@ -292,7 +285,7 @@ async fn run(backend: Backend, kept: Claims, mut open: Option<Session>, mut queu
         let mut claims = ::std::mem::take(&mut waiting.claims);
         if !claims.is_empty() {
             claims.sort_by(|a, b| (&a.provider, &a.delivery_id).cmp(&(&b.provider, &b.delivery_id)));
-            let won = retried!(&backend, open, session => async { kept.claim(session.quick().await?, &claims).await });
+            let won = retried!(&backend, open, session => async { claim(session.quick().await?, &claims).await });
             answer_claims(claims, won);
             ::tokio::task::yield_now().await;
             gather(&mut waiting, &mut queue, MAX_BATCH).await;

@@ -12,9 +12,8 @@ use super::{Claim, DeliveryKey, Lease};
 use crate::db::{ms, on_database, unix_ms};
 use crate::session::Link;
 
-use ::sqlx::Row;
-
-/// The table of claims; the writer alone changes it, and never panics holding it.
+/// The table of claims. Callers taking claims at once, the claims' task and the writer each hold
+/// it briefly, never across an `.await`, and never panic holding it.
 pub(super) fn lock(held: &Mutex<Held>) -> MutexGuard<'_, Held> {
     held.lock().unwrap_or_else(PoisonError::into_inner)
 }
@@ -66,11 +65,10 @@ pub(super) async fn load(link: &mut Link, held: &Mutex<Held>) -> Result<(), ::sq
     loop {
         let page: Vec<(String, String)> = on_database!(link, connection => {
             let query = match &after {
-                None => ::sqlx::query(FIRST),
-                Some((provider, delivery_id)) => ::sqlx::query(NEXT).bind(provider).bind(delivery_id),
+                None => ::sqlx::query_as(FIRST),
+                Some((provider, delivery_id)) => ::sqlx::query_as(NEXT).bind(provider).bind(delivery_id),
             };
-            let page = query.fetch_all(&mut *connection).await?;
-            page.iter().map(|row| Ok((row.try_get(0)?, row.try_get(1)?))).collect::<Result<_, ::sqlx::Error>>()?
+            query.fetch_all(&mut *connection).await?
         });
         page.iter().for_each(|(provider, delivery_id)| rows.add(provider, delivery_id));
         match page.into_iter().last() {
@@ -85,10 +83,8 @@ pub(super) async fn load(link: &mut Link, held: &Mutex<Held>) -> Result<(), ::sq
 /// Deletes the deliveries completed at or before `horizon`, telling `held` of each; how many.
 pub(super) async fn purge(link: &mut Link, held: &Mutex<Held>, horizon: i64) -> Result<u64, ::sqlx::Error> {
     let sql = format!("{} RETURNING provider, delivery_id", super::sql::PURGE);
-    let keys: Vec<(String, String)> = on_database!(link, connection => {
-        let rows = ::sqlx::query(&sql).bind(horizon).fetch_all(&mut *connection).await?;
-        rows.iter().map(|row| Ok((row.try_get(0)?, row.try_get(1)?))).collect::<Result<_, ::sqlx::Error>>()?
-    });
+    let keys: Vec<(String, String)> =
+        on_database!(link, connection => ::sqlx::query_as(&sql).bind(horizon).fetch_all(&mut *connection).await?);
     let mut held = lock(held);
     keys.iter().for_each(|(provider, delivery_id)| held.deleted(provider, delivery_id));
     Ok(u64::try_from(keys.len()).unwrap_or(u64::MAX))
