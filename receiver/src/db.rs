@@ -1,6 +1,6 @@
 //! The database under the store and the inbox: SQLite (one file, the default) or PostgreSQL
-//! (several receiver instances sharing one database), through `sqlx`, with the schema
-//! (`migrations/`, embedded) migrated on open.
+//! (several receiver instances sharing one database), through `sqlx`, with the schema migrated
+//! on open: `migrations/`, both databases', then on SQLite `migrations-sqlite/` (embedded).
 //!
 //! Every statement is written once, with `$n` parameters (which both databases read), and run on
 //! whichever pool was opened, by [`on_database!`].
@@ -55,7 +55,11 @@ impl Backend {
                 .busy_timeout(Duration::from_secs(30));
             let pool =
                 SqlitePoolOptions::new().max_connections(4).connect_with(options).await.map_err(|e| StoreError::new("open SQLite", e))?;
-            ::sqlx::migrate!("./migrations").run(&pool).await.map_err(|e| StoreError::new("migrate SQLite", e))?;
+            let migrate = |e| StoreError::new("migrate SQLite", e);
+            // Two sets, each told that the other's versions are not missing.
+            let (mut shared, mut own) = (::sqlx::migrate!("./migrations"), ::sqlx::migrate!("./migrations-sqlite"));
+            shared.set_ignore_missing(true).run(&pool).await.map_err(migrate)?;
+            own.set_ignore_missing(true).run(&pool).await.map_err(migrate)?;
             Backend::Sqlite(pool)
         } else {
             return Err(StoreError::new("open the database", format!("`{url}` is neither a `sqlite:` nor a `postgres://` URL")));

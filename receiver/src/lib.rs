@@ -18,3 +18,14 @@ pub mod store;
 
 pub use endpoint::{Endpoint, NoStore, Receive, DEFAULT_HANDLER_TIMEOUT};
 pub use outcome::{Accepted, Rejection};
+
+/// A seeded sequence for the tests' random mixes (xorshift64): each call, a number below `n`.
+#[cfg(test)]
+pub(crate) fn seeded(mut state: u64) -> impl FnMut(u64) -> u64 {
+    move |n| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state % n
+    }
+}

@@ -395,3 +395,41 @@ async fn a_url_of_neither_database_is_refused_with_a_reason() {
     let error = SqlStore::open("mysql://localhost/db").await.unwrap_err();
     assert!(error.to_string().contains("neither a `sqlite:` nor a `postgres://` URL"), "{error}");
 }
+
+/// A SQLite store made before its table of its own (migration 1001), its deliveries in
+/// `deliveries`, keeps them when opened now: a completed delivery is a duplicate, a released one
+/// runs again with its runs counted on, and one completed past the retention is purged.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sqlite_store_made_before_its_own_table_keeps_its_deliveries() {
+    use std::str::FromStr;
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("old.db").display());
+    let options = sqlx::sqlite::SqliteConnectOptions::from_str(&url).unwrap().create_if_missing(true);
+    let pool = sqlx::SqlitePool::connect_with(options).await.unwrap();
+    sqlx::migrate!("./migrations").run(&pool).await.unwrap();
+    let now = i64::try_from(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis()).unwrap();
+    for (id, state, updated_at, runs) in [("done", "done", now, 1), ("released", "running", now, 2), ("old", "done", 0, 1)] {
+        sqlx::query(
+            "INSERT INTO deliveries (provider, delivery_id, state, holder, lease_until, updated_at, runs) VALUES ('p', $1, $2, 'h', 0, $3, $4)",
+        )
+        .bind(id)
+        .bind(state)
+        .bind(updated_at)
+        .bind(runs)
+        .execute(&pool)
+        .await
+        .unwrap();
+    }
+    pool.close().await;
+
+    let store = SqlStore::open(&url).await.unwrap();
+    assert_eq!(store.claim(key("p", "done"), DEFAULT_LEASE).await.unwrap(), Claim::Completed);
+    assert_eq!(store.runs(key("p", "done")).await.unwrap(), Some(1));
+    let released = acquired(store.claim(key("p", "released"), DEFAULT_LEASE).await.unwrap());
+    store.complete(&released).await.unwrap();
+    assert_eq!(store.runs(key("p", "released")).await.unwrap(), Some(3));
+    assert_eq!(store.claim(key("p", "released"), DEFAULT_LEASE).await.unwrap(), Claim::Completed);
+    assert_eq!(store.purge().await.unwrap(), 1, "the delivery completed at the epoch");
+    let completed = store.completed().await.unwrap();
+    assert_eq!(completed, [("p".into(), "done".into(), 1), ("p".into(), "released".into(), 3)]);
+}

@@ -1,5 +1,5 @@
-//! Opening a SQLite store that keeps many deliveries: the store counts the keys of its table
-//! before it answers a claim from memory (`receiver/src/store/held.rs`), so its opening grows
+//! Opening a SQLite store that keeps many deliveries: the store reads where each delivery's row
+//! is before it answers a claim from memory (`receiver/src/store/row_ids.rs`), so its opening grows
 //! with the deliveries kept for the retention. For each size: the time from `SqlStore::open` to
 //! the first claim's answer, the process's resident memory it added, and the baseline, one plain
 //! read of every key through sqlx, measured on the same file in the same run.
@@ -36,7 +36,7 @@ async fn filled(dir: &std::path::Path, rows: u64) -> String {
     let mut tx = pool.begin().await.unwrap();
     for i in 0..rows {
         sqlx::query(
-            "INSERT INTO deliveries (provider, delivery_id, state, holder, lease_until, updated_at, runs) \
+            "INSERT INTO delivery_log (provider, delivery_id, state, holder, lease_until, updated_at, runs) \
              VALUES ('apideck', $1, 'done', 'h', 0, $2, 1)",
         )
         .bind(uuid_like(i))
@@ -54,7 +54,7 @@ async fn filled(dir: &std::path::Path, rows: u64) -> String {
 async fn scan(url: &str) -> Duration {
     let pool = sqlx::SqlitePool::connect(url).await.unwrap();
     let started = Instant::now();
-    let keys: Vec<(String, String)> = sqlx::query_as("SELECT provider, delivery_id FROM deliveries").fetch_all(&pool).await.unwrap();
+    let keys: Vec<(String, String)> = sqlx::query_as("SELECT provider, delivery_id FROM delivery_log").fetch_all(&pool).await.unwrap();
     let took = started.elapsed();
     assert!(keys.len() < usize::MAX);
     pool.close().await;

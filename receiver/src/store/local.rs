@@ -1,15 +1,21 @@
-//! The writes of a store whose claims its process holds in memory ([`Held`]; SQLite's): a claim
-//! writes nothing, and reads its delivery's row only when the delivery may have one; a
-//! completion or a release writes the row, with the run count the claim kept.
+//! The statements of a store whose claims its process holds in memory ([`Held`]; SQLite's), on
+//! its table `delivery_log` (migration `1001`): a claim writes nothing, and reads its delivery's
+//! row, by the ids held in memory, only when the delivery may have one; a completion or a release
+//! appends the delivery's row, with the run count the claim kept, and deletes the row it
+//! replaces.
 
 use ::std::collections::{HashMap, HashSet};
 use ::std::sync::{Mutex, MutexGuard, PoisonError};
-use ::std::time::SystemTime;
+use ::std::time::{Duration, SystemTime};
 
-use super::batch::{each_claim, firsts, read_rows, ClaimOp, Finish, FinishOp};
-use super::held::{Held, Rows};
+use ::sqlx::sqlite::{SqliteConnection, SqlitePool};
+use ::sqlx::{Connection, Row};
+
+use super::batch::{each_claim, firsts, ClaimOp, Finish, FinishOp, Stored};
+use super::held::Held;
+use super::row_ids::RowIds;
 use super::{Claim, DeliveryKey, Lease};
-use crate::db::{ms, on_database, unix_ms};
+use crate::db::{ms, unix_ms};
 use crate::session::Link;
 
 /// The table of claims. Callers taking claims at once, the claims' task and the writer each hold
@@ -18,8 +24,16 @@ pub(super) fn lock(held: &Mutex<Held>) -> MutexGuard<'_, Held> {
     held.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-/// The rows of `rows` claims ended by `finish`: `$1` now, then four parameters a row (provider,
-/// delivery id, holder, runs). A row is new, or one that its claim took over.
+/// The connection, which is SQLite's: only a SQLite store holds its claims.
+fn sqlite(link: &mut Link) -> Result<&mut SqliteConnection, ::sqlx::Error> {
+    match link {
+        Link::Sqlite(connection) => Ok(connection),
+        Link::Postgres(_) => Err(::sqlx::Error::Configuration("claims are held in memory on SQLite only".into())),
+    }
+}
+
+/// The rows of `rows` claims ended by `finish`, appended: `$1` now, then four parameters a row
+/// (provider, delivery id, holder, runs); their ids.
 pub(super) fn record_sql(finish: Finish, rows: usize) -> String {
     let state = match finish {
         Finish::Complete => "'done'",
@@ -29,17 +43,40 @@ pub(super) fn record_sql(finish: Finish, rows: usize) -> String {
     let values: Vec<String> =
         (0..rows).map(|n| format!("(${}, ${}, {state}, ${}, 0, $1, ${})", 4 * n + 2, 4 * n + 3, 4 * n + 4, 4 * n + 5)).collect();
     format!(
-        "INSERT INTO deliveries (provider, delivery_id, state, holder, lease_until, updated_at, runs)\nVALUES {}\n\
-         ON CONFLICT (provider, delivery_id) DO UPDATE\n\
-         SET state = excluded.state, holder = excluded.holder, lease_until = 0, updated_at = excluded.updated_at, runs = excluded.runs",
+        "INSERT INTO delivery_log (provider, delivery_id, state, holder, lease_until, updated_at, runs)\nVALUES {}\n\
+         RETURNING id, provider, delivery_id",
         values.join(", ")
     )
 }
 
+/// The rows of `ids` (`$n` each) whose key is one of `keys` (two parameters a key after the ids),
+/// deleted: the rows that claims ending replace. Their ids.
+pub(super) fn replaced_sql(ids: usize, keys: usize) -> String {
+    let ids_in: Vec<String> = (1..=ids).map(|n| format!("${n}")).collect();
+    let keys_in: Vec<String> = (0..keys).map(|n| format!("(${}, ${})", ids + 2 * n + 1, ids + 2 * n + 2)).collect();
+    format!(
+        "DELETE FROM delivery_log WHERE id IN ({}) AND (provider, delivery_id) IN (VALUES {})\nRETURNING id, provider, delivery_id",
+        ids_in.join(", "),
+        keys_in.join(", ")
+    )
+}
+
+/// The rows of `ids` (`$n` each).
+pub(super) fn rows_sql(ids: usize) -> String {
+    let ids_in: Vec<String> = (1..=ids).map(|n| format!("${n}")).collect();
+    format!(
+        "SELECT id, provider, delivery_id, state, holder, lease_until, updated_at, runs FROM delivery_log WHERE id IN ({})",
+        ids_in.join(", ")
+    )
+}
+
+/// Completed deliveries older than `$1`, deleted: down the `delivery_log_done` index.
+pub(super) const PURGE: &str = "DELETE FROM delivery_log WHERE state = 'done' AND updated_at <= $1 RETURNING id, provider, delivery_id";
+
 /// Claims `key` for `lease` from memory alone, when that can tell: [`Claim::Running`] when a
 /// holder here runs it, [`Claim::Acquired`] when it has no row (a delivery never seen, almost
 /// every claim); `None` when its row must be read.
-pub(super) fn claim_at_once(held: &Mutex<Held>, key: DeliveryKey<'_>, lease: ::std::time::Duration) -> Option<Claim> {
+pub(super) fn claim_at_once(held: &Mutex<Held>, key: DeliveryKey<'_>, lease: Duration) -> Option<Claim> {
     let now = unix_ms(SystemTime::now());
     let mut held = lock(held);
     if held.running(key.provider, key.delivery_id, now) {
@@ -54,25 +91,18 @@ pub(super) fn claim_at_once(held: &Mutex<Held>, key: DeliveryKey<'_>, lease: ::s
     Some(Claim::Acquired(Lease { provider: key.provider.to_owned(), delivery_id: key.delivery_id.to_owned(), holder }))
 }
 
-/// Counts the rows of the table into `held`, before the store's first claim is read: a page of
-/// keys at a time, in key order, so that memory holds one page of them.
+/// Reads where the table's rows are into `held`, before the store's first claim is read: a page
+/// at a time, in id order, so that memory holds one page of keys.
 pub(super) async fn load(link: &mut Link, held: &Mutex<Held>) -> Result<(), ::sqlx::Error> {
-    const FIRST: &str = "SELECT provider, delivery_id FROM deliveries ORDER BY provider, delivery_id LIMIT 10000";
-    const NEXT: &str =
-        "SELECT provider, delivery_id FROM deliveries WHERE (provider, delivery_id) > ($1, $2) ORDER BY provider, delivery_id LIMIT 10000";
-    let mut rows = Rows::default();
-    let mut after: Option<(String, String)> = None;
+    const PAGE: &str = "SELECT id, provider, delivery_id FROM delivery_log WHERE id > $1 ORDER BY id LIMIT 10000";
+    let connection = sqlite(link)?;
+    let mut rows = RowIds::default();
+    let mut after = i64::MIN;
     loop {
-        let page: Vec<(String, String)> = on_database!(link, connection => {
-            let query = match &after {
-                None => ::sqlx::query_as(FIRST),
-                Some((provider, delivery_id)) => ::sqlx::query_as(NEXT).bind(provider).bind(delivery_id),
-            };
-            query.fetch_all(&mut *connection).await?
-        });
-        page.iter().for_each(|(provider, delivery_id)| rows.add(provider, delivery_id));
-        match page.into_iter().last() {
-            Some(last) => after = Some(last),
+        let page: Vec<(i64, String, String)> = ::sqlx::query_as(PAGE).bind(after).fetch_all(&mut *connection).await?;
+        page.iter().for_each(|(id, provider, delivery_id)| rows.add(provider, delivery_id, *id));
+        match page.last() {
+            Some((id, _, _)) => after = *id,
             None => break,
         }
     }
@@ -82,12 +112,50 @@ pub(super) async fn load(link: &mut Link, held: &Mutex<Held>) -> Result<(), ::sq
 
 /// Deletes the deliveries completed at or before `horizon`, telling `held` of each; how many.
 pub(super) async fn purge(link: &mut Link, held: &Mutex<Held>, horizon: i64) -> Result<u64, ::sqlx::Error> {
-    let sql = format!("{} RETURNING provider, delivery_id", super::sql::PURGE);
-    let keys: Vec<(String, String)> =
-        on_database!(link, connection => ::sqlx::query_as(&sql).bind(horizon).fetch_all(&mut *connection).await?);
-    let mut held = lock(held);
-    keys.iter().for_each(|(provider, delivery_id)| held.deleted(provider, delivery_id));
-    Ok(u64::try_from(keys.len()).unwrap_or(u64::MAX))
+    let connection = sqlite(link)?;
+    let deleted: Vec<(i64, String, String)> = ::sqlx::query_as(PURGE).bind(horizon).fetch_all(connection).await?;
+    forget(held, &deleted);
+    Ok(u64::try_from(deleted.len()).unwrap_or(u64::MAX))
+}
+
+/// Tells `held` that the rows `deleted` are gone.
+fn forget(held: &Mutex<Held>, deleted: &[(i64, String, String)]) {
+    if let Some(rows) = lock(held).rows_mut() {
+        deleted.iter().for_each(|(id, provider, delivery_id)| rows.remove(provider, delivery_id, *id));
+    }
+}
+
+/// The ids of the rows that may be `key`'s.
+fn ids_of(held: &Held, (provider, delivery_id): (&str, &str)) -> Vec<i64> {
+    held.rows().map(|rows| rows.of(provider, delivery_id)).unwrap_or_default()
+}
+
+/// The rows of `ids`, by key (a key's newest row, should it have two).
+async fn read(connection: &mut SqliteConnection, ids: &[i64]) -> Result<HashMap<(String, String), Stored>, ::sqlx::Error> {
+    let mut rows: HashMap<(String, String), (i64, Stored)> = HashMap::with_capacity(ids.len());
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let sql = rows_sql(ids.len());
+    let mut query = ::sqlx::query(&sql);
+    for id in ids {
+        query = query.bind(id);
+    }
+    for row in query.fetch_all(connection).await? {
+        let id: i64 = row.try_get(0)?;
+        let found = Stored {
+            state: row.try_get(3)?,
+            holder: row.try_get(4)?,
+            lease_until: row.try_get(5)?,
+            updated_at: row.try_get(6)?,
+            runs: row.try_get(7)?,
+        };
+        let key = (row.try_get(1)?, row.try_get(2)?);
+        if rows.get(&key).is_none_or(|(newest, _)| *newest < id) {
+            rows.insert(key, (id, found));
+        }
+    }
+    Ok(rows.into_iter().map(|(key, (_, row))| (key, row)).collect())
 }
 
 /// Claims `claims` (sorted by key): each one's answer, in order. A delivery running here is
@@ -95,25 +163,22 @@ pub(super) async fn purge(link: &mut Link, held: &Mutex<Held>, horizon: i64) -> 
 /// [`Claim::Completed`]; running under a lease not over (a claim written by an earlier version
 /// of the store), [`Claim::Running`]; else it is taken here.
 pub(super) async fn claim(link: &mut Link, held: &Mutex<Held>, claims: &[ClaimOp]) -> Result<Vec<Claim>, ::sqlx::Error> {
+    let connection = sqlite(link)?;
     let now = unix_ms(SystemTime::now());
     let (firsts, first_of) = firsts(claims);
-    // For each claim: running here, and else whether a claim whose lease is over is held here.
+    // For each claim: running here, and else the ids of the rows that may be its delivery's.
     let mut here = vec![false; claims.len()];
-    let mut over = vec![false; claims.len()];
-    let (free, read_at) = {
+    let mut seen: Vec<Vec<i64>> = vec![Vec::new(); claims.len()];
+    {
         let held = lock(held);
-        let mut free: Vec<(&str, &str)> = Vec::new();
         for &i in &firsts {
-            let (provider, delivery_id) = claims[i].key();
-            here[i] = held.running(provider, delivery_id, now);
-            over[i] = !here[i] && held.runs(provider, delivery_id).is_some();
+            here[i] = held.running(claims[i].key().0, claims[i].key().1, now);
             if !here[i] {
-                free.push((provider, delivery_id));
+                seen[i] = ids_of(&held, claims[i].key());
             }
         }
-        (free, held.deletions())
-    };
-    let rows = if free.is_empty() { HashMap::new() } else { read_rows(link, &free).await? };
+    }
+    let rows = read(connection, &seen.concat()).await?;
     // Meanwhile a claim may have been taken at once, a claim's end written, or rows purged.
     let mut held = lock(held);
     let answers = each_claim(&first_of, |i| {
@@ -121,9 +186,10 @@ pub(super) async fn claim(link: &mut Link, held: &Mutex<Held>, claims: &[ClaimOp
         if here[i] || held.running(&op.provider, &op.delivery_id, now) {
             return Claim::Running;
         }
-        // The claim whose lease was over has ended since: its row was written after the read, so
-        // the read does not tell whether the delivery is done. The provider's retry will.
-        if over[i] && held.runs(&op.provider, &op.delivery_id).is_none() {
+        // A row written since the read (a claim taken here meanwhile, or one whose lease was
+        // over, has ended): the read does not tell whether the delivery is done. The provider's
+        // retry will. (Ids are never used twice: a new row has a new one.)
+        if ids_of(&held, op.key()).iter().any(|id| !seen[i].contains(id)) {
             return Claim::Running;
         }
         let row = rows.get(&(op.provider.clone(), op.delivery_id.clone()));
@@ -132,8 +198,7 @@ pub(super) async fn claim(link: &mut Link, held: &Mutex<Held>, claims: &[ClaimOp
             Some(row) if row.state == "running" && row.lease_until > now => Claim::Running,
             _ => {
                 let holder = ::uuid::Uuid::new_v4().to_string();
-                let lease_until = now.saturating_add(ms(op.lease));
-                held.take(&op.provider, &op.delivery_id, holder.clone(), lease_until, row.map(|r| (r.runs, read_at)));
+                held.take(&op.provider, &op.delivery_id, holder.clone(), now.saturating_add(ms(op.lease)), row.map(|r| r.runs));
                 Claim::Acquired(Lease { provider: op.provider.clone(), delivery_id: op.delivery_id.clone(), holder })
             }
         }
@@ -143,59 +208,135 @@ pub(super) async fn claim(link: &mut Link, held: &Mutex<Held>, claims: &[ClaimOp
 }
 
 /// Writes `finish` of `ops`' claims (sorted by key), committed: for each, whether it was written
-/// (`false`: its lease was lost). A claim held here is written, then forgotten; one that another
-/// holder took over here is lost; any other is answered from its row: written before under the
-/// same holder (the same write sent twice), or lost.
+/// (`false`: its lease was lost). A claim held here is written (its delivery's row replaced by a
+/// new one, in one transaction), then forgotten; one that another holder took over here is lost;
+/// any other is answered from its row: written before under the same holder (the same write sent
+/// twice), or lost.
 pub(super) async fn finish(link: &mut Link, held: &Mutex<Held>, finish: Finish, ops: &[FinishOp]) -> Result<Vec<bool>, ::sqlx::Error> {
+    let connection = sqlite(link)?;
     let now = unix_ms(SystemTime::now());
     let key = |i: usize| (ops[i].lease.provider.as_str(), ops[i].lease.delivery_id.as_str());
-    // The claims held here, each once, with their run counts and whether they have rows.
-    let mine: Vec<(usize, (i64, bool))> = {
-        let held = lock(held);
+    // The claims held here, each once, with their run counts, and the rows they may replace. Only
+    // this task writes rows, so these are the table's until it writes.
+    let (mine, replaced): (Vec<(usize, i64)>, Vec<i64>) = {
+        let mut held = lock(held);
         let mut seen = HashSet::new();
-        ops.iter()
-            .enumerate()
-            .filter_map(|(i, op)| {
-                let holding = held.held_by(&op.lease.provider, &op.lease.delivery_id, &op.lease.holder)?;
-                seen.insert(key(i)).then_some((i, holding))
-            })
-            .collect()
+        let mut mine: Vec<(usize, i64)> = Vec::new();
+        for (i, op) in ops.iter().enumerate() {
+            if seen.insert(key(i)) {
+                if let Some(runs) = held.ending(&op.lease.provider, &op.lease.delivery_id, &op.lease.holder) {
+                    mine.push((i, runs));
+                }
+            }
+        }
+        let replaced = mine.iter().flat_map(|&(i, _)| ids_of(&held, key(i))).collect();
+        (mine, replaced)
     };
     let mut written = vec![false; ops.len()];
     if !mine.is_empty() {
-        let sql = record_sql(finish, mine.len());
-        on_database!(link, connection => {
-            let mut query = ::sqlx::query(&sql).bind(now);
-            for &(i, (runs, _)) in &mine {
-                let lease = &ops[i].lease;
-                query = query.bind(&lease.provider).bind(&lease.delivery_id).bind(&lease.holder).bind(runs);
-            }
-            query.execute(&mut *connection).await?;
-        });
+        let outcome = if replaced.is_empty() {
+            record(&mut *connection, finish, now, ops, &mine).await.map(|added| (Vec::new(), added))
+        } else {
+            let keys: Vec<(&str, &str)> = mine.iter().map(|&(i, _)| key(i)).collect();
+            replace_and_record(&mut *connection, &replaced, &keys, finish, now, ops, &mine).await
+        };
+        // One change, whatever the outcome: a claim sees the claims' end and their rows at once.
         let mut held = lock(held);
-        for &(i, (_, had_row)) in &mine {
-            let lease = &ops[i].lease;
-            held.ended(&lease.provider, &lease.delivery_id, &lease.holder, had_row);
+        let (deleted, added) = match outcome {
+            Ok(rows) => rows,
+            Err(e) => {
+                mine.iter().for_each(|&(i, _)| held.not_ended(key(i).0, key(i).1, &ops[i].lease.holder));
+                return Err(e);
+            }
+        };
+        if let Some(rows) = held.rows_mut() {
+            deleted.iter().for_each(|(id, provider, delivery_id)| rows.remove(provider, delivery_id, *id));
+            added.iter().for_each(|(id, provider, delivery_id)| rows.add(provider, delivery_id, *id));
+        }
+        for &(i, _) in &mine {
+            held.ended(key(i).0, key(i).1, &ops[i].lease.holder);
             written[i] = true;
         }
     }
     // A claim held here under another holder is newer than the row: this one's lease is lost.
-    let others: Vec<usize> = {
+    let (others, ids): (Vec<usize>, Vec<i64>) = {
         let held = lock(held);
-        (0..ops.len()).filter(|&i| !written[i] && held.runs(key(i).0, key(i).1).is_none()).collect()
+        let others: Vec<usize> = (0..ops.len()).filter(|&i| !written[i] && held.runs(key(i).0, key(i).1).is_none()).collect();
+        let ids = others.iter().flat_map(|&i| ids_of(&held, key(i))).collect();
+        (others, ids)
     };
-    if !others.is_empty() {
-        let rows = read_rows(link, &others.iter().map(|&i| key(i)).collect::<Vec<_>>()).await?;
-        for i in others {
-            let lease = &ops[i].lease;
-            written[i] = rows.get(&(lease.provider.clone(), lease.delivery_id.clone())).is_some_and(|row| {
-                row.holder == lease.holder
-                    && match finish {
-                        Finish::Complete => row.state == "done",
-                        Finish::Release => row.state == "running" && row.lease_until == 0,
-                    }
-            });
-        }
+    let rows = read(connection, &ids).await?;
+    for i in others {
+        let lease = &ops[i].lease;
+        written[i] = rows.get(&(lease.provider.clone(), lease.delivery_id.clone())).is_some_and(|row| {
+            row.holder == lease.holder
+                && match finish {
+                    Finish::Complete => row.state == "done",
+                    Finish::Release => row.state == "running" && row.lease_until == 0,
+                }
+        });
     }
     Ok(written)
+}
+
+/// Appends the rows of `mine` (index into `ops`, runs): their ids and keys.
+async fn record(
+    connection: &mut SqliteConnection,
+    finish: Finish,
+    now: i64,
+    ops: &[FinishOp],
+    mine: &[(usize, i64)],
+) -> Result<Vec<(i64, String, String)>, ::sqlx::Error> {
+    let sql = record_sql(finish, mine.len());
+    let mut query = ::sqlx::query_as(&sql).bind(now);
+    for &(i, runs) in mine {
+        let lease = &ops[i].lease;
+        query = query.bind(&lease.provider).bind(&lease.delivery_id).bind(&lease.holder).bind(runs);
+    }
+    query.fetch_all(connection).await
+}
+
+/// Deletes those of the rows `ids` that are of `keys`, and appends the rows of `mine`, in one
+/// transaction: the ids and keys deleted, and those added.
+async fn replace_and_record(
+    connection: &mut SqliteConnection,
+    ids: &[i64],
+    keys: &[(&str, &str)],
+    finish: Finish,
+    now: i64,
+    ops: &[FinishOp],
+    mine: &[(usize, i64)],
+) -> Result<(Vec<(i64, String, String)>, Vec<(i64, String, String)>), ::sqlx::Error> {
+    let mut transaction = connection.begin().await?;
+    let sql = replaced_sql(ids.len(), keys.len());
+    let mut query = ::sqlx::query_as(&sql);
+    for id in ids {
+        query = query.bind(id);
+    }
+    for (provider, delivery_id) in keys {
+        query = query.bind(*provider).bind(*delivery_id);
+    }
+    let deleted = query.fetch_all(&mut *transaction).await?;
+    let added = record(&mut transaction, finish, now, ops, mine).await?;
+    transaction.commit().await?;
+    Ok((deleted, added))
+}
+
+/// How many times the delivery's handler was claimed to run, if it has been.
+pub(super) async fn runs(pool: &SqlitePool, held: &Mutex<Held>, key: DeliveryKey<'_>) -> Result<Option<i64>, ::sqlx::Error> {
+    let ids = {
+        let held = lock(held);
+        if let Some(runs) = held.runs(key.provider, key.delivery_id) {
+            return Ok(Some(runs));
+        }
+        ids_of(&held, (key.provider, key.delivery_id))
+    };
+    let rows = read(&mut *pool.acquire().await?, &ids).await?;
+    Ok(rows.get(&(key.provider.to_owned(), key.delivery_id.to_owned())).map(|row| row.runs))
+}
+
+/// Every delivery completed, as `(provider, delivery id, runs)`, in key order.
+pub(super) async fn completed(pool: &SqlitePool) -> Result<Vec<(String, String, i64)>, ::sqlx::Error> {
+    const DONE: &str = "SELECT provider, delivery_id, runs FROM delivery_log WHERE state = 'done' ORDER BY provider, delivery_id";
+    ::sqlx::query_as(DONE).fetch_all(pool).await
 }

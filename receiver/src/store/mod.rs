@@ -20,6 +20,7 @@ mod batch;
 mod held;
 mod local;
 mod owner;
+mod row_ids;
 mod sql;
 
 use ::std::fmt;

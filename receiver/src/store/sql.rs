@@ -10,7 +10,7 @@ use ::sqlx::Row;
 
 use super::batch::{Claims, Writer};
 use super::held::Held;
-use super::local::lock;
+use super::local;
 use super::owner::{one_per_file, Lock};
 use super::{Claim, DeliveryKey, DeliveryStore, Lease, StoreError, DEFAULT_RETENTION};
 use crate::db::{ms, on_database, unix_ms, Backend};
@@ -58,7 +58,7 @@ impl Opened {
     }
 }
 
-/// Completed deliveries older than `$1`: down the `deliveries_done` index.
+/// Completed deliveries older than `$1`: down the `deliveries_done` index (PostgreSQL's).
 pub(super) const PURGE: &str = "DELETE FROM deliveries WHERE state = 'done' AND updated_at <= $1";
 
 impl SqlStore {
@@ -104,8 +104,8 @@ impl SqlStore {
     /// delivery run once, more if a holder failed or died. For tests and operators.
     pub async fn runs(&self, key: DeliveryKey<'_>) -> Result<Option<i64>, StoreError> {
         const RUNS: &str = "SELECT runs FROM deliveries WHERE provider = $1 AND delivery_id = $2";
-        if let Some(runs) = self.open.held.as_ref().and_then(|held| lock(held).runs(key.provider, key.delivery_id)) {
-            return Ok(Some(runs));
+        if let (Backend::Sqlite(pool), Some(held)) = (&self.open.backend, &self.open.held) {
+            return local::runs(pool, held, key).await.map_err(|e| StoreError::new("read a delivery", e));
         }
         on_database!(&self.open.backend, pool => {
             let row = ::sqlx::query(RUNS).bind(key.provider).bind(key.delivery_id).fetch_optional(pool).await;
@@ -117,6 +117,9 @@ impl SqlStore {
     /// operators.
     pub async fn completed(&self) -> Result<Vec<(String, String, i64)>, StoreError> {
         const DONE: &str = "SELECT provider, delivery_id, runs FROM deliveries WHERE state = 'done' ORDER BY provider, delivery_id";
+        if let (Backend::Sqlite(pool), Some(_)) = (&self.open.backend, &self.open.held) {
+            return local::completed(pool).await.map_err(|e| StoreError::new("list deliveries", e));
+        }
         on_database!(&self.open.backend, pool => {
             let rows = ::sqlx::query(DONE).fetch_all(pool).await.map_err(|e| StoreError::new("list deliveries", e))?;
             rows.iter()
