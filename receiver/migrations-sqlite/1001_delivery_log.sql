@@ -10,7 +10,8 @@ CREATE TABLE delivery_log (
     id          INTEGER PRIMARY KEY AUTOINCREMENT,
     provider    TEXT    NOT NULL,
     delivery_id TEXT    NOT NULL,
-    -- 'running' (released: the next claim takes it over) or 'done'.
+    -- 'running' (released: the next claim takes it over; or, from a store made before this table,
+    -- a claim whose holder died) or 'done'.
     state       TEXT    NOT NULL CHECK (state IN ('running', 'done')),
     -- The claim that wrote the row: a write sent twice is answered from it.
     holder      TEXT    NOT NULL,
@@ -18,8 +19,9 @@ CREATE TABLE delivery_log (
     updated_at  BIGINT  NOT NULL,
     runs        BIGINT  NOT NULL
 );
--- What the purge deletes. Rows are written in time order, so this index grows at its end.
-CREATE INDEX delivery_log_done ON delivery_log (updated_at) WHERE state = 'done';
+-- What the purge deletes: rows older than the retention. Rows are written in time order, so this
+-- index grows at its end.
+CREATE INDEX delivery_log_age ON delivery_log (updated_at);
 
 -- The deliveries of a store made before this table.
 INSERT INTO delivery_log (provider, delivery_id, state, holder, lease_until, updated_at, runs)

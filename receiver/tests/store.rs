@@ -351,6 +351,33 @@ async fn a_completed_delivery_is_forgotten_after_the_retention() {
     .await;
 }
 
+/// A delivery given up (its handler failed, and the provider stopped retrying) is forgotten after
+/// the retention, as a completed one is, so that failures are not kept for ever; one given up
+/// within the retention is kept, with its runs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_delivery_given_up_is_forgotten_after_the_retention() {
+    each_store(Some(Duration::from_millis(300)), |store, p| async move {
+        let failed = acquired(store.claim(key(&p, "failed"), DEFAULT_LEASE).await.unwrap());
+        store.release(&failed).await.unwrap();
+        // Its holder dies: the lease runs out and no copy comes.
+        acquired(store.claim(key(&p, "dead"), Duration::from_millis(100)).await.unwrap());
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        let recent = acquired(store.claim(key(&p, "recent"), DEFAULT_LEASE).await.unwrap());
+        store.release(&recent).await.unwrap();
+        assert!(store.purge().await.unwrap() >= 1, "{}", store.kind());
+        assert_eq!(store.runs(key(&p, "failed")).await.unwrap(), None, "{}: purged", store.kind());
+        // SQLite's claims are its process's, in memory, and end with it: nothing was written.
+        if store.kind() == "postgres" {
+            assert_eq!(store.runs(key(&p, "dead")).await.unwrap(), None, "purged");
+        }
+        assert_eq!(store.runs(key(&p, "recent")).await.unwrap(), Some(1), "{}: kept", store.kind());
+        let again = acquired(store.claim(key(&p, "recent"), DEFAULT_LEASE).await.unwrap());
+        store.complete(&again).await.unwrap();
+        assert_eq!(store.runs(key(&p, "recent")).await.unwrap(), Some(2), "{}", store.kind());
+    })
+    .await;
+}
+
 /// A store opened again on its database (a restart) knows what was completed; a claim that was
 /// running is the old process's: SQLite's died with it (its claims are in its memory, and the
 /// file is one process's), PostgreSQL's runs until its lease ends (another instance may hold it).

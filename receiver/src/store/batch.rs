@@ -161,11 +161,15 @@ impl Claims {
         }
     }
 
-    /// Deletes the deliveries completed at or before `horizon`, committed; how many.
+    /// Deletes the deliveries completed or given up at or before `horizon`, committed; how many.
     async fn purge(&self, link: &mut Link, horizon: i64) -> Result<u64, ::sqlx::Error> {
         match self {
             Claims::Stored => Ok(on_database!(link, connection => {
-                ::sqlx::query(super::sql::PURGE).bind(horizon).execute(&mut *connection).await?.rows_affected()
+                let mut purged = 0;
+                for sql in [super::sql::PURGE, super::sql::PURGE_GIVEN_UP] {
+                    purged += ::sqlx::query(sql).bind(horizon).execute(&mut *connection).await?.rows_affected();
+                }
+                purged
             })),
             // Each deletion changes the count of rows that claims held in memory rely on.
             Claims::Held(held) => local::purge(link, held, horizon).await,
@@ -237,7 +241,7 @@ impl Writer {
         self.ask(|reply| Op::Finish(finish, FinishOp { lease, reply })).await?
     }
 
-    /// Purges the deliveries completed at or before `horizon`; how many.
+    /// Purges the deliveries completed or given up at or before `horizon`; how many.
     pub(crate) async fn purge(&self, horizon: i64) -> Result<u64, StoreError> {
         self.ask(|reply| Op::Purge(PurgeOp { horizon, reply })).await?
     }
@@ -585,10 +589,11 @@ mod tests {
     async fn lookups_use_the_primary_key() {
         for rows in 1..=3 {
             let purge = super::super::sql::PURGE.to_owned();
+            let given_up = super::super::sql::PURGE_GIVEN_UP.to_owned();
             let finishes = [finish_sql(Finish::Complete, rows), finish_sql(Finish::Release, rows)];
             // SQLite's own: by the ids held in memory, and the purge down its index.
             let local = [local::rows_sql(rows), local::replaced_sql(rows, rows), local::PURGE.to_owned()];
-            for sql in [claims_sql(rows), rows_sql(rows), purge].into_iter().chain(finishes).chain(local) {
+            for sql in [claims_sql(rows), rows_sql(rows), purge, given_up].into_iter().chain(finishes).chain(local) {
                 let plan = sqlite_plan(&sql).await;
                 let whole = |step: &String| step.starts_with("SCAN deliveries") || step.starts_with("SCAN delivery_log");
                 assert!(!plan.iter().any(whole), "{sql}\nreads the table whole:\n{plan:#?}");

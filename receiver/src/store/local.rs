@@ -70,8 +70,11 @@ pub(super) fn rows_sql(ids: usize) -> String {
     )
 }
 
-/// Completed deliveries older than `$1`, deleted: down the `delivery_log_done` index.
-pub(super) const PURGE: &str = "DELETE FROM delivery_log WHERE state = 'done' AND updated_at <= $1 RETURNING id, provider, delivery_id";
+/// The rows older than `$1`, deleted, down the `delivery_log_age` index: completed ones, and
+/// those given up (released, or claims from a store made before this table whose lease ended by
+/// then).
+pub(super) const PURGE: &str = "DELETE FROM delivery_log WHERE updated_at <= $1 AND (state = 'done' OR lease_until <= $1)\n\
+                                RETURNING id, provider, delivery_id";
 
 /// Claims `key` for `lease` from memory alone, when that can tell: [`Claim::Running`] when a
 /// holder here runs it, [`Claim::Acquired`] when it has no row (a delivery never seen, almost
@@ -110,7 +113,8 @@ pub(super) async fn load(link: &mut Link, held: &Mutex<Held>) -> Result<(), ::sq
     Ok(())
 }
 
-/// Deletes the deliveries completed at or before `horizon`, telling `held` of each; how many.
+/// Deletes the rows of deliveries completed or given up at or before `horizon`, telling `held` of
+/// each; how many.
 pub(super) async fn purge(link: &mut Link, held: &Mutex<Held>, horizon: i64) -> Result<u64, ::sqlx::Error> {
     let connection = sqlite(link)?;
     let deleted: Vec<(i64, String, String)> = ::sqlx::query_as(PURGE).bind(horizon).fetch_all(connection).await?;

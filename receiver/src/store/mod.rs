@@ -122,7 +122,9 @@ pub trait DeliveryStore: Send + Sync + 'static {
     /// Gives the claim up (the handler failed): the next copy is [`Claim::Acquired`].
     fn release(&self, lease: &Lease) -> impl Future<Output = Result<(), StoreError>> + Send;
 
-    /// Forgets deliveries completed more than the retention ago; returns how many.
+    /// Forgets deliveries completed more than the retention ago, and those given up as long ago
+    /// (released, or claimed by a holder that died, and not claimed since: the provider stopped
+    /// retrying them); returns how many.
     fn purge(&self) -> impl Future<Output = Result<u64, StoreError>> + Send;
 }
 

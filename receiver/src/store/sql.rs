@@ -61,6 +61,11 @@ impl Opened {
 /// Completed deliveries older than `$1`: down the `deliveries_done` index (PostgreSQL's).
 pub(super) const PURGE: &str = "DELETE FROM deliveries WHERE state = 'done' AND updated_at <= $1";
 
+/// Deliveries given up (released, or whose holder died) older than `$1`, whose lease ended by
+/// then: down the `deliveries_running` index (PostgreSQL's). A claim that takes one over
+/// meanwhile makes it new, and the deletion passes it by.
+pub(super) const PURGE_GIVEN_UP: &str = "DELETE FROM deliveries WHERE state = 'running' AND updated_at <= $1 AND lease_until <= $1";
+
 impl SqlStore {
     /// Opens the database at `url` and migrates it: `sqlite://path/to/file.db` (created if
     /// missing; write-ahead log) or `postgres://user@host/db`. A completion is synced to disk
