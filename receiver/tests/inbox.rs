@@ -61,10 +61,11 @@ async fn a_delivery_is_queued_once_taken_once_and_done() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn failures_back_off_then_die_and_a_requeue_revives_them() {
-    let policy = RetryPolicy { max_attempts: 3, first_backoff: Duration::from_millis(150), max_backoff: Duration::from_secs(1) };
-    assert_eq!(policy.backoff(1), Duration::from_millis(150));
-    assert_eq!(policy.backoff(2), Duration::from_millis(300));
-    assert_eq!(policy.backoff(30), Duration::from_secs(1));
+    // A backoff long enough that a machine busy with other work does not stall a step past it.
+    let policy = RetryPolicy { max_attempts: 3, first_backoff: Duration::from_secs(1), max_backoff: Duration::from_secs(2) };
+    assert_eq!(policy.backoff(1), Duration::from_secs(1));
+    assert_eq!(policy.backoff(2), Duration::from_secs(2));
+    assert_eq!(policy.backoff(30), Duration::from_secs(2));
     for db in databases().await {
         let inbox = Inbox::open(&db.url).await.unwrap().with_policy(policy);
         let p = unique("retry");
@@ -137,15 +138,17 @@ async fn a_dead_workers_delivery_is_taken_over_after_its_lease() {
         let inbox = Inbox::open(&db.url).await.unwrap();
         let p = unique("lease");
         inbox.enqueue(new(&p, "a")).await.unwrap();
+        // Long enough that a machine busy with other work does not stall the next step past it.
+        let lease = Duration::from_secs(2);
         let dead = loop {
-            match inbox.take(Duration::from_millis(200)).await.unwrap() {
+            match inbox.take(lease).await.unwrap() {
                 Some(t) if t.provider == p => break t,
                 Some(_) => continue,
                 None => panic!("nothing to take"),
             }
         };
         assert!(drain(&inbox, &p).await.is_empty());
-        tokio::time::sleep(Duration::from_millis(300)).await;
+        tokio::time::sleep(lease + Duration::from_millis(100)).await;
         let next = drain(&inbox, &p).await;
         assert_eq!(next.len(), 1, "{}", inbox.kind());
         assert_eq!(next[0].attempts, 2);
