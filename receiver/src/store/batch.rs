@@ -16,9 +16,11 @@
 //! - A release lost the same way leaves its claim running until its lease runs out. The retry
 //!   then waits for the lease rather than running at once.
 //!
-//! The writer holds one connection, switched between the two kinds of commit ([`Session`]). A
-//! durable commit is visible to others only once it is synced, in both databases, so a claim
-//! that finds its delivery done found a durable completion.
+//! The writer holds one connection. On SQLite it is switched between the two kinds of commit
+//! ([`Session`]); on PostgreSQL it stays at quick commits, and a completion's statement makes its
+//! own commit synced (`finish_sql`), so that a round of claims and completions costs two round
+//! trips to the server, not four. A durable commit is visible to others only once it is synced,
+//! in both databases, so a claim that finds its delivery done found a durable completion.
 //!
 //! Where the claims are kept ([`Claims`]) decides the rest. PostgreSQL's are rows, written by the
 //! writer's rounds as above, because several processes share them. A SQLite store's are held in
@@ -77,8 +79,24 @@ fn rows_sql(rows: usize) -> String {
 }
 
 /// `finish` of `rows` running claims: `$1` now, then three parameters a row (provider, delivery
-/// id, holder).
+/// id, holder). A completion is synced before it is answered, and it says so itself, for its own
+/// transaction ([`SYNCED`]): the writer's connection stays at quick commits, so that a round
+/// switches no setting to and fro.
 fn finish_sql(finish: Finish, rows: usize) -> String {
+    let plain = plain_finish_sql(finish, rows);
+    match finish {
+        Finish::Complete => plain.replacen("\nWHERE ", &format!("\nFROM {SYNCED}\nWHERE "), 1),
+        Finish::Release => plain,
+    }
+}
+
+/// PostgreSQL's setting for the transaction the statement joining it commits: synced
+/// (`synchronous_commit` for the transaction alone; the session's stays off). Every row the
+/// statement writes is joined with it, so a statement that writes a row has set it.
+const SYNCED: &str = "(SELECT set_config('synchronous_commit', 'on', true)) AS synced";
+
+/// [`finish_sql`] without its setting, which SQLite does not know: what the plan test reads.
+fn plain_finish_sql(finish: Finish, rows: usize) -> String {
     let keys: Vec<String> = (0..rows).map(|n| format!("(${}, ${}, ${})", 3 * n + 2, 3 * n + 3, 3 * n + 4)).collect();
     let (set, which) = match finish {
         // A released claim (its lease ended at 0) was given up: it is not completed after.
@@ -152,12 +170,14 @@ pub(crate) enum Claims {
 }
 
 impl Claims {
-    /// Writes `finish` of `ops`' claims (sorted by key), committed: for each, whether it was
-    /// written (`false`: its lease was lost).
-    async fn finish(&self, link: &mut Link, finish: Finish, ops: &[FinishOp]) -> Result<Vec<bool>, ::sqlx::Error> {
-        match self {
-            Claims::Stored => write_finish(link, finish, ops).await,
-            Claims::Held(held) => local::finish(link, held, finish, ops).await,
+    /// Writes `finish` of `ops`' claims (sorted by key), committed (a completion synced): for
+    /// each, whether it was written (`false`: its lease was lost).
+    async fn finish(&self, session: &mut Session, finish: Finish, ops: &[FinishOp]) -> Result<Vec<bool>, ::sqlx::Error> {
+        match (self, finish) {
+            // The completion's statement syncs its own commit (`finish_sql`).
+            (Claims::Stored, _) => write_finish(session.quick().await?, finish, ops).await,
+            (Claims::Held(held), Finish::Complete) => local::finish(session.durable().await?, held, finish, ops).await,
+            (Claims::Held(held), Finish::Release) => local::finish(session.quick().await?, held, finish, ops).await,
         }
     }
 
@@ -303,16 +323,8 @@ async fn run(backend: Backend, kept: Claims, mut open: Option<Session>, mut queu
                 continue;
             }
             ops.sort_by(|a, b| (&a.lease.provider, &a.lease.delivery_id).cmp(&(&b.lease.provider, &b.lease.delivery_id)));
-            match finish {
-                Finish::Release => {
-                    let written = retried!(&backend, open, session => async { kept.finish(session.quick().await?, finish, &ops).await });
-                    answer_finishes(finish, ops, written);
-                }
-                Finish::Complete => {
-                    let written = retried!(&backend, open, session => async { kept.finish(session.durable().await?, finish, &ops).await });
-                    answer_finishes(finish, ops, written);
-                }
-            }
+            let written = retried!(&backend, open, session => async { kept.finish(session, finish, &ops).await });
+            answer_finishes(finish, ops, written);
         }
         // A purge needs no sync: a deletion lost in a crash leaves rows the next purge deletes.
         for purge in ::std::mem::take(&mut waiting.purges) {
@@ -583,6 +595,59 @@ mod tests {
         }
     }
 
+    /// A new database on the PostgreSQL server the tests use (`WEBHOOK_TEST_POSTGRES_URL`):
+    /// required under `CI`, as the integration tests require it; elsewhere its absence is said,
+    /// loudly.
+    async fn fresh_postgres() -> Option<String> {
+        use ::sqlx::Executor;
+        let server = match ::std::env::var("WEBHOOK_TEST_POSTGRES_URL") {
+            Ok(url) if !url.is_empty() => url,
+            _ if ::std::env::var_os("CI").is_some() => panic!("WEBHOOK_TEST_POSTGRES_URL is not set: required under CI=true"),
+            _ => {
+                let said = "\n*** SKIPPED: a PostgreSQL unit test (WEBHOOK_TEST_POSTGRES_URL is not set) ***\n";
+                let _ = ::std::io::Write::write_all(&mut ::std::io::stderr(), said.as_bytes());
+                return None;
+            }
+        };
+        let name = format!("unit_{}", ::uuid::Uuid::new_v4().simple());
+        let admin = ::sqlx::PgPool::connect(&server).await.unwrap();
+        admin.execute(format!("CREATE DATABASE {name}").as_str()).await.unwrap();
+        admin.close().await;
+        Some(format!("{}/{name}", server.rsplit_once('/').expect("a URL ending in its database").0))
+    }
+
+    /// On PostgreSQL a completion's statement makes its own transaction's commit synced, and only
+    /// its own: the writer's connection stays at quick commits, for claims and releases.
+    #[tokio::test]
+    async fn a_completion_on_postgresql_syncs_its_own_commit_and_no_other() {
+        use ::sqlx::Connection;
+        let Some(url) = fresh_postgres().await else { return };
+        let backend = Backend::open(&url).await.unwrap();
+        let mut session = Session::open(&backend).await.unwrap();
+        let Link::Postgres(connection) = session.quick().await.unwrap() else { unreachable!() };
+        let provider = "p";
+        let setting = "SELECT current_setting('synchronous_commit')";
+        ::sqlx::query(
+            "INSERT INTO deliveries (provider, delivery_id, state, holder, lease_until, updated_at, runs) \
+             VALUES ($1, 'd', 'running', 'h', 1, 0, 1), ($1, 'e', 'running', 'h', 1, 0, 1)",
+        )
+        .bind(provider)
+        .execute(&mut *connection)
+        .await
+        .unwrap();
+        for (finish, id, synced) in [(Finish::Release, "e", "off"), (Finish::Complete, "d", "on")] {
+            let mut transaction = connection.begin().await.unwrap();
+            let sql = finish_sql(finish, 1);
+            let query = ::sqlx::query(&sql).bind(1_i64).bind(provider).bind(id).bind("h");
+            assert_eq!(query.execute(&mut *transaction).await.unwrap().rows_affected(), 1, "{finish:?}");
+            let during: String = ::sqlx::query_scalar(setting).fetch_one(&mut *transaction).await.unwrap();
+            assert_eq!(during, synced, "{finish:?}");
+            transaction.commit().await.unwrap();
+            let after: String = ::sqlx::query_scalar(setting).fetch_one(&mut *connection).await.unwrap();
+            assert_eq!(after, "off", "{finish:?}: the session's setting is left as it was");
+        }
+    }
+
     /// No statement a batch runs reads `deliveries` or `delivery_log` whole: each key is a lookup, so a batch costs
     /// the same however many deliveries the retention keeps; nor does the purge.
     #[tokio::test]
@@ -590,7 +655,7 @@ mod tests {
         for rows in 1..=3 {
             let purge = super::super::sql::PURGE.to_owned();
             let given_up = super::super::sql::PURGE_GIVEN_UP.to_owned();
-            let finishes = [finish_sql(Finish::Complete, rows), finish_sql(Finish::Release, rows)];
+            let finishes = [plain_finish_sql(Finish::Complete, rows), plain_finish_sql(Finish::Release, rows)];
             // SQLite's own: by the ids held in memory, and the purge down its index.
             let local = [local::rows_sql(rows), local::replaced_sql(rows, rows), local::PURGE.to_owned()];
             for sql in [claims_sql(rows), rows_sql(rows), purge, given_up].into_iter().chain(finishes).chain(local) {
