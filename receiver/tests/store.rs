@@ -117,6 +117,9 @@ enum Case {
     DoneReleased,
     /// Taken over after its first lease ran out; completed under the first lease: refused.
     TakenOverCompletedByTheLoser,
+    /// Taken over after its first lease ran out; completed under both leases at once: the
+    /// winner's is written, the loser's refused.
+    TakenOverCompletedByBoth,
 }
 
 /// A small generator of cases (xorshift), so each seed is one reproducible mix.
@@ -126,14 +129,15 @@ fn cases(mut seed: u64, n: usize) -> Vec<Case> {
             seed ^= seed << 13;
             seed ^= seed >> 7;
             seed ^= seed << 17;
-            match seed % 7 {
-                0 => Case::NewClaimedBySeveral(1 + (seed / 7 % 3) as usize),
+            match seed % 8 {
+                0 => Case::NewClaimedBySeveral(1 + (seed / 8 % 3) as usize),
                 1 => Case::RunningClaimed,
                 2 => Case::RunningCompleted,
                 3 => Case::RunningReleased,
                 4 => Case::DoneClaimed,
                 5 => Case::DoneReleased,
-                _ => Case::TakenOverCompletedByTheLoser,
+                6 => Case::TakenOverCompletedByTheLoser,
+                _ => Case::TakenOverCompletedByBoth,
             }
         })
         .collect()
@@ -148,44 +152,50 @@ async fn writes_sent_at_once_are_each_answered_by_their_own_row() {
         let store = Arc::new(store);
         for seed in [0x9e37_79b9_7f4a_7c15, 0xdead_beef, 42, 7] {
             let cases = cases(seed, 24);
-            // Set each delivery up, one write at a time.
-            let mut leases = Vec::new();
+            // Set each delivery up, one write at a time: the leases its writes are sent under.
+            let mut leases: Vec<Vec<Lease>> = Vec::new();
             for (n, case) in cases.iter().enumerate() {
                 let id = format!("{seed}-{n}");
-                let lease = match case {
-                    Case::NewClaimedBySeveral(_) => None,
+                let held = match case {
+                    Case::NewClaimedBySeveral(_) => Vec::new(),
                     Case::RunningClaimed | Case::RunningCompleted | Case::RunningReleased => {
-                        Some(acquired(store.claim(key(&p, &id), DEFAULT_LEASE).await.unwrap()))
+                        vec![acquired(store.claim(key(&p, &id), DEFAULT_LEASE).await.unwrap())]
                     }
                     Case::DoneClaimed | Case::DoneReleased => {
                         let lease = acquired(store.claim(key(&p, &id), DEFAULT_LEASE).await.unwrap());
                         store.complete(&lease).await.unwrap();
-                        Some(lease)
+                        vec![lease]
                     }
                     Case::TakenOverCompletedByTheLoser => {
                         let loser = acquired(store.claim(key(&p, &id), Duration::ZERO).await.unwrap());
                         acquired(store.claim(key(&p, &id), DEFAULT_LEASE).await.unwrap());
-                        Some(loser)
+                        vec![loser]
+                    }
+                    Case::TakenOverCompletedByBoth => {
+                        let loser = acquired(store.claim(key(&p, &id), Duration::ZERO).await.unwrap());
+                        vec![loser, acquired(store.claim(key(&p, &id), DEFAULT_LEASE).await.unwrap())]
                     }
                 };
-                leases.push(lease);
+                leases.push(held);
             }
             // Then every write at once.
             let mut tasks = Vec::new();
-            for (n, (case, lease)) in cases.iter().zip(&leases).enumerate() {
-                let copies = match case {
-                    Case::NewClaimedBySeveral(copies) => *copies,
-                    _ => 1,
+            for (n, (case, held)) in cases.iter().zip(&leases).enumerate() {
+                // The copies of a claim, or the leases completed or released.
+                let writes: Vec<Option<Lease>> = match case {
+                    Case::NewClaimedBySeveral(copies) => vec![None; *copies],
+                    Case::RunningClaimed | Case::DoneClaimed => vec![None],
+                    _ => held.iter().cloned().map(Some).collect(),
                 };
-                for _ in 0..copies {
-                    let (store, p, case, lease) = (Arc::clone(&store), p.clone(), *case, lease.clone());
+                for lease in writes {
+                    let (store, p, case) = (Arc::clone(&store), p.clone(), *case);
                     let id = format!("{seed}-{n}");
                     tasks.push(tokio::spawn(async move {
                         let answer = match case {
                             Case::NewClaimedBySeveral(_) | Case::RunningClaimed | Case::DoneClaimed => {
                                 format!("{:?}", store.claim(key(&p, &id), DEFAULT_LEASE).await.unwrap())
                             }
-                            Case::RunningCompleted | Case::TakenOverCompletedByTheLoser => {
+                            Case::RunningCompleted | Case::TakenOverCompletedByTheLoser | Case::TakenOverCompletedByBoth => {
                                 format!("{:?}", store.complete(&lease.unwrap()).await.map_err(|e| e.action))
                             }
                             Case::RunningReleased | Case::DoneReleased => {
@@ -222,6 +232,12 @@ async fn writes_sent_at_once_are_each_answered_by_their_own_row() {
                     Case::DoneClaimed => assert_eq!(got, &["Completed"], "{context}"),
                     Case::DoneReleased => assert_eq!(got, &["Err(\"release a delivery\")"], "{context}"),
                     Case::TakenOverCompletedByTheLoser => assert_eq!(got, &["Err(\"complete a delivery\")"], "{context}"),
+                    Case::TakenOverCompletedByBoth => {
+                        let mut got = got.clone();
+                        got.sort();
+                        assert_eq!(got, ["Err(\"complete a delivery\")", "Ok(())"], "{context}");
+                        assert_eq!(store.claim(key(&p, &id), DEFAULT_LEASE).await.unwrap(), Claim::Completed, "{context}");
+                    }
                 }
             }
         }

@@ -227,8 +227,10 @@ pub(super) async fn finish(link: &mut Link, held: &Mutex<Held>, finish: Finish, 
         let mut seen = HashSet::new();
         let mut mine: Vec<(usize, i64)> = Vec::new();
         for (i, op) in ops.iter().enumerate() {
-            if seen.insert(key(i)) {
+            // The holder's write, once: a lost lease's write of the same key may come first.
+            if !seen.contains(&key(i)) {
                 if let Some(runs) = held.ending(&op.lease.provider, &op.lease.delivery_id, &op.lease.holder) {
+                    seen.insert(key(i));
                     mine.push((i, runs));
                 }
             }
