@@ -137,6 +137,13 @@ impl ClaimOp {
     pub(super) fn key(&self) -> (&str, &str) {
         (&self.provider, &self.delivery_id)
     }
+
+    /// A claim whose answer goes nowhere.
+    #[cfg(test)]
+    pub(super) fn new(provider: &str, delivery_id: &str, lease: Duration, retention: Duration) -> ClaimOp {
+        let (reply, _) = oneshot::channel();
+        ClaimOp { provider: provider.to_owned(), delivery_id: delivery_id.to_owned(), lease, retention, reply }
+    }
 }
 
 /// A completion or a release, and where its answer goes.

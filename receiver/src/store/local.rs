@@ -187,28 +187,35 @@ pub(super) async fn claim(link: &mut Link, held: &Mutex<Held>, claims: &[ClaimOp
     let mut held = lock(held);
     let answers = each_claim(&first_of, |i| {
         let op = &claims[i];
-        if here[i] || held.running(&op.provider, &op.delivery_id, now) {
-            return Claim::Running;
-        }
-        // A row written since the read (a claim taken here meanwhile, or one whose lease was
-        // over, has ended): the read does not tell whether the delivery is done. The provider's
-        // retry will. (Ids are never used twice: a new row has a new one.)
-        if ids_of(&held, op.key()).iter().any(|id| !seen[i].contains(id)) {
-            return Claim::Running;
-        }
         let row = rows.get(&(op.provider.clone(), op.delivery_id.clone()));
-        match row {
-            Some(row) if row.state == "done" && row.updated_at > now.saturating_sub(ms(op.retention)) => Claim::Completed,
-            Some(row) if row.state == "running" && row.lease_until > now => Claim::Running,
-            _ => {
-                let holder = ::uuid::Uuid::new_v4().to_string();
-                held.take(&op.provider, &op.delivery_id, holder.clone(), now.saturating_add(ms(op.lease)), row.map(|r| r.runs));
-                Claim::Acquired(Lease { provider: op.provider.clone(), delivery_id: op.delivery_id.clone(), holder })
-            }
-        }
+        answer(&mut held, op, here[i], &seen[i], row, now)
     });
     held.sweep(now);
     Ok(answers)
+}
+
+/// The answer to `op`, from what was found before the read (`here`: a holder here ran it; `seen`:
+/// the ids of the rows that might be its delivery's) and its row as read, if it has one; taken,
+/// `held` holds it.
+fn answer(held: &mut Held, op: &ClaimOp, here: bool, seen: &[i64], row: Option<&Stored>, now: i64) -> Claim {
+    if here || held.running(&op.provider, &op.delivery_id, now) {
+        return Claim::Running;
+    }
+    // A row written since the read (a claim taken here meanwhile, or one whose lease was over,
+    // has ended): the read does not tell whether the delivery is done. The provider's retry will.
+    // (Ids are never used twice: a new row has a new one.)
+    if ids_of(held, op.key()).iter().any(|id| !seen.contains(id)) {
+        return Claim::Running;
+    }
+    match row {
+        Some(row) if row.state == "done" && row.updated_at > now.saturating_sub(ms(op.retention)) => Claim::Completed,
+        Some(row) if row.state == "running" && row.lease_until > now => Claim::Running,
+        _ => {
+            let holder = ::uuid::Uuid::new_v4().to_string();
+            held.take(&op.provider, &op.delivery_id, holder.clone(), now.saturating_add(ms(op.lease)), row.map(|r| r.runs));
+            Claim::Acquired(Lease { provider: op.provider.clone(), delivery_id: op.delivery_id.clone(), holder })
+        }
+    }
 }
 
 /// Writes `finish` of `ops`' claims (sorted by key), committed: for each, whether it was written
@@ -345,4 +352,45 @@ pub(super) async fn runs(pool: &SqlitePool, held: &Mutex<Held>, key: DeliveryKey
 pub(super) async fn completed(pool: &SqlitePool) -> Result<Vec<(String, String, i64)>, ::sqlx::Error> {
     const DONE: &str = "SELECT provider, delivery_id, runs FROM delivery_log WHERE state = 'done' ORDER BY provider, delivery_id";
     ::sqlx::query_as(DONE).fetch_all(pool).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn op(delivery_id: &str) -> ClaimOp {
+        ClaimOp::new("p", delivery_id, Duration::from_secs(60), Duration::from_secs(3600))
+    }
+
+    fn released(runs: i64) -> Stored {
+        Stored { state: "running".into(), holder: "h".into(), lease_until: 0, updated_at: 0, runs }
+    }
+
+    /// What a claim read its row for answers, by what happened while it read.
+    #[test]
+    fn a_claim_read_is_answered_by_what_changed_while_it_read() {
+        let mut held = Held::default();
+        let mut rows = RowIds::default();
+        rows.add("p", "d", 7);
+        held.loaded(rows);
+        let now = 1_000;
+        // As read: a released row, taken with its runs counted on.
+        assert!(matches!(answer(&mut held, &op("d"), false, &[7], Some(&released(2)), now), Claim::Acquired(_)));
+        assert_eq!(held.runs("p", "d"), Some(3));
+        // Running here when the read began, or since.
+        assert_eq!(answer(&mut held, &op("d"), true, &[7], Some(&released(2)), now), Claim::Running);
+        assert_eq!(answer(&mut held, &op("d"), false, &[7], Some(&released(2)), now), Claim::Running);
+        // A row written since the read, which did not see it: not taken on the strength of the
+        // older row.
+        held.rows_mut().unwrap().add("p", "e", 8);
+        let mut row = released(1);
+        row.updated_at = now;
+        assert_eq!(answer(&mut held, &op("e"), false, &[], None, now), Claim::Running);
+        assert_eq!(answer(&mut held, &op("e"), false, &[], Some(&row), now), Claim::Running);
+        // Done within the retention, or not.
+        row.state = "done".into();
+        assert_eq!(answer(&mut held, &op("e"), false, &[8], Some(&row), now), Claim::Completed);
+        row.updated_at = now - 3_600_000;
+        assert!(matches!(answer(&mut held, &op("e"), false, &[8], Some(&row), now), Claim::Acquired(_)));
+    }
 }
