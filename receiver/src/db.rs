@@ -39,10 +39,16 @@ pub(crate) use on_database;
 impl Backend {
     /// Connects to `url` (`sqlite:path`, `sqlite://path` or `postgres://…`) and migrates it.
     pub(crate) async fn open(url: &str) -> Result<Backend, StoreError> {
+        let backend = Backend::connect(url).await?;
+        backend.migrate().await?;
+        Ok(backend)
+    }
+
+    /// Connects to `url`, without migrating it (a SQLite file is created if missing).
+    pub(crate) async fn connect(url: &str) -> Result<Backend, StoreError> {
         let backend = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let pool =
                 PgPoolOptions::new().max_connections(16).connect(url).await.map_err(|e| StoreError::new("connect to PostgreSQL", e))?;
-            ::sqlx::migrate!("./migrations").run(&pool).await.map_err(|e| StoreError::new("migrate PostgreSQL", e))?;
             Backend::Postgres(pool)
         } else if url.starts_with("sqlite:") {
             // Durable commits: the write-ahead log, synced at every commit (the writers of the
@@ -55,16 +61,27 @@ impl Backend {
                 .busy_timeout(Duration::from_secs(30));
             let pool =
                 SqlitePoolOptions::new().max_connections(4).connect_with(options).await.map_err(|e| StoreError::new("open SQLite", e))?;
-            let migrate = |e| StoreError::new("migrate SQLite", e);
-            // Two sets, each told that the other's versions are not missing.
-            let (mut shared, mut own) = (::sqlx::migrate!("./migrations"), ::sqlx::migrate!("./migrations-sqlite"));
-            shared.set_ignore_missing(true).run(&pool).await.map_err(migrate)?;
-            own.set_ignore_missing(true).run(&pool).await.map_err(migrate)?;
             Backend::Sqlite(pool)
         } else {
             return Err(StoreError::new("open the database", format!("`{url}` is neither a `sqlite:` nor a `postgres://` URL")));
         };
         Ok(backend)
+    }
+
+    /// Migrates the database: `migrations/`, then on SQLite `migrations-sqlite/`.
+    pub(crate) async fn migrate(&self) -> Result<(), StoreError> {
+        match self {
+            Backend::Postgres(pool) => {
+                ::sqlx::migrate!("./migrations").run(pool).await.map_err(|e| StoreError::new("migrate PostgreSQL", e))
+            }
+            Backend::Sqlite(pool) => {
+                let migrate = |e| StoreError::new("migrate SQLite", e);
+                // Two sets, each told that the other's versions are not missing.
+                let (mut shared, mut own) = (::sqlx::migrate!("./migrations"), ::sqlx::migrate!("./migrations-sqlite"));
+                shared.set_ignore_missing(true).run(pool).await.map_err(migrate)?;
+                own.set_ignore_missing(true).run(pool).await.map_err(migrate)
+            }
+        }
     }
 
     pub(crate) fn kind(&self) -> &'static str {

@@ -544,3 +544,39 @@ async fn a_sqlite_store_made_before_its_own_table_keeps_its_deliveries() {
     let completed = store.completed().await.unwrap();
     assert_eq!(completed, [("p".into(), "done".into(), 1), ("p".into(), "released".into(), 3)]);
 }
+
+/// A SQLite file whose store another process has open (its lock taken) is left as it is: a store
+/// opened here is refused before it migrates anything, so a running process of an older version
+/// keeps its tables as it knows them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sqlite_file_another_process_holds_is_not_migrated() {
+    use std::str::FromStr;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("held.db");
+    let url = format!("sqlite://{}", file.display());
+    let options = sqlx::sqlite::SqliteConnectOptions::from_str(&url).unwrap().create_if_missing(true);
+    let pool = sqlx::SqlitePool::connect_with(options).await.unwrap();
+    sqlx::migrate!("./migrations").run(&pool).await.unwrap();
+    sqlx::query("INSERT INTO deliveries (provider, delivery_id, state, holder, lease_until, updated_at, runs) VALUES ('p', 'd', 'done', 'h', 0, $1, 1)")
+        .bind(i64::MAX / 2)
+        .execute(&pool)
+        .await
+        .unwrap();
+    // The other process's lock: `flock` locks belong to an open file, so this one conflicts as
+    // another process's would.
+    let mut lock_path = std::fs::canonicalize(&file).unwrap().into_os_string();
+    lock_path.push("-lock");
+    let other = std::fs::File::create(&lock_path).unwrap();
+    other.try_lock().unwrap();
+
+    let refused = SqlStore::open(&url).await.unwrap_err().to_string();
+    assert!(refused.contains("another process has a store open"), "{refused}");
+    let tables: Vec<String> = sqlx::query_scalar("SELECT name FROM sqlite_master WHERE type = 'table'").fetch_all(&pool).await.unwrap();
+    assert!(!tables.iter().any(|t| t == "delivery_log"), "migrated under another process's store: {tables:?}");
+    let kept: i64 = sqlx::query_scalar("SELECT count(*) FROM deliveries").fetch_one(&pool).await.unwrap();
+    assert_eq!(kept, 1);
+
+    drop(other);
+    let store = SqlStore::open(&url).await.unwrap();
+    assert_eq!(store.claim(key("p", "d"), DEFAULT_LEASE).await.unwrap(), Claim::Completed);
+}

@@ -9,8 +9,11 @@
 //! receiver instances share a PostgreSQL database instead.
 
 use ::std::fs::{File, TryLockError};
+use ::std::future::Future;
 use ::std::path::{Path, PathBuf};
-use ::std::sync::{Arc, Mutex, PoisonError, Weak};
+use ::std::sync::{Arc, Weak};
+
+use ::tokio::sync::Mutex;
 
 use super::sql::Opened;
 use super::StoreError;
@@ -21,18 +24,24 @@ pub(super) struct Lock {
     _file: File,
 }
 
-/// The stores open in this process, by database file.
-static OPEN: Mutex<Vec<(PathBuf, Weak<Opened>)>> = Mutex::new(Vec::new());
+/// The stores open in this process, by database file. An opening holds it while it takes the
+/// lock and migrates, so that two in one process wait for each other rather than fail.
+static OPEN: Mutex<Vec<(PathBuf, Weak<Opened>)>> = Mutex::const_new(Vec::new());
 
 /// The store open on `database` in this process, or the one `open` makes of the file's lock when
-/// none is; fails when another process holds the lock. `database` is the file's canonical path.
-pub(super) fn one_per_file(database: &Path, open: impl FnOnce(Lock) -> Opened) -> Result<Arc<Opened>, StoreError> {
-    let mut stores = OPEN.lock().unwrap_or_else(PoisonError::into_inner);
+/// none is; fails when another process holds the lock. `open` runs holding the lock, so that
+/// what it does to the file (migrate it) is not done under another process's store. `database`
+/// is the file's canonical path.
+pub(super) async fn one_per_file<F>(database: &Path, open: impl FnOnce(Lock) -> F) -> Result<Arc<Opened>, StoreError>
+where
+    F: Future<Output = Result<Opened, StoreError>>,
+{
+    let mut stores = OPEN.lock().await;
     stores.retain(|(_, store)| store.strong_count() > 0);
     if let Some(store) = stores.iter().find(|(path, _)| path == database).and_then(|(_, store)| store.upgrade()) {
         return Ok(store);
     }
-    let store = Arc::new(open(lock(database)?));
+    let store = Arc::new(open(lock(database)?).await?);
     stores.push((database.to_owned(), Arc::downgrade(&store)));
     Ok(store)
 }
