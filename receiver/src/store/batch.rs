@@ -198,7 +198,7 @@ impl Claims {
                 }
                 purged
             })),
-            // Each deletion changes the count of rows that claims held in memory rely on.
+            // Each deletion changes where the rows are, which claims held in memory rely on.
             Claims::Held(held) => local::purge(link, held, horizon).await,
         }
     }
@@ -550,9 +550,9 @@ mod tests {
 
     /// A claim held in memory is taken without a read when memory says its delivery has no row,
     /// and rows are found by the ids held, so those must be the table's exactly, whatever the
-    /// writes: any mix of claims
-    /// (leases running and over), completions and releases (of leases held, lost or ended),
-    /// purges, and the store opened anew. Checked after every write of seeded random mixes.
+    /// writes: any mix of claims (leases running and over), completions and releases (of leases
+    /// held, lost or ended), purges, and the store opened anew. Checked after every write of
+    /// seeded random mixes.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn the_rows_held_in_memory_are_the_tables_whatever_the_writes() {
         let dir = ::tempfile::tempdir().unwrap();
@@ -590,7 +590,7 @@ mod tests {
                         held = Arc::new(Mutex::new(Held::default()));
                         writer = Writer::start(backend.clone(), Claims::Held(Arc::clone(&held)));
                         leases.clear();
-                        // The first claim waits for the count to be loaded.
+                        // The first claim waits for the rows to be read.
                         drop(writer.claim(DeliveryKey { provider: "p", delivery_id: "warm-up" }, Duration::ZERO, retention).await);
                     }
                     _ => continue,
