@@ -33,7 +33,7 @@ use ::std::collections::HashMap;
 use ::std::sync::{Arc, Mutex};
 use ::std::time::{Duration, SystemTime};
 
-use ::sqlx::Row;
+use ::sqlx::{FromRow, Row};
 use ::tokio::sync::{mpsc, oneshot};
 
 use super::held::Held;
@@ -381,7 +381,8 @@ fn answer_finishes(finish: Finish, ops: Vec<FinishOp>, written: Result<Vec<bool>
     }
 }
 
-/// A delivery's row, as [`rows_sql`] reads it.
+/// A delivery's row, as [`rows_sql`] reads it (its columns by name).
+#[derive(::sqlx::FromRow)]
 pub(super) struct Stored {
     pub(super) state: String,
     pub(super) holder: String,
@@ -400,14 +401,7 @@ pub(super) async fn read_rows(link: &mut Link, keys: &[(&str, &str)]) -> Result<
             query = query.bind(*provider).bind(*delivery_id);
         }
         for row in query.fetch_all(&mut *connection).await? {
-            let found = Stored {
-                state: row.try_get(2)?,
-                holder: row.try_get(3)?,
-                lease_until: row.try_get(4)?,
-                updated_at: row.try_get(5)?,
-                runs: row.try_get(6)?,
-            };
-            rows.insert((row.try_get(0)?, row.try_get(1)?), found);
+            rows.insert((row.try_get(0)?, row.try_get(1)?), Stored::from_row(&row)?);
         }
     });
     Ok(rows)

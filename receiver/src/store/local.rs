@@ -9,7 +9,7 @@ use ::std::sync::{Mutex, MutexGuard, PoisonError};
 use ::std::time::{Duration, SystemTime};
 
 use ::sqlx::sqlite::{SqliteConnection, SqlitePool};
-use ::sqlx::{Connection, Row};
+use ::sqlx::{Connection, FromRow, Row};
 
 use super::batch::{each_claim, firsts, ClaimOp, Finish, FinishOp, Stored};
 use super::held::Held;
@@ -147,13 +147,7 @@ async fn read(connection: &mut SqliteConnection, ids: &[i64]) -> Result<HashMap<
     }
     for row in query.fetch_all(connection).await? {
         let id: i64 = row.try_get(0)?;
-        let found = Stored {
-            state: row.try_get(3)?,
-            holder: row.try_get(4)?,
-            lease_until: row.try_get(5)?,
-            updated_at: row.try_get(6)?,
-            runs: row.try_get(7)?,
-        };
+        let found = Stored::from_row(&row)?;
         let key = (row.try_get(1)?, row.try_get(2)?);
         if rows.get(&key).is_none_or(|(newest, _)| *newest < id) {
             rows.insert(key, (id, found));
