@@ -118,13 +118,13 @@ pub(super) async fn load(link: &mut Link, held: &Mutex<Held>) -> Result<(), ::sq
 pub(super) async fn purge(link: &mut Link, held: &Mutex<Held>, horizon: i64) -> Result<u64, ::sqlx::Error> {
     let connection = sqlite(link)?;
     let deleted: Vec<(i64, String, String)> = ::sqlx::query_as(PURGE).bind(horizon).fetch_all(connection).await?;
-    forget(held, &deleted);
+    forget(&mut lock(held), &deleted);
     Ok(u64::try_from(deleted.len()).unwrap_or(u64::MAX))
 }
 
 /// Tells `held` that the rows `deleted` are gone.
-fn forget(held: &Mutex<Held>, deleted: &[(i64, String, String)]) {
-    if let Some(rows) = lock(held).rows_mut() {
+fn forget(held: &mut Held, deleted: &[(i64, String, String)]) {
+    if let Some(rows) = held.rows_mut() {
         deleted.iter().for_each(|(id, provider, delivery_id)| rows.remove(provider, delivery_id, *id));
     }
 }
@@ -256,8 +256,8 @@ pub(super) async fn finish(link: &mut Link, held: &Mutex<Held>, finish: Finish, 
                 return Err(e);
             }
         };
+        forget(&mut held, &deleted);
         if let Some(rows) = held.rows_mut() {
-            deleted.iter().for_each(|(id, provider, delivery_id)| rows.remove(provider, delivery_id, *id));
             added.iter().for_each(|(id, provider, delivery_id)| rows.add(provider, delivery_id, *id));
         }
         for &(i, _) in &mine {
